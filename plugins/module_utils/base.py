@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers shared by every module of apranova.aws_stack.
+
+Service-specific API layers (``ec2.py``, ``efs.py`` ...) build on these; a module
+never talks to boto3 without going through one of them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
+
+# Error codes that are worth another try on top of AWSRetry's throttling/5xx set.
+# They show up when a dependency was created a moment ago (eventual consistency).
+EXTRA_RETRY_CODES = [
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+]
+
+
+def retry_decorator(extra_codes=None):
+    """The retry policy every client of this collection uses: jittered exponential backoff."""
+    codes = list(EXTRA_RETRY_CODES)
+    codes.extend(extra_codes or [])
+    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
+
+
+def wait_for(check, timeout=600, delay=1.0, max_delay=15.0, sleep=time.sleep, clock=time.monotonic):
+    """Poll ``check()`` until it returns something truthy, or ``timeout`` seconds pass.
+
+    The first check happens at once, so a resource that is already ready costs no sleep.
+    Returns the truthy value, or ``None`` on timeout. The delay doubles up to ``max_delay``.
+    """
+    deadline = clock() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        now = clock()
+        if now >= deadline:
+            return None
+        sleep(min(delay, max(0.0, deadline - now)))
+        delay = min(delay * 2, max_delay)
+
+
+def tags_to_dict(tag_list, key_name="Key", value_name="Value"):
+    """AWS tag list -> dict, without AWS-managed ``aws:`` tags."""
+    tags = boto3_tag_list_to_ansible_dict(tag_list or [], key_name, value_name)
+    return {k: v for k, v in tags.items() if not k.startswith("aws:")}
+
+
+def dict_to_tags(tags, key_name="Key", value_name="Value"):
+    """dict -> AWS tag list (values as strings)."""
+    return ansible_dict_to_boto3_tag_list({k: str(v) for k, v in (tags or {}).items()}, key_name, value_name)
+
+
+def tag_changes(current, desired, purge=True):
+    """Return ``(to_set, to_remove)`` for the ``tags``/``purge_tags`` pattern.
+
+    ``desired`` of ``None`` means "leave the tags alone".
+    """
+    if desired is None:
+        return {}, []
+    current = {k: v for k, v in (current or {}).items() if not k.startswith("aws:")}
+    desired = {k: str(v) for k, v in desired.items()}
+    return compare_aws_tags(current, desired, purge_tags=purge)
+
+
+def merged_tags(current, desired, purge=True):
+    """The tag dict a resource will have after the ``tags``/``purge_tags`` update."""
+    if desired is None:
+        return dict(current or {})
+    to_set, to_remove = tag_changes(current, desired, purge)
+    result = {k: v for k, v in (current or {}).items() if k not in to_remove and not k.startswith("aws:")}
+    result.update(to_set)
+    return result
+
+
+def name_of(tags):
+    """The ``Name`` tag of a tag dict or AWS tag list, or ``None``."""
+    if isinstance(tags, list):
+        tags = tags_to_dict(tags)
+    return (tags or {}).get("Name")
+
+
+def diff_result(module, before, after):
+    """A ``diff`` dict for the result when the user asked for ``--diff``, else ``{}``."""
+    if not getattr(module, "_diff", False):
+        return {}
+    return {"diff": {"before": before if before is not None else {}, "after": after if after is not None else {}}}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create (or refresh) the controller virtualenv at $VENV (default .venv) with the pinned
+# requirements. Idempotent: it reinstalls only when requirements.txt or constraints.txt change.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$here/.venv}
+py=$("$here/scripts/find-python.sh")
+stamp="$venv/.requirements.sha"
+want=$(cat "$here/requirements.txt" "$here/constraints.txt" | sha256sum | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  echo "venv: creating $venv with $py ($("$py" -V 2>&1))"
+  "$py" -m venv "$venv"
+fi
+echo "venv: installing pinned requirements (ansible bundles amazon.aws and community.aws; ~2 min)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" -c "$here/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2)
+echo "$want" >"$stamp"
+"$venv/bin/ansible-galaxy" collection list amazon.aws 2>/dev/null | grep -q amazon.aws || {
+  echo "venv: amazon.aws is missing from the installed ansible package" >&2; exit 1; }
+echo "venv: ready ($("$venv/bin/ansible" --version | head -1))"
