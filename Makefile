@@ -1,0 +1,59 @@
+# Two commands for a fresh machine:
+#   make deploy   virtualenv + local emulator + site.yml on it, then a summary
+#   make test     the whole test suite
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+INVENTORY ?= inventories/local
+EMULATOR_PORT ?= 5000
+export VENV EMULATOR_PORT
+BIN := $(VENV)/bin
+ANSIBLE_ENV := PATH="$(BIN):$$PATH" ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg
+
+.PHONY: venv deploy test unit integration molecule lint sanity emulator-start emulator-stop emulator-reset teardown report bench clean
+
+venv:
+	@scripts/venv.sh
+
+emulator-start: venv
+	@scripts/emulator.sh start
+
+emulator-stop:
+	@scripts/emulator.sh stop
+
+emulator-reset:
+	@scripts/emulator.sh reset
+
+## Build the stack on the local emulator (or on $AWS_ENDPOINT_URL / real AWS with INVENTORY=...).
+deploy: emulator-start
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+teardown: venv
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/teardown.yml -i $(INVENTORY) -e confirm_teardown=$(CONFIRM)
+
+report: venv
+	$(ANSIBLE_ENV) $(BIN)/ansible-playbook playbooks/report.yml -i $(INVENTORY)
+
+## The whole test suite: lint, sanity, unit, module integration, stack tests, Molecule.
+test: venv
+	@scripts/test.sh all
+
+unit: venv
+	@scripts/test.sh unit
+
+integration: venv
+	@scripts/test.sh integration
+
+molecule: venv
+	@scripts/test.sh molecule
+
+lint: venv
+	@scripts/test.sh lint
+
+sanity: venv
+	@scripts/test.sh sanity
+
+bench: venv
+	$(ANSIBLE_ENV) $(BIN)/python scripts/bench.py
+
+clean: emulator-stop
+	rm -rf .emulator reports .pytest_cache

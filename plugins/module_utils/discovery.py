@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find the resources of one stack by name (the lookup behind the stack_info module).
+
+Every lookup filters by id or name server-side and by tags client-side: emulators ignore some
+tag filters, and their tagging APIs miss resource types.
+"""
+
+from __future__ import annotations
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
+
+try:
+    ClientErrors = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+except NameError:
+    ClientErrors = (Exception,)
+
+_LIVE_NAT_STATES = ("pending", "available")
+
+
+def _vpc(ec2, name):
+    vpcs = ec2.describe_vpcs(aws_retry=True, Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
+    vpcs = [v for v in vpcs if tags_to_dict(v.get("Tags")).get("Name") == name]
+    if not vpcs:
+        return None
+    v = sorted(vpcs, key=lambda x: x["VpcId"])[0]
+    return {"id": v["VpcId"], "cidr_block": v["CidrBlock"], "name": name, "tags": tags_to_dict(v.get("Tags"))}
+
+
+def _network(ec2, vpc_id):
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    subnets = {"public": [], "private": []}
+    for s in ec2.describe_subnets(aws_retry=True, Filters=filters)["Subnets"]:
+        tags = tags_to_dict(s.get("Tags"))
+        tier = tags.get("Tier")
+        if tier in subnets:
+            subnets[tier].append({"id": s["SubnetId"], "cidr_block": s["CidrBlock"],
+                                  "availability_zone": s["AvailabilityZone"], "name": tags.get("Name")})
+    for tier in subnets:
+        subnets[tier].sort(key=lambda x: (x["availability_zone"], x["cidr_block"]))
+    igws = ec2.describe_internet_gateways(aws_retry=True, Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+    igw = igws["InternetGateways"][0] if igws["InternetGateways"] else None
+    nats = [n for n in ec2.describe_nat_gateways(aws_retry=True, Filter=filters)["NatGateways"]
+            if n.get("VpcId") == vpc_id and n.get("State") in _LIVE_NAT_STATES]
+    return {
+        "subnets": subnets,
+        "internet_gateway": {"id": igw["InternetGatewayId"], "name": tags_to_dict(igw.get("Tags")).get("Name")} if igw else None,
+        "nat_gateways": [
+            {"id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"],
+             "name": tags_to_dict(n.get("Tags")).get("Name"),
+             "public_ip": (n.get("NatGatewayAddresses") or [{}])[0].get("PublicIp"),
+             "allocation_id": (n.get("NatGatewayAddresses") or [{}])[0].get("AllocationId")}
+            for n in sorted(nats, key=lambda x: x["NatGatewayId"])
+        ],
+    }
+
+
+def _security_groups(ec2, vpc_id, names):
+    found = ec2.describe_security_groups(
+        aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": list(names)}]
+    )["SecurityGroups"]
+    return {g["GroupName"]: g["GroupId"] for g in found if g["GroupName"] in names}
+
+
+def _db_instance(rds, identifier):
+    try:
+        db = rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
+    except is_boto3_error_code("DBInstanceNotFound"):
+        return None
+    if db.get("DBInstanceStatus") == "deleting":
+        return None
+    endpoint = db.get("Endpoint") or {}
+    return {
+        "identifier": db["DBInstanceIdentifier"], "arn": db.get("DBInstanceArn"),
+        "status": db.get("DBInstanceStatus"), "address": endpoint.get("Address"),
+        "port": endpoint.get("Port") or db.get("DbInstancePort"), "db_name": db.get("DBName"),
+        "engine": db.get("Engine"), "engine_version": db.get("EngineVersion"),
+        "instance_class": db.get("DBInstanceClass"), "allocated_storage": db.get("AllocatedStorage"),
+        "storage_encrypted": db.get("StorageEncrypted"), "multi_az": db.get("MultiAZ"),
+        "publicly_accessible": db.get("PubliclyAccessible"),
+        "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
+        "subnet_group": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+    }
+
+
+def _secret(sm, name):
+    try:
+        s = sm.describe_secret(aws_retry=True, SecretId=name)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    return {"arn": s["ARN"], "name": s["Name"], "scheduled_for_deletion": bool(s.get("DeletedDate"))}
+
+
+def _cache(ec, group_id):
+    try:
+        g = ec.describe_replication_groups(aws_retry=True, ReplicationGroupId=group_id)["ReplicationGroups"][0]
+    except is_boto3_error_code("ReplicationGroupNotFoundFault"):
+        return None
+    if g.get("Status") == "deleting":
+        return None
+    primary = {}
+    for ng in g.get("NodeGroups") or []:
+        primary = ng.get("PrimaryEndpoint") or primary
+    endpoint = g.get("ConfigurationEndpoint") or primary
+    return {
+        "id": g["ReplicationGroupId"], "arn": g.get("ARN"), "status": g.get("Status"),
+        "address": endpoint.get("Address"), "port": endpoint.get("Port"),
+        "node_type": g.get("CacheNodeType"), "at_rest_encryption": g.get("AtRestEncryptionEnabled"),
+        "transit_encryption": g.get("TransitEncryptionEnabled"),
+    }
+
+
+def _efs(efs, name, access_point_name):
+    fs = None
+    for page in efs.get_paginator("describe_file_systems").paginate():
+        for f in page["FileSystems"]:
+            if tags_to_dict(f.get("Tags")).get("Name") == name and f.get("LifeCycleState") not in ("deleting", "deleted"):
+                fs = f
+    if fs is None:
+        return None, None, []
+    fs_id = fs["FileSystemId"]
+    mts = efs.describe_mount_targets(aws_retry=True, FileSystemId=fs_id)["MountTargets"]
+    mount_targets = [{"id": m["MountTargetId"], "subnet_id": m["SubnetId"], "ip_address": m.get("IpAddress"),
+                      "availability_zone": m.get("AvailabilityZoneName")} for m in mts]
+    ap = None
+    if access_point_name:
+        for a in efs.describe_access_points(aws_retry=True, FileSystemId=fs_id)["AccessPoints"]:
+            if tags_to_dict(a.get("Tags")).get("Name") == access_point_name or a.get("Name") == access_point_name:
+                ap = {"id": a["AccessPointId"], "arn": a["AccessPointArn"], "name": access_point_name,
+                      "posix_user": a.get("PosixUser"), "root_directory": (a.get("RootDirectory") or {}).get("Path")}
+    return ({"id": fs_id, "arn": fs.get("FileSystemArn"), "name": name, "encrypted": fs.get("Encrypted"),
+             "state": fs.get("LifeCycleState")}, ap, mount_targets)
+
+
+def _load_balancer(elb, name):
+    try:
+        lb = elb.describe_load_balancers(aws_retry=True, Names=[name])["LoadBalancers"][0]
+    except is_boto3_error_code("LoadBalancerNotFound"):
+        return None, []
+    listeners = []
+    for lis in elb.describe_listeners(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+        listeners.append({"arn": lis["ListenerArn"], "port": lis["Port"], "protocol": lis["Protocol"]})
+    listeners.sort(key=lambda x: x["port"])
+    attrs = elb.describe_load_balancer_attributes(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+    attrs = {a["Key"]: a["Value"] for a in attrs}
+    return ({"deletion_protection": attrs.get("deletion_protection.enabled") == "true","arn": lb["LoadBalancerArn"], "name": name, "dns_name": lb.get("DNSName"), "scheme": lb.get("Scheme"),
+             "security_group_ids": lb.get("SecurityGroups", []), "state": (lb.get("State") or {}).get("Code"),
+             "subnet_ids": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", []))}, listeners)
+
+
+def _target_groups(elb, names):
+    out = {}
+    for name in names:
+        try:
+            tg = elb.describe_target_groups(aws_retry=True, Names=[name])["TargetGroups"][0]
+        except is_boto3_error_code("TargetGroupNotFound"):
+            continue
+        out[name] = {"arn": tg["TargetGroupArn"], "port": tg.get("Port"), "protocol": tg.get("Protocol"),
+                     "target_type": tg.get("TargetType"), "health_check_path": tg.get("HealthCheckPath")}
+    return out
+
+
+def _cluster(ecs, name):
+    found = ecs.describe_clusters(aws_retry=True, clusters=[name])["clusters"]
+    found = [c for c in found if c.get("status") == "ACTIVE"]
+    if not found:
+        return None
+    return {"name": name, "arn": found[0]["clusterArn"]}
+
+
+def _services(ecs, cluster, names):
+    out = {}
+    for i in range(0, len(names), 10):
+        for s in ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]:
+            if s.get("status") == "ACTIVE":
+                out[s["serviceName"]] = {"arn": s["serviceArn"], "task_definition": s.get("taskDefinition"),
+                                         "desired_count": s.get("desiredCount"), "running_count": s.get("runningCount")}
+    return out
+
+
+def _repositories(ecr, names):
+    out = {}
+    for name in names:
+        try:
+            r = ecr.describe_repositories(aws_retry=True, repositoryNames=[name])["repositories"][0]
+        except is_boto3_error_code("RepositoryNotFoundException"):
+            continue
+        out[name] = {"arn": r["repositoryArn"], "uri": r["repositoryUri"]}
+    return out
+
+
+def _log_groups(logs, names):
+    out = {}
+    for name in names:
+        for g in logs.describe_log_groups(aws_retry=True, logGroupNamePrefix=name)["logGroups"]:
+            if g["logGroupName"] == name:
+                out[name] = {"arn": g.get("arn"), "retention_in_days": g.get("retentionInDays")}
+    return out
+
+
+def _topic(sns, name):
+    for page in sns.get_paginator("list_topics").paginate():
+        for t in page["Topics"]:
+            if t["TopicArn"].split(":")[-1] == name:
+                return {"arn": t["TopicArn"], "name": name}
+    return None
+
+
+def find_stack(client, params):
+    """Look up what ``params`` names. ``client(service)`` returns a retrying boto3 client."""
+    stack, missing = {}, []
+
+    if params.get("vpc_name"):
+        ec2 = client("ec2")
+        stack["vpc"] = _vpc(ec2, params["vpc_name"])
+        if stack["vpc"] is None:
+            missing.append("vpc %s" % params["vpc_name"])
+        else:
+            stack.update(_network(ec2, stack["vpc"]["id"]))
+            if params.get("security_group_names"):
+                stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], params["security_group_names"])
+                for name in params["security_group_names"]:
+                    if name not in stack["security_groups"]:
+                        missing.append("security group %s" % name)
+    if params.get("db_instance_identifier"):
+        stack["db_instance"] = _db_instance(client("rds"), params["db_instance_identifier"])
+        if stack["db_instance"] is None:
+            missing.append("db instance %s" % params["db_instance_identifier"])
+    if params.get("db_secret_name"):
+        stack["db_secret"] = _secret(client("secretsmanager"), params["db_secret_name"])
+        if stack["db_secret"] is None:
+            missing.append("secret %s" % params["db_secret_name"])
+    if params.get("cache_id"):
+        stack["cache"] = _cache(client("elasticache"), params["cache_id"])
+        if stack["cache"] is None:
+            missing.append("replication group %s" % params["cache_id"])
+    if params.get("efs_name"):
+        fs, ap, mts = _efs(client("efs"), params["efs_name"], params.get("efs_access_point_name"))
+        stack.update(file_system=fs, access_point=ap, mount_targets=mts)
+        if fs is None:
+            missing.append("file system %s" % params["efs_name"])
+        elif params.get("efs_access_point_name") and ap is None:
+            missing.append("access point %s" % params["efs_access_point_name"])
+    if params.get("load_balancer_name"):
+        lb, listeners = _load_balancer(client("elbv2"), params["load_balancer_name"])
+        stack.update(load_balancer=lb, listeners=listeners)
+        if lb is None:
+            missing.append("load balancer %s" % params["load_balancer_name"])
+    if params.get("target_group_names"):
+        stack["target_groups"] = _target_groups(client("elbv2"), params["target_group_names"])
+        missing.extend("target group %s" % n for n in params["target_group_names"] if n not in stack["target_groups"])
+    if params.get("cluster_name"):
+        ecs = client("ecs")
+        stack["cluster"] = _cluster(ecs, params["cluster_name"])
+        if stack["cluster"] is None:
+            missing.append("cluster %s" % params["cluster_name"])
+        elif params.get("service_names"):
+            stack["services"] = _services(ecs, params["cluster_name"], params["service_names"])
+            missing.extend("service %s" % n for n in params["service_names"] if n not in stack["services"])
+    if params.get("repository_names"):
+        stack["repositories"] = _repositories(client("ecr"), params["repository_names"])
+        missing.extend("repository %s" % n for n in params["repository_names"] if n not in stack["repositories"])
+    if params.get("log_group_names"):
+        stack["log_groups"] = _log_groups(client("logs"), params["log_group_names"])
+        missing.extend("log group %s" % n for n in params["log_group_names"] if n not in stack["log_groups"])
+    if params.get("topic_name"):
+        stack["topic"] = _topic(client("sns"), params["topic_name"])
+        if stack["topic"] is None:
+            missing.append("topic %s" % params["topic_name"])
+    return stack, missing

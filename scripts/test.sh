@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The project's test suite, stage by stage: scripts/test.sh all|lint|sanity|unit|integration|stack|molecule
+# `make test` runs `all`. Each stage starts the emulators it needs and stops them again.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+venv=${VENV:-$here/.venv}
+export PATH="$venv/bin:$PATH" ANSIBLE_CONFIG="$here/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+jobs=${TEST_JOBS:-2}
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+lint() {
+  stage "ansible-lint (production profile)"
+  ansible-lint --profile production --offline
+}
+
+sanity() {
+  stage "ansible-test sanity"
+  scripts/sanity.sh
+}
+
+unit() {
+  stage "unit tests (offline)"
+  python -m pytest -q tests/unit
+}
+
+integration() {
+  stage "module integration tests (moto server)"
+  python -m pytest -q -n "$jobs" tests/integration
+}
+
+stack() {
+  stage "stack tests: site.yml on the emulator (acceptance, bad input, faults, interruptions, secrets)"
+  python -m pytest -q -n "$jobs" tests/stack
+}
+
+molecule_default() {
+  stage "molecule test -s default (moto server)"
+  molecule test -s default
+}
+
+molecule_localstack() {
+  stage "molecule test -s localstack (LocalStack on the host)"
+  scripts/localstack.sh install
+  molecule test -s localstack
+}
+
+case "${1:-all}" in
+  lint) lint ;;
+  sanity) sanity ;;
+  unit) unit ;;
+  integration) integration ;;
+  stack) stack ;;
+  molecule) molecule_default; molecule_localstack ;;
+  molecule-default) molecule_default ;;
+  molecule-localstack) molecule_localstack ;;
+  all) lint; sanity; unit; integration; stack; molecule_default; molecule_localstack
+       stage "all stages passed" ;;
+  *) echo "usage: $0 all|lint|sanity|unit|integration|stack|molecule" >&2; exit 2 ;;
+esac
