@@ -1,0 +1,473 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: elb_listener_rules
+version_added: 0.1.0
+short_description: Manage the rules of one Application Load Balancer listener as a list
+description:
+  - Reconciles the non-default rules of ONE existing ALB listener with the list given in O(rules).
+  - Fills gaps of the stock M(amazon.aws.elb_application_lb) module, which cannot create an ALB with
+    rules in one task (C(ListenerArn None)), sends conditions in the legacy C(Values) form (which
+    allows one path or host per condition), and changes priorities in one batched call that fails
+    with C(PriorityInUse) when two rules swap priorities.
+  - Conditions are always sent in the C(PathPatternConfig)/C(HostHeaderConfig)/C(HttpRequestMethodConfig)/C(SourceIpConfig)
+    form, so a condition can hold several values.
+  - Desired rules are matched to existing ones by C(Name) tag when O(rules[].name) is given, else by
+    identical conditions, else by priority (a rule carrying a different C(Name) tag is never taken over
+    by priority alone). Matched rules are modified in place; missing rules are created; priorities
+    are changed one rule at a time, through a free temporary priority when rules swap or a wanted
+    priority is still held by a rule that moves away or is deleted.
+  - Rules of the listener that are not listed are deleted only with O(purge_rules=true); otherwise a
+    listed rule may not want the priority of an unlisted one. The listener's default rule (its
+    default action) is never touched; manage it with the listener.
+  - The list is validated before any API call (priority range, duplicate priorities or names, empty or
+    duplicate conditions, more than 5 condition values or 5 wildcards per rule, one action per rule).
+  - In check mode, a listener or a target group name that does not exist yet gives a warning and the
+    rules as they would be created, so a whole stack can be checked before it exists.
+author:
+  - Apranova platform team (!UNKNOWN)
+options:
+  listener_arn:
+    description:
+      - ARN of the listener whose rules are managed.
+    type: str
+    required: true
+  rules:
+    description:
+      - The rules the listener should have, in any order.
+      - An empty list together with O(purge_rules=true) deletes every non-default rule.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Identity of the rule, stored as its C(Name) tag; the preferred way to match a rule across runs.
+          - Unique within O(rules).
+        type: str
+      priority:
+        description:
+          - Rule priority, 1 (evaluated first) to 50000. Unique within O(rules).
+        type: int
+        required: true
+      conditions:
+        description:
+          - What a request must match. At least one condition; AWS allows at most 5 values over all
+            conditions of a rule, and at most 5 wildcards (C(*) or C(?)) in paths and hosts.
+          - Values are compared as sets (order and duplicates do not matter).
+        type: dict
+        required: true
+        suboptions:
+          path_patterns:
+            description: Path patterns, for example C(/api/*) (case sensitive, up to 128 characters each).
+            type: list
+            elements: str
+          host_headers:
+            description: Host names, for example C(*.example.com).
+            type: list
+            elements: str
+          http_request_methods:
+            description: HTTP methods, for example C(GET) (upper case).
+            type: list
+            elements: str
+          source_ips:
+            description: Client address ranges in CIDR form, for example C(10.0.0.0/8).
+            type: list
+            elements: str
+      actions:
+        description:
+          - What the rule does; exactly one of O(rules[].actions.target_group_arn),
+            O(rules[].actions.target_group_name), O(rules[].actions.redirect),
+            O(rules[].actions.fixed_response).
+        type: dict
+        required: true
+        suboptions:
+          target_group_arn:
+            description: Forward to this target group.
+            type: str
+          target_group_name:
+            description:
+              - Forward to the target group with this name (looked up with C(DescribeTargetGroups)).
+            type: str
+          redirect:
+            description:
+              - Redirect the request. Parts left out keep the request's value (C(#{protocol}),
+                C(#{port}), C(#{host}), C(/#{path}), C(#{query})).
+            type: dict
+            suboptions:
+              protocol:
+                description: C(HTTP), C(HTTPS) or C(#{protocol}).
+                type: str
+              port:
+                description: Port (1-65535) or C(#{port}).
+                type: str
+              host:
+                description: Host name or C(#{host}).
+                type: str
+              path:
+                description: Absolute path starting with C(/), or C(/#{path}).
+                type: str
+              query:
+                description: Query string without the leading C(?), or C(#{query}).
+                type: str
+              status_code:
+                description: Permanent (C(HTTP_301)) or temporary (C(HTTP_302)) redirect.
+                type: str
+                required: true
+                choices: [HTTP_301, HTTP_302]
+          fixed_response:
+            description: Answer the request with a fixed response.
+            type: dict
+            suboptions:
+              status_code:
+                description: HTTP status code, C(2XX), C(4XX) or C(5XX).
+                type: str
+                required: true
+              content_type:
+                description: Content type of the body.
+                type: str
+                choices: [text/plain, text/css, text/html, application/javascript, application/json]
+              message_body:
+                description: The body (up to 1024 characters).
+                type: str
+      tags:
+        description:
+          - Tags of this rule, merged over the common O(tags) (this rule's values win).
+          - The C(Name) tag is always O(rules[].name) when that is set.
+        type: dict
+  purge_rules:
+    description:
+      - Delete the listener's non-default rules that are not matched by an entry of O(rules).
+    type: bool
+    default: false
+  tags:
+    description:
+      - Tags put on every rule, merged with O(rules[].tags) and the C(Name) tag.
+      - When neither O(tags) nor O(rules[].tags) is set, only the C(Name) tag is ensured and other
+        tags are left alone.
+    type: dict
+    aliases: ['resource_tags']
+  purge_tags:
+    description:
+      - With O(purge_tags=true) and O(tags) or O(rules[].tags) set, tags of a rule that are not wanted
+        are removed. C(aws:) tags are ignored.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+notes:
+  - Each priority change is its own C(SetRulePriorities) call, because a batched call is checked
+    against the old priorities (moto rejects a swap in one call with C(PriorityInUse)).
+  - Condition fields this module does not manage (C(http-header), C(query-string)) and actions it does
+    not manage (weighted forwards, authentication) are replaced when a listed rule carries them.
+"""
+
+EXAMPLES = r"""
+- name: Route /api and /admin to the backend, everything else to the listener's default
+  apranova.aws_stack.elb_listener_rules:
+    listener_arn: "{{ listener_arn }}"
+    rules:
+      - name: api
+        priority: 10
+        conditions:
+          path_patterns: ["/api/*", "/health"]
+        actions:
+          target_group_name: backend
+      - name: admin
+        priority: 20
+        conditions:
+          path_patterns: ["/admin/*"]
+          source_ips: ["10.0.0.0/8"]
+        actions:
+          target_group_arn: "{{ backend_tg_arn }}"
+      - name: old-docs
+        priority: 30
+        conditions:
+          host_headers: ["docs.example.com"]
+        actions:
+          redirect:
+            host: www.example.com
+            path: /docs
+            status_code: HTTP_301
+      - name: blocked
+        priority: 40
+        conditions:
+          path_patterns: ["/internal/*"]
+        actions:
+          fixed_response:
+            status_code: "403"
+            content_type: text/plain
+            message_body: Forbidden
+    tags:
+      Project: apranova
+    purge_rules: true
+
+- name: Delete every non-default rule of the listener
+  apranova.aws_stack.elb_listener_rules:
+    listener_arn: "{{ listener_arn }}"
+    rules: []
+    purge_rules: true
+"""
+
+RETURN = r"""
+listener_arn:
+  description: ARN of the listener.
+  returned: always
+  type: str
+  sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2
+rules:
+  description:
+    - The listener's non-default rules after the run (in check mode, as they would be), sorted by
+      priority. Unlisted rules kept because O(purge_rules=false) are included.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule_arn:
+      description: ARN of the rule; V(null) in check mode for a rule that would be created.
+      type: str
+      sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
+    name:
+      description: The rule's C(Name) tag, V(null) when it has none.
+      type: str
+      sample: api
+    priority:
+      description: Priority of the rule.
+      type: int
+      sample: 10
+    conditions:
+      description:
+        - Conditions in the shape of the O(rules[].conditions) option, values sorted, empty keys left out.
+        - Conditions this module does not manage appear under C(http_headers), C(query_strings) or C(other).
+      type: dict
+      sample: {"path_patterns": ["/api/*", "/health"]}
+    actions:
+      description:
+        - The action in the shape of the O(rules[].actions) option. A forward gives both
+          C(target_group_arn) and C(target_group_name) (taken from the ARN); a redirect gives every
+          part with AWS's defaults filled in. Actions this module does not manage appear under C(other).
+      type: dict
+      sample: {"target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067",
+               "target_group_name": "backend"}
+    is_default:
+      description: Always V(false); the default rule is not managed or returned.
+      type: bool
+      sample: false
+    tags:
+      description: Tags of the rule (C(aws:) tags left out).
+      type: dict
+      sample: {"Name": "api", "Project": "apranova"}
+diff:
+  description: Rules before and after (as in RV(rules)), when run with C(--diff).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The rules before the run.
+      type: list
+      elements: dict
+      sample: []
+    after:
+      description: The rules after the run.
+      type: list
+      elements: dict
+      sample: []
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
+
+
+def resolve_rules(client, rules, common_tags, purge_tags, check_mode, warnings):
+    """Option dicts -> the normalised desired rules ``elbv2.plan`` works on (target groups resolved)."""
+    cache = {}
+    desired = []
+    for index, rule in enumerate(rules):
+        actions = rule["actions"]
+        if actions.get("target_group_arn") or actions.get("target_group_name"):
+            arn = actions.get("target_group_arn")
+            if not arn:
+                name = actions["target_group_name"]
+                if name not in cache:
+                    cache[name] = elbv2.find_target_group_arn(client, name)
+                arn = cache[name]
+                if arn is None:
+                    message = (
+                        f"rules[{index}]: target group {name!r} not found; create it first or give "
+                        "actions.target_group_arn."
+                    )
+                    if not check_mode:
+                        raise ValueError(message)
+                    warnings.append(message + " (check mode: shown as it would be)")
+                    arn = f"arn:aws:elasticloadbalancing:unknown:targetgroup/{name}/unknown"
+            normalised_action = elbv2.forward_action(arn)
+        elif actions.get("redirect"):
+            normalised_action = {"redirect": elbv2.desired_redirect(actions["redirect"])}
+        else:
+            normalised_action = {"fixed_response": elbv2.desired_fixed_response(actions["fixed_response"])}
+        tags, purge = elbv2.rule_tags(rule.get("name"), common_tags, rule.get("tags"), purge_tags)
+        desired.append(
+            {
+                "name": rule.get("name"),
+                "priority": rule["priority"],
+                "conditions": elbv2.desired_conditions(rule["conditions"]),
+                "actions": normalised_action,
+                "tags": tags,
+                "purge_tags": purge,
+            }
+        )
+    return desired
+
+
+def apply_operations(client, listener_arn, desired, operations):
+    """Run the planned operations in order; created rules' ARNs replace their ``new:`` keys."""
+    arns = {}
+    for operation in operations:
+        kind, key = operation[0], operation[1]
+        arn = arns.get(key, key)
+        if kind == "create":
+            rule = desired[operation[2]]
+            created = elbv2.create_rule(
+                client,
+                listener_arn,
+                operation[3],
+                elbv2.conditions_to_api(rule["conditions"]),
+                elbv2.actions_to_api(rule["actions"]),
+                rule["tags"],
+            )
+            arns[key] = created["RuleArn"]
+        elif kind == "modify":
+            rule = desired[operation[2]]
+            elbv2.modify_rule(
+                client, arn, elbv2.conditions_to_api(rule["conditions"]), elbv2.actions_to_api(rule["actions"])
+            )
+        elif kind == "tag":
+            to_set, to_remove = operation[2], operation[3]
+            if to_remove:
+                elbv2.remove_tags(client, arn, to_remove)
+            if to_set:
+                elbv2.add_tags(client, arn, to_set)
+        elif kind == "delete":
+            elbv2.delete_rule(client, arn)
+        elif kind == "move":
+            elbv2.set_rule_priority(client, arn, operation[2])
+
+
+def ensure_rules(client, listener_arn, rules, purge_rules, tags, purge_tags, check_mode):
+    """Reconcile the listener's rules. Returns ``(changed, before, after, warnings)``."""
+    warnings = []
+    current = elbv2.list_listener_rules(client, listener_arn)
+    if current is None:
+        message = f"listener {listener_arn} not found; create the load balancer and listener first"
+        if not check_mode:
+            raise ValueError(message + " (or correct listener_arn).")
+        warnings.append(message + " (check mode: rules shown as they would be created).")
+        current = []
+    desired = resolve_rules(client, rules, tags, purge_tags, check_mode, warnings)
+    operations, predicted = elbv2.plan(desired, current, purge_rules)
+    if not operations:
+        return False, current, current, warnings
+    if check_mode:
+        return True, current, predicted, warnings
+    apply_operations(client, listener_arn, desired, operations)
+    after = elbv2.list_listener_rules(client, listener_arn) or []
+    return True, current, after, warnings
+
+
+def main():
+    redirect_spec = dict(
+        protocol=dict(type="str"),
+        port=dict(type="str"),
+        host=dict(type="str"),
+        path=dict(type="str"),
+        query=dict(type="str"),
+        status_code=dict(type="str", required=True, choices=["HTTP_301", "HTTP_302"]),
+    )
+    fixed_response_spec = dict(
+        status_code=dict(type="str", required=True),
+        content_type=dict(
+            type="str",
+            choices=["text/plain", "text/css", "text/html", "application/javascript", "application/json"],
+        ),
+        message_body=dict(type="str"),
+    )
+    actions_spec = dict(
+        target_group_arn=dict(type="str"),
+        target_group_name=dict(type="str"),
+        redirect=dict(type="dict", options=redirect_spec),
+        fixed_response=dict(type="dict", options=fixed_response_spec),
+    )
+    conditions_spec = dict(
+        path_patterns=dict(type="list", elements="str"),
+        host_headers=dict(type="list", elements="str"),
+        http_request_methods=dict(type="list", elements="str"),
+        source_ips=dict(type="list", elements="str"),
+    )
+    rule_spec = dict(
+        name=dict(type="str"),
+        priority=dict(type="int", required=True),
+        conditions=dict(type="dict", required=True, options=conditions_spec),
+        actions=dict(
+            type="dict",
+            required=True,
+            options=actions_spec,
+            mutually_exclusive=[["target_group_arn", "target_group_name", "redirect", "fixed_response"]],
+            required_one_of=[["target_group_arn", "target_group_name", "redirect", "fixed_response"]],
+        ),
+        tags=dict(type="dict"),
+    )
+    argument_spec = dict(
+        listener_arn=dict(type="str", required=True),
+        rules=dict(type="list", elements="dict", required=True, options=rule_spec),
+        purge_rules=dict(type="bool", default=False),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+
+    errors = elbv2.validate_rules(params["rules"])
+    if errors:
+        module.fail_json(msg="Invalid rules: " + " ".join(errors), errors=errors)
+
+    client = module.client("elbv2", retry_decorator=retry_decorator())
+    try:
+        changed, before, after, warnings = ensure_rules(
+            client,
+            params["listener_arn"],
+            params["rules"],
+            params["purge_rules"],
+            params["tags"],
+            params["purge_tags"],
+            module.check_mode,
+        )
+    except (ValueError, elbv2.PlanError) as e:
+        module.fail_json(msg=str(e))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(
+        changed=changed,
+        listener_arn=params["listener_arn"],
+        rules=after,
+        **diff_result(module, before, after),
+    )
+
+
+if __name__ == "__main__":
+    main()
