@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""A test-only HTTP proxy in front of the AWS emulator, on 127.0.0.1.
+
+It forwards every request to the emulator and can
+- log each call as one JSON line {"t": epoch, "service": ..., "action": ..., "status": ...}
+  (the benchmark reads it for API counts and the create/wait order), and
+- answer a configurable share of calls with a throttling error (in the caller's protocol) or a
+  5xx, optionally after a delay, to show that the playbooks ride out API faults.
+
+    aws_proxy.py --listen 127.0.0.1:5100 --target http://127.0.0.1:5000 \
+        [--fault-rate 0.2] [--delay-ms 0] [--log calls.jsonl] [--seed 1]
+
+Only loopback addresses are accepted for --listen and --target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$")
+_SERVICE_RE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
+
+HOP_HEADERS = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+               "transfer-encoding", "upgrade", "content-length", "host"}
+
+
+def describe(headers, path: str, body: bytes) -> tuple[str, str, str]:
+    """(service, action, protocol) of an AWS request."""
+    auth = headers.get("Authorization", "")
+    m = _SERVICE_RE.search(auth)
+    service = m.group(1) if m else "?"
+    target = headers.get("X-Amz-Target")
+    if target:
+        return service, target.split(".")[-1], "json"
+    ctype = headers.get("Content-Type", "")
+    if "x-www-form-urlencoded" in ctype and body:
+        params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        return service, params.get("Action", ["?"])[0], "query"
+    if "cbor" in ctype or headers.get("Smithy-Protocol"):
+        return service, path.rstrip("/").split("/")[-1], "cbor"
+    return service, "%s %s" % (headers.get("X-Http-Method", ""), urllib.parse.urlparse(path).path), "rest"
+
+
+def throttle_response(service: str, protocol: str) -> tuple[int, dict, bytes]:
+    if protocol == "json" or protocol == "rest":
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected by aws_proxy)"}).encode()
+        return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ThrottlingException"}, body
+    if protocol == "query" and service == "ec2":
+        body = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+                b"<Message>Request limit exceeded (injected by aws_proxy).</Message></Error></Errors>"
+                b"<RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>")
+        return 503, {"Content-Type": "text/xml"}, body
+    if protocol == "query":
+        body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (injected by "
+                b"aws_proxy)</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>")
+        return 400, {"Content-Type": "text/xml"}, body
+    return 503, {"Content-Type": "text/plain"}, b"Service Unavailable (injected by aws_proxy)"
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    cfg: argparse.Namespace
+    rng: random.Random
+    lock = threading.Lock()
+    log_file = None
+
+    def log_message(self, format, *args):  # quiet: the JSON log is the record
+        pass
+
+    def _record(self, service, action, status, injected):
+        if self.log_file is None:
+            return
+        line = json.dumps({"t": round(time.time(), 4), "service": service, "action": action,
+                           "status": status, "injected": injected})
+        with self.lock:
+            self.log_file.write(line + "\n")
+            self.log_file.flush()
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        service, action, protocol = describe(self.headers, self.path, body)
+        if self.path.startswith("/moto-api") or self.path.startswith("/_localstack"):
+            service, action = "emulator", self.path
+        with self.lock:
+            fault = service != "emulator" and self.rng.random() < self.cfg.fault_rate
+            kind = self.rng.choice(("throttle", "5xx")) if fault else None
+        if self.cfg.delay_ms:
+            time.sleep(self.cfg.delay_ms / 1000.0)
+        if fault:
+            if kind == "throttle":
+                status, headers, payload = throttle_response(service, protocol)
+            else:
+                status, headers, payload = 500, {"Content-Type": "text/plain"}, b"Internal Server Error (injected by aws_proxy)"
+            self._reply(status, headers, payload)
+            self._record(service, action, status, kind)
+            return
+        target = urllib.parse.urlparse(self.cfg.target)
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+        headers["Host"] = self.headers.get("Host", target.netloc)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+            out_headers = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS}
+            self._reply(resp.status, out_headers, payload)
+            self._record(service, action, resp.status, None)
+        finally:
+            conn.close()
+
+    def _reply(self, status, headers, payload):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--listen", default="127.0.0.1:5100")
+    p.add_argument("--target", default="http://127.0.0.1:5000")
+    p.add_argument("--fault-rate", type=float, default=0.0)
+    p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--log")
+    p.add_argument("--seed", type=int)
+    cfg = p.parse_args(argv)
+    host, port = cfg.listen.rsplit(":", 1)
+    if not LOOPBACK.match(host) or not LOOPBACK.match(urllib.parse.urlparse(cfg.target).hostname or ""):
+        p.error("--listen and --target must be loopback addresses")
+    if not 0.0 <= cfg.fault_rate < 1.0:
+        p.error("--fault-rate must be in [0, 1)")
+    Proxy.cfg = cfg
+    Proxy.rng = random.Random(cfg.seed)
+    Proxy.log_file = open(cfg.log, "a", encoding="utf-8") if cfg.log else None
+    server = ThreadingHTTPServer((host, int(port)), Proxy)
+    server.daemon_threads = True
+    print("aws_proxy listening on http://%s:%s -> %s (fault rate %.2f)" % (host, port, cfg.target, cfg.fault_rate), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
