@@ -1,0 +1,99 @@
+"""Offline tests of the dashboard half of plugins/module_utils/cloudwatch.py and the
+cloudwatch_dashboard module's ensure functions (moto's in-process backend, no network)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_dashboard as mod  # noqa: E402
+
+BODY = {"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3, "properties": {"markdown": "hi"}}]}
+
+
+def test_parse_body_from_dict_and_text():
+    assert cw.parse_dashboard_body(BODY) == BODY
+    assert cw.parse_dashboard_body(json.dumps(BODY, indent=4)) == BODY
+    assert cw.parse_dashboard_body(json.dumps(BODY).encode()) == BODY
+
+
+@pytest.mark.parametrize("body, needle", [
+    ('{"widgets": [', "body is not valid JSON"),
+    ("[1, 2]", "body must be a JSON object"),
+    (["a"], "body must be a JSON object"),
+    (None, "body must be a JSON object"),
+])
+def test_parse_body_rejects(body, needle):
+    with pytest.raises(ValueError, match=needle.replace("(", r"\(")):
+        cw.parse_dashboard_body(body)
+
+
+def test_body_text_is_stable_and_compact():
+    a = cw.dashboard_body_text({"b": 1, "a": [1, 2]})
+    assert a == '{"a":[1,2],"b":1}'
+    assert cw.dashboard_body_text(json.loads(a)) == a
+
+
+@pytest.mark.parametrize("name, ok", [("prod-overview_1", True), ("", False), ("has space", False),
+                                      ("a/b", False), ("x" * 255, True), ("x" * 256, False)])
+def test_dashboard_name(name, ok):
+    assert (cw.validate_dashboard_name(name) is None) is ok
+
+
+def test_normalize_dashboard():
+    raw = {"DashboardName": "d", "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d", "DashboardBody": '{"widgets":[]}'}
+    assert cw.normalize_dashboard(raw) == {"name": "d", "arn": "arn:aws:cloudwatch::1:dashboard/d",
+                                           "body": {"widgets": []}, "size": 14}
+    assert cw.normalize_dashboard(None) is None
+
+
+@pytest.fixture
+def client(monkeypatch):
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("cloudwatch", region_name="us-east-1"), retry_decorator())
+
+
+def test_four_steps_update_and_delete(client):
+    changed, dashboard, before, warnings = mod.ensure_present(client, "d", BODY, True)
+    assert changed and before is None and dashboard["arn"] is None and dashboard["body"] == BODY
+    assert client.list_dashboards()["DashboardEntries"] == []
+
+    changed, dashboard, before, warnings = mod.ensure_present(client, "d", BODY, False)
+    assert changed and dashboard["arn"].endswith(":dashboard/d") and warnings == []
+    assert json.loads(client.get_dashboard(DashboardName="d")["DashboardBody"]) == BODY
+    assert mod.ensure_present(client, "d", BODY, True)[0] is False
+    assert mod.ensure_present(client, "d", BODY, False)[0] is False
+
+    # Stored with other key order and spacing (as the console would): still no change.
+    client.put_dashboard(DashboardName="d", DashboardBody=json.dumps(BODY, indent=2, sort_keys=False))
+    assert mod.ensure_present(client, "d", cw.parse_dashboard_body(json.dumps(BODY)), False)[0] is False
+
+    new = {"widgets": [dict(BODY["widgets"][0], width=12)]}
+    changed, dashboard, before, _ = mod.ensure_present(client, "d", new, False)
+    assert changed and before["body"] == BODY and dashboard["body"] == new
+    assert json.loads(client.get_dashboard(DashboardName="d")["DashboardBody"])["widgets"][0]["width"] == 12
+
+    assert mod.ensure_absent(client, "d", True)[0] is True
+    assert len(client.list_dashboards()["DashboardEntries"]) == 1
+    changed, dashboard, before = mod.ensure_absent(client, "d", False)
+    assert changed and dashboard == {} and before["body"] == new
+    assert client.list_dashboards()["DashboardEntries"] == []
+    assert mod.ensure_absent(client, "d", True)[0] is False
+    assert mod.ensure_absent(client, "d", False)[0] is False
