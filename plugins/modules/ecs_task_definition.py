@@ -1,0 +1,341 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ecs_task_definition
+short_description: Register ECS task definition revisions idempotently
+version_added: 0.1.0
+description:
+  - Registers a revision of an ECS task definition family when the desired definition differs from
+    the latest C(ACTIVE) revision, and deregisters the family's revisions with O(state=absent).
+  - The desired definition and the latest C(ACTIVE) revision are compared after normalising both, so
+    that values ECS fills in by itself do not count as a difference - C(essential=true), C(cpu=0),
+    C(portMappings[].protocol=tcp), C(hostPort) equal to C(containerPort) (always so with C(awsvpc)),
+    health check defaults (interval 30, timeout 5, retries 3), EFS C(rootDirectory=/), empty lists and
+    dicts; C(environment) and C(secrets) are compared sorted by name, containers and volumes by name.
+    Integer fields given as strings (a templated C(containerPort)) are sent as integers.
+  - Fills these gaps of M(community.aws.ecs_taskdefinition) - it takes the container definitions in
+    snake_case and rewrites them, compares a limited set of fields, and looks revisions up through
+    the family's newest revision even when it is C(INACTIVE).
+  - Tags only apply to the revision; a change of O(tags) alone re-tags the latest revision instead of
+    registering a new one. Without O(tags), a new revision inherits the tags of the previous one.
+author:
+  - apranova.aws_stack contributors (!UNKNOWN)
+options:
+  family:
+    description:
+      - Name of the task definition family.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure the latest C(ACTIVE) revision matches the definition, registering a new one if not.
+      - V(absent) deregisters every C(ACTIVE) revision of the family.
+    type: str
+    default: present
+    choices: [present, absent]
+  cpu:
+    description:
+      - Task-level CPU units, as a string (V("256"), V("512"), V("1024") ...). Required by Fargate.
+    type: str
+  memory:
+    description:
+      - Task-level memory in MiB, as a string (V("512"), V("1024") ...). Required by Fargate.
+    type: str
+  network_mode:
+    description:
+      - Docker networking mode of the containers. Fargate requires V(awsvpc).
+    type: str
+    default: awsvpc
+    choices: [awsvpc, bridge, host, none]
+  requires_compatibilities:
+    description:
+      - Launch types the task definition is validated against.
+    type: list
+    elements: str
+    default: [FARGATE]
+  execution_role_arn:
+    description:
+      - ARN of the role the ECS agent uses to pull images, write logs and read the C(secrets) of O(container_definitions).
+    type: str
+  task_role_arn:
+    description:
+      - ARN of the role the containers assume.
+    type: str
+  container_definitions:
+    description:
+      - Container definitions in the AWS API shape (camelCase keys such as C(portMappings), C(logConfiguration),
+        C(secrets) with C(valueFrom)), passed through as they are.
+      - Required with O(state=present).
+    type: list
+    elements: dict
+  volumes:
+    description:
+      - Volumes in the AWS API shape, for example an C(efsVolumeConfiguration) with C(transitEncryption=ENABLED)
+        and C(authorizationConfig) C({accessPointId, iam=ENABLED}).
+    type: list
+    elements: dict
+  runtime_platform:
+    description:
+      - The C(runtimePlatform) in the AWS API shape, for example C({cpuArchitecture=ARM64, operatingSystemFamily=LINUX}).
+    type: dict
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Register the backend task definition
+  apranova.aws_stack.ecs_task_definition:
+    family: apranova-backend
+    cpu: "512"
+    memory: "1024"
+    execution_role_arn: "{{ execution_role_arn }}"
+    task_role_arn: "{{ task_role_arn }}"
+    container_definitions:
+      - name: backend
+        image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:1.4.2"
+        portMappings:
+          - containerPort: 8000
+        environment:
+          - name: APP_ENV
+            value: production
+        secrets:
+          - name: DATABASE_PASSWORD
+            valueFrom: "{{ db_secret_arn }}"
+        mountPoints:
+          - sourceVolume: data
+            containerPath: /data
+        logConfiguration:
+          logDriver: awslogs
+          options:
+            awslogs-group: /ecs/apranova-backend
+            awslogs-region: us-east-1
+            awslogs-stream-prefix: backend
+    volumes:
+      - name: data
+        efsVolumeConfiguration:
+          fileSystemId: "{{ efs_id }}"
+          transitEncryption: ENABLED
+          authorizationConfig:
+            accessPointId: "{{ access_point_id }}"
+            iam: ENABLED
+    tags:
+      Project: apranova
+  register: backend_td
+
+- name: Deregister every revision of the family
+  apranova.aws_stack.ecs_task_definition:
+    family: apranova-backend
+    state: absent
+"""
+
+RETURN = r"""
+task_definition:
+  description:
+    - The latest C(ACTIVE) revision after the change (in check mode, the definition that would be registered,
+      without ARN or revision). Empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    task_definition_arn:
+      description: ARN of the revision.
+      returned: when a revision exists
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:task-definition/apranova-backend:3
+    family:
+      description: Family name.
+      returned: when a revision exists
+      type: str
+      sample: apranova-backend
+    revision:
+      description: Revision number.
+      returned: when a revision exists
+      type: int
+      sample: 3
+    status:
+      description: Status of the revision.
+      returned: when a revision exists
+      type: str
+      sample: ACTIVE
+    cpu:
+      description: Task-level CPU units.
+      returned: when a revision exists
+      type: str
+      sample: "512"
+    memory:
+      description: Task-level memory (MiB).
+      returned: when a revision exists
+      type: str
+      sample: "1024"
+    network_mode:
+      description: Network mode.
+      returned: when a revision exists
+      type: str
+      sample: awsvpc
+    requires_compatibilities:
+      description: Launch types the revision was validated against.
+      returned: when a revision exists
+      type: list
+      elements: str
+      sample: [FARGATE]
+    execution_role_arn:
+      description: Execution role ARN, or null.
+      returned: when a revision exists
+      type: str
+      sample: arn:aws:iam::123456789012:role/apranova-ecs-execution
+    task_role_arn:
+      description: Task role ARN, or null.
+      returned: when a revision exists
+      type: str
+      sample: arn:aws:iam::123456789012:role/apranova-backend-task
+    runtime_platform:
+      description: Runtime platform in the AWS shape.
+      returned: when a revision exists
+      type: dict
+      sample: {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+    container_definitions:
+      description: Container definitions as ECS returns them (AWS camelCase shape, defaults filled in).
+      returned: when a revision exists
+      type: list
+      elements: dict
+      sample: [{"name": "backend", "image": "backend:1.4.2", "essential": true, "cpu": 0,
+                "portMappings": [{"containerPort": 8000, "hostPort": 8000, "protocol": "tcp"}]}]
+    volumes:
+      description: Volumes as ECS returns them (AWS camelCase shape).
+      returned: when a revision exists
+      type: list
+      elements: dict
+      sample: [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-0123", "rootDirectory": "/",
+                "transitEncryption": "ENABLED", "authorizationConfig": {"accessPointId": "fsap-0123", "iam": "ENABLED"}}}]
+    tags:
+      description: Tags of the revision.
+      returned: when a revision exists
+      type: dict
+      sample: {"Project": "apranova"}
+deregistered:
+  description: ARNs of the revisions deregistered (or that would be, in check mode) with O(state=absent).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: ["arn:aws:ecs:us-east-1:123456789012:task-definition/apranova-backend:1"]
+differences:
+  description:
+    - Top-level fields (AWS names) in which the desired definition differed from the latest ACTIVE revision;
+      V(family) alone when the family had no ACTIVE revision, V(tags) when only the tags changed.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [containerDefinitions]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
+
+
+def ensure_present(client, spec, tags, purge_tags, check_mode):
+    """Returns ``(changed, before, after, differences)``."""
+    latest = ecs.latest_active_task_definition(client, spec["family"])
+    current, current_tags = latest if latest else (None, {})
+    before = ecs.normalize_task_definition(current, current_tags)
+    differences = ecs.task_definition_differences(spec, current) if current else ["family"]
+
+    if differences:
+        new_tags = merged_tags(current_tags, tags, purge_tags)
+        if check_mode:
+            planned = dict(spec, status="ACTIVE")
+            return True, before, ecs.normalize_task_definition(planned, new_tags), differences
+        registered = ecs.register_task_definition(client, spec, new_tags)
+        found = ecs.describe_task_definition(client, registered["taskDefinitionArn"])
+        after = ecs.normalize_task_definition(*found) if found else ecs.normalize_task_definition(registered, new_tags)
+        return True, before, after, differences
+
+    to_set, to_remove = tag_changes(current_tags, tags, purge_tags)
+    if not (to_set or to_remove):
+        return False, before, before, []
+    after = dict(before, tags=merged_tags(current_tags, tags, purge_tags))
+    if not check_mode:
+        ecs.untag_resource(client, current["taskDefinitionArn"], to_remove)
+        ecs.tag_resource(client, current["taskDefinitionArn"], to_set)
+        after = ecs.normalize_task_definition(*ecs.describe_task_definition(client, current["taskDefinitionArn"]))
+    return True, before, after, ["tags"]
+
+
+def ensure_absent(client, family, check_mode):
+    """Deregister every ACTIVE revision: ``(changed, before, deregistered_arns)``."""
+    arns = ecs.list_task_definition_arns(client, family)
+    if not arns:
+        return False, {}, []
+    found = ecs.describe_task_definition(client, arns[-1])
+    before = ecs.normalize_task_definition(*found) if found else {}
+    if not check_mode:
+        for arn in arns:
+            ecs.deregister_task_definition(client, arn)
+    return True, before, arns
+
+
+def main():
+    argument_spec = dict(
+        family=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        cpu=dict(type="str"),
+        memory=dict(type="str"),
+        network_mode=dict(type="str", default="awsvpc", choices=["awsvpc", "bridge", "host", "none"]),
+        requires_compatibilities=dict(type="list", elements="str", default=["FARGATE"]),
+        execution_role_arn=dict(type="str"),
+        task_role_arn=dict(type="str"),
+        container_definitions=dict(type="list", elements="dict"),
+        volumes=dict(type="list", elements="dict"),
+        runtime_platform=dict(type="dict"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_if=[("state", "present", ["container_definitions"])],
+    )
+    p = module.params
+    if p["state"] == "present":
+        nameless = [i for i, c in enumerate(p["container_definitions"]) if not c.get("name") or not c.get("image")]
+        if nameless:
+            module.fail_json(msg="container_definitions[%s] need both a name and an image (AWS camelCase keys)"
+                             % ", ".join(str(i) for i in nameless))
+        if "FARGATE" in p["requires_compatibilities"] and p["network_mode"] != "awsvpc":
+            module.fail_json(msg="requires_compatibilities includes FARGATE, which needs network_mode: awsvpc "
+                             "(got %s)" % p["network_mode"])
+
+    client = module.client("ecs", retry_decorator=retry_decorator())
+    try:
+        if p["state"] == "present":
+            spec = ecs.task_definition_spec(
+                p["family"], p["container_definitions"], cpu=p["cpu"], memory=p["memory"],
+                network_mode=p["network_mode"], requires_compatibilities=p["requires_compatibilities"],
+                execution_role_arn=p["execution_role_arn"], task_role_arn=p["task_role_arn"],
+                volumes=p["volumes"], runtime_platform=p["runtime_platform"],
+            )
+            changed, before, after, differences = ensure_present(client, spec, p["tags"], p["purge_tags"],
+                                                                 module.check_mode)
+            module.exit_json(changed=changed, task_definition=after, differences=differences,
+                             **diff_result(module, before, after))
+        changed, before, arns = ensure_absent(client, p["family"], module.check_mode)
+        module.exit_json(changed=changed, task_definition={}, deregistered=arns, **diff_result(module, before, {}))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Offline tests of the cluster helpers in module_utils/ecs.py and of ecs_cluster's ensure_*
+functions against moto's in-process mock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster  # noqa: E402
+
+
+def test_normalize_cluster_without_capacity_providers():
+    # the shape moto returns when none were declared: no capacityProviders key (stock module: KeyError)
+    raw = {"clusterName": "c", "clusterArn": "arn:c", "status": "ACTIVE", "activeServicesCount": 0,
+           "settings": [{"name": "containerInsights", "value": "enabled"}], "tags": [{"key": "a", "value": "1"}]}
+    assert ecs.normalize_cluster(raw) == {
+        "cluster_name": "c", "cluster_arn": "arn:c", "status": "ACTIVE",
+        "settings": {"container_insights": "enabled"}, "capacity_providers": [],
+        "default_capacity_provider_strategy": [], "active_services_count": 0, "tags": {"a": "1"},
+    }
+
+
+def test_strategy_normalisation_fills_defaults_and_sorts():
+    assert ecs.normalize_strategy([{"capacityProvider": "FARGATE_SPOT", "weight": 3},
+                                   {"capacity_provider": "FARGATE", "weight": 1, "base": None}]) == [
+        {"capacity_provider": "FARGATE", "weight": 1, "base": 0},
+        {"capacity_provider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+
+
+@pytest.fixture
+def client():
+    with mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
+
+
+STRATEGY = [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
+
+
+def test_ensure_present_four_steps(client):
+    args = ("c1", "enabled", ["FARGATE", "FARGATE_SPOT"], STRATEGY, {"P": "x"}, True)
+    changed, before, after = ecs_cluster.ensure_present(client, *args, True)
+    assert changed and before == {} and ecs.get_cluster(client, "c1") is None
+    changed, _b, after = ecs_cluster.ensure_present(client, *args, False)
+    assert changed and after["settings"] == {"container_insights": "enabled"}
+    assert ecs_cluster.ensure_present(client, *args, True)[0] is False
+    assert ecs_cluster.ensure_present(client, *args, False)[0] is False
+    # unset options leave the cluster alone
+    assert ecs_cluster.ensure_present(client, "c1", None, None, None, None, True, False)[0] is False
+
+
+def test_ensure_present_updates_only_what_differs(client):
+    ecs_cluster.ensure_present(client, "c1", "enabled", None, None, {"a": "1", "b": "2"}, True, False)
+    changed, before, after = ecs_cluster.ensure_present(client, "c1", "disabled", None, None, {"a": "1"}, True, True)
+    assert changed and after["settings"]["container_insights"] == "disabled" and after["tags"] == {"a": "1"}
+    assert before["settings"]["container_insights"] == "enabled"  # check mode changed nothing
+    raw = ecs.get_cluster(client, "c1")
+    assert ecs.settings_dict(raw["settings"]) == {"container_insights": "enabled"}
+    changed, _b, after = ecs_cluster.ensure_present(client, "c1", None, None, None, {"c": "3"}, False, False)
+    assert changed and ecs.normalize_cluster(ecs.get_cluster(client, "c1"))["tags"] == {"a": "1", "b": "2", "c": "3"}
+
+
+def test_strategy_must_name_a_provider_of_the_cluster(client):
+    with pytest.raises(ecs.ECSUsageError, match="FARGATE_SPOT, which is not in capacity_providers"):
+        ecs_cluster.ensure_present(client, "c1", None, ["FARGATE"],
+                                   [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}], None, True, True)
+
+
+def test_ensure_absent_refuses_services_unless_forced(client):
+    client.create_cluster(clusterName="c1")
+    td = client.register_task_definition(family="f", containerDefinitions=[{"name": "a", "image": "i", "memory": 64}])
+    for name in ("web", "old"):
+        client.create_service(cluster="c1", serviceName=name, desiredCount=1,
+                              taskDefinition=td["taskDefinition"]["taskDefinitionArn"])
+    client.delete_service(cluster="c1", service="old", force=True)  # INACTIVE, still listed by moto
+    with pytest.raises(ecs.ECSUsageError, match=r"still has 1 service\(s\): web\. .*force: true"):
+        ecs_cluster.ensure_absent(client, "c1", False, False)
+    assert ecs_cluster.ensure_absent(client, "c1", True, True)[0] is True
+    assert ecs.get_cluster(client, "c1") is not None
+    assert ecs_cluster.ensure_absent(client, "c1", True, False)[0] is True
+    assert ecs.get_cluster(client, "c1") is None
+    assert ecs.describe_service(client, "c1", "web")["status"] == "INACTIVE"
+    assert ecs_cluster.ensure_absent(client, "c1", True, False)[0] is False

@@ -1,0 +1,209 @@
+"""Offline tests of the service helpers in module_utils/ecs.py (comparison, rollout state) and of
+ecs_service's ensure_* functions against moto's in-process mock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ecs_service  # noqa: E402
+
+TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
+TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
+TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123"
+
+
+def aws_service(**overrides):
+    service = {
+        "serviceName": "web", "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/c/web", "status": "ACTIVE",
+        "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/c", "taskDefinition": TD1, "desiredCount": 2,
+        "runningCount": 2, "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-b", "subnet-a"],
+                                                         "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}},
+        "loadBalancers": [{"targetGroupArn": TG, "containerName": "web", "containerPort": 8000}],
+        "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                    "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        "healthCheckGracePeriodSeconds": 60, "enableExecuteCommand": False, "propagateTags": "NONE",
+        "deployments": [{"id": "ecs-svc/1", "status": "PRIMARY", "taskDefinition": TD1, "desiredCount": 2,
+                         "runningCount": 2, "rolloutState": "COMPLETED", "rolloutStateReason": "done"}],
+        "events": [{"message": "(service web) has reached a steady state."}],
+        "tags": [{"key": "P", "value": "x"}],
+    }
+    service.update(overrides)
+    return service
+
+
+DESIRED = {
+    "task_definition": TD1, "desired_count": 2, "platform_version": None,
+    "network_configuration": {"subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-1"],
+                              "assign_public_ip": False},
+    "load_balancers": [{"target_group_arn": TG, "container_name": "web", "container_port": 8000}],
+    "deployment_configuration": {"minimum_healthy_percent": 100, "maximum_percent": None,
+                                 "deployment_circuit_breaker": {"enable": True, "rollback": True}},
+    "health_check_grace_period_seconds": 60, "enable_execute_command": None, "propagate_tags": None,
+}
+
+
+def test_no_difference_when_everything_matches():
+    assert ecs.service_updates(ecs.normalize_service(aws_service()), DESIRED) == ({}, [])
+
+
+def test_unset_options_leave_attributes_alone():
+    desired = {k: None for k in DESIRED}
+    assert ecs.service_updates(ecs.normalize_service(aws_service()), desired) == ({}, [])
+
+
+def test_task_definition_change_is_the_only_update():
+    params, changed = ecs.service_updates(ecs.normalize_service(aws_service()), dict(DESIRED, task_definition=TD2))
+    assert params == {"taskDefinition": TD2} and changed == ["task_definition"]
+
+
+def test_dropped_settings_after_create_are_detected():
+    # what moto's create_service returns: no deploymentConfiguration, grace period or exec flag
+    current = ecs.normalize_service(aws_service(deploymentConfiguration=None, healthCheckGracePeriodSeconds=None,
+                                                enableExecuteCommand=None))
+    params, changed = ecs.service_updates(current, dict(DESIRED, enable_execute_command=True))
+    assert changed == ["deployment_configuration", "health_check_grace_period_seconds", "enable_execute_command"]
+    assert params["deploymentConfiguration"] == {"minimumHealthyPercent": 100, "deploymentCircuitBreaker": {
+        "enable": True, "rollback": True}}
+    assert params["healthCheckGracePeriodSeconds"] == 60 and params["enableExecuteCommand"] is True
+
+
+def test_partial_deployment_configuration_keeps_the_rest():
+    params, _changed = ecs.service_updates(
+        ecs.normalize_service(aws_service()),
+        dict(DESIRED, deployment_configuration={"minimum_healthy_percent": 50, "maximum_percent": None,
+                                                "deployment_circuit_breaker": None}))
+    assert params["deploymentConfiguration"] == {"minimumHealthyPercent": 50, "maximumPercent": 200,
+                                                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+
+
+def test_network_and_load_balancer_changes():
+    current = ecs.normalize_service(aws_service())
+    params, changed = ecs.service_updates(current, dict(DESIRED, network_configuration={
+        "subnets": ["subnet-a"], "security_groups": None, "assign_public_ip": True}))
+    assert changed == ["network_configuration"]
+    assert params["networkConfiguration"] == {"awsvpcConfiguration": {"subnets": ["subnet-a"],
+                                                                      "assignPublicIp": "ENABLED"}}
+    params, changed = ecs.service_updates(current, dict(DESIRED, load_balancers=[]))
+    assert changed == ["load_balancers"] and params["loadBalancers"] == []
+
+
+@pytest.mark.parametrize("service, expected, state", [
+    (aws_service(), TD1, "done"),
+    (aws_service(runningCount=1), TD1, "waiting"),
+    (aws_service(deployments=[dict(aws_service()["deployments"][0], rolloutState="IN_PROGRESS")]), TD1, "waiting"),
+    (aws_service(deployments=[dict(aws_service()["deployments"][0], taskDefinition=TD2),
+                              dict(aws_service()["deployments"][0], status="ACTIVE")]), TD2, "waiting"),
+    (aws_service(deployments=[dict(aws_service()["deployments"][0], taskDefinition=TD2, rolloutState="FAILED",
+                                   rolloutStateReason="tasks failed to start")]), TD2, "failed"),
+    # rolled back by the circuit breaker: PRIMARY runs the old revision again
+    (aws_service(), TD2, "failed"),
+    # without rollback enabled, a PRIMARY on another revision is only not there yet
+    (aws_service(deploymentConfiguration={}), TD2, "waiting"),
+])
+def test_rollout_status(service, expected, state):
+    assert ecs.rollout_status(service, expected)[0] == state
+
+
+def test_failed_rollout_reason():
+    svc = aws_service(deployments=[dict(aws_service()["deployments"][0], rolloutState="FAILED",
+                                        rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.")])
+    assert ecs.rollout_status(svc, TD1) == ("failed", "ECS deployment circuit breaker: tasks failed to start.")
+
+
+@pytest.fixture
+def env(monkeypatch):
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        sg = ec2.create_security_group(VpcId=vpc, GroupName="web", Description="web")["GroupId"]
+        client = RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
+        client.create_cluster(clusterName="c")
+        for image in ("web:1", "web:2"):
+            client.register_task_definition(family="web", cpu="256", memory="512", networkMode="awsvpc",
+                                            requiresCompatibilities=["FARGATE"],
+                                            containerDefinitions=[{"name": "web", "image": image}])
+        desired = dict(DESIRED, task_definition="web:1", load_balancers=None,
+                       network_configuration={"subnets": [subnet], "security_groups": [sg], "assign_public_ip": False})
+        yield client, desired
+
+
+def _present(client, desired, check_mode=False, wait=False, launch_type="FARGATE", tags=None):
+    warnings = []
+    return ecs_service.ensure_present(client, "c", "web", desired, launch_type, False, tags, True, wait, 5,
+                                      check_mode, warnings)
+
+
+def test_create_sets_what_create_service_dropped(env):
+    client, desired = env
+    changed, before, after, attrs = _present(client, desired, check_mode=True)
+    assert changed and attrs == ["created"] and ecs.get_service(client, "c", "web") is None
+    assert after["task_definition"].endswith(":task-definition/web:1")
+
+    changed, _b, after, _a = _present(client, desired, tags={"P": "x"})
+    raw = ecs.get_service(client, "c", "web")
+    assert raw["healthCheckGracePeriodSeconds"] == 60
+    assert raw["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert after["tags"] == {"P": "x"}
+    # the short and full forms of the same revision are no change
+    assert _present(client, desired, check_mode=True)[0] is False
+    assert _present(client, dict(desired, task_definition=raw["taskDefinition"]))[0] is False
+
+
+def test_update_in_place_and_immutable_launch_type(env):
+    client, desired = env
+    _present(client, desired)
+    arn = ecs.get_service(client, "c", "web")["serviceArn"]
+    changed, _b, after, attrs = _present(client, dict(desired, task_definition="web"))  # latest ACTIVE = 2
+    assert changed and attrs == ["task_definition"] and after["task_definition"].endswith("web:2")
+    assert ecs.get_service(client, "c", "web")["serviceArn"] == arn
+    with pytest.raises(ecs.ECSUsageError, match="launch_type FARGATE, which cannot change to EC2"):
+        _present(client, desired, launch_type="EC2")
+
+
+def test_create_needs_task_definition_and_network(env):
+    client, desired = env
+    with pytest.raises(ecs.ECSUsageError, match="desired_count is needed"):
+        _present(client, dict(desired, desired_count=None))
+    with pytest.raises(ecs.ECSUsageError, match="set network_configuration"):
+        _present(client, dict(desired, network_configuration=None))
+    with pytest.raises(ecs.ECSUsageError, match="matches no ACTIVE task definition"):
+        _present(client, dict(desired, task_definition="web:7"))
+    with pytest.raises(ecs.ECSUsageError, match="cluster nope does not exist"):
+        ecs_service.ensure_present(client, "nope", "web", desired, "FARGATE", False, None, True, False, 5, False, [])
+
+
+def test_wait_times_out_with_a_clear_message_on_moto(env):
+    client, desired = env
+    with pytest.raises(ecs.ECSUsageError, match="did not reach a steady state within 1 seconds") as err:
+        ecs_service.ensure_present(client, "c", "web", desired, "FARGATE", False, None, True, True, 1, False, [])
+    assert "wait: false" in str(err.value)
+
+
+def test_wait_succeeds_when_tasks_run(env, monkeypatch):
+    client, desired = env
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")  # moto then reports the rollout COMPLETED
+    changed, _b, after, _a = _present(client, desired, wait=True)
+    assert changed and after["running_count"] == 2 and after["deployments"][0]["rollout_state"] == "COMPLETED"
+
+
+def test_ensure_absent(env):
+    client, desired = env
+    _present(client, desired)
+    assert ecs_service.ensure_absent(client, "c", "web", True, 5, True)[0] is True
+    assert ecs.get_service(client, "c", "web") is not None
+    assert ecs_service.ensure_absent(client, "c", "web", True, 5, False)[0] is True
+    assert ecs.describe_service(client, "c", "web")["status"] == "INACTIVE"
+    assert ecs_service.ensure_absent(client, "c", "web", True, 5, False)[0] is False
+    assert ecs_service.ensure_absent(client, "missing-cluster", "web", True, 5, False)[0] is False

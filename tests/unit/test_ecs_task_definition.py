@@ -1,0 +1,160 @@
+"""Offline tests of the task definition normalisers in module_utils/ecs.py and of
+ecs_task_definition's ensure_* functions against moto's in-process mock."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition  # noqa: E402
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+
+
+def backend_spec(image="backend:1.0.0", port=8000):
+    return ecs.task_definition_spec(
+        "backend",
+        [{
+            "name": "backend",
+            "image": image,
+            "portMappings": [{"containerPort": port}],
+            "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": SECRET}],
+            "healthCheck": {"command": ["CMD", "true"]},
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/backend"}},
+        }],
+        cpu="512", memory="1024", requires_compatibilities=["FARGATE"],
+        volumes=[{"name": "data", "efsVolumeConfiguration": {
+            "fileSystemId": "fs-1", "transitEncryption": "ENABLED",
+            "authorizationConfig": {"accessPointId": "fsap-1", "iam": "ENABLED"}}}],
+    )
+
+
+def as_aws_returns(spec):
+    """The spec the way AWS describes the registered revision: defaults filled in, lists reordered."""
+    td = copy.deepcopy(spec)
+    c = td["containerDefinitions"][0]
+    c.update(cpu=0, essential=True, volumesFrom=[], systemControls=[])
+    c["portMappings"] = [dict(pm, hostPort=pm["containerPort"], protocol="tcp") for pm in c["portMappings"]]
+    c["environment"] = list(reversed(c["environment"]))
+    c["healthCheck"] = dict(c["healthCheck"], interval=30, timeout=5, retries=3)
+    c["mountPoints"] = [dict(m, readOnly=False) for m in c["mountPoints"]]
+    c["logConfiguration"]["secretOptions"] = []
+    td["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] = "/"
+    td.update(taskDefinitionArn="arn:aws:ecs:us-east-1:123456789012:task-definition/backend:1", revision=1,
+              status="ACTIVE", compatibilities=["EC2", "FARGATE"], placementConstraints=[],
+              requiresAttributes=[{"name": "ecs.capability.efsAuth"}])
+    return td
+
+
+def test_spec_coerces_templated_integers_and_stringifies_cpu():
+    spec = ecs.task_definition_spec("f", [{"name": "a", "image": "i", "portMappings": [{"containerPort": "8000"}],
+                                           "memoryReservation": "256"}], cpu=512, memory=1024)
+    assert spec["containerDefinitions"][0]["portMappings"][0]["containerPort"] == 8000
+    assert spec["containerDefinitions"][0]["memoryReservation"] == 256
+    assert (spec["cpu"], spec["memory"], spec["networkMode"]) == ("512", "1024", "awsvpc")
+
+
+def test_aws_filled_defaults_are_not_a_difference():
+    spec = backend_spec()
+    assert ecs.task_definition_differences(spec, as_aws_returns(spec)) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda td: td["containerDefinitions"][0].update(image="backend:2"), ["containerDefinitions"]),
+    (lambda td: td["containerDefinitions"][0]["secrets"][0].update(valueFrom=SECRET + "x"), ["containerDefinitions"]),
+    (lambda td: td["containerDefinitions"][0].update(essential=False), ["containerDefinitions"]),
+    (lambda td: td["containerDefinitions"][0]["portMappings"][0].update(protocol="udp"), ["containerDefinitions"]),
+    (lambda td: td.update(cpu="1024"), ["cpu"]),
+    (lambda td: td.update(executionRoleArn="arn:aws:iam::1:role/x"), ["executionRoleArn"]),
+    (lambda td: td["volumes"][0]["efsVolumeConfiguration"]["authorizationConfig"].update(iam="DISABLED"), ["volumes"]),
+    (lambda td: td["volumes"][0]["efsVolumeConfiguration"].update(rootDirectory="/srv"), ["volumes"]),
+])
+def test_real_changes_are_differences(change, expected):
+    spec = backend_spec()
+    current = as_aws_returns(spec)
+    change(current)
+    assert ecs.task_definition_differences(spec, current) == expected
+
+
+def test_host_port_only_ignored_when_it_cannot_differ():
+    bridge = {"networkMode": "bridge", "containerDefinitions": [
+        {"name": "a", "image": "i", "portMappings": [{"containerPort": 80, "hostPort": 0}]}]}
+    assert ecs.comparable_task_definition(bridge)["containerDefinitions"][0]["portMappings"] == [
+        {"containerPort": 80, "hostPort": 0}]
+    same = {"networkMode": "bridge", "containerDefinitions": [
+        {"name": "a", "image": "i", "portMappings": [{"containerPort": 80, "hostPort": 80}]}]}
+    assert ecs.comparable_task_definition(same)["containerDefinitions"][0]["portMappings"] == [{"containerPort": 80}]
+
+
+def test_parse_task_definition_arn():
+    assert ecs.parse_task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/web:12") == ("web", 12)
+    assert ecs.parse_task_definition_arn("web:3") == ("web", 3)
+    assert ecs.parse_task_definition_arn("web") == ("web", None)
+
+
+@pytest.fixture
+def client():
+    with mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
+
+
+def _active(client, family="backend"):
+    return [ecs.parse_task_definition_arn(a)[1] for a in ecs.list_task_definition_arns(client, family)]
+
+
+def test_ensure_present_is_idempotent_and_registers_once_per_change(client):
+    changed, before, after, diff = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, True)
+    assert changed and before == {} and after["task_definition_arn"] is None and after["family"] == "backend"
+    assert _active(client) == []  # check mode registered nothing
+
+    changed, _b, after, _d = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, False)
+    assert changed and after["revision"] == 1 and after["tags"] == {"P": "x"}
+    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, False)
+    assert not changed and diff == [] and after["revision"] == 1
+
+    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec("backend:2"), None, True, False)
+    assert changed and diff == ["containerDefinitions"] and after["revision"] == 2
+    assert after["tags"] == {"P": "x"}  # tags unset: inherited from the previous revision
+    assert _active(client) == [1, 2]
+
+    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec("backend:2"), {"P": "y"}, True,
+                                                                   False)
+    assert changed and diff == ["tags"] and after["revision"] == 2
+    assert ecs.describe_task_definition(client, after["task_definition_arn"])[1] == {"P": "y"}
+
+
+def test_latest_active_skips_a_newer_inactive_revision(client):
+    for image in ("a", "b"):
+        ecs.register_task_definition(client, backend_spec(image))
+    ecs.deregister_task_definition(client, "backend:2")
+    td, _tags = ecs.latest_active_task_definition(client, "backend")
+    assert td["revision"] == 1
+    assert ecs.resolve_task_definition_arn(client, "backend").endswith("backend:1")
+    assert ecs.resolve_task_definition_arn(client, "nope") is None
+    assert ecs.resolve_task_definition_arn(client, "backend:9") is None
+    # comparing against revision 1, not the deregistered 2: image "b" is a change, "a" is not
+    assert ecs_task_definition.ensure_present(client, backend_spec("a"), None, True, True)[0] is False
+
+
+def test_ensure_absent_deregisters_every_active_revision(client):
+    for image in ("a", "b", "c"):
+        ecs.register_task_definition(client, backend_spec(image))
+    ecs.register_task_definition(client, dict(backend_spec("z"), family="backend-other"))
+    assert ecs_task_definition.ensure_absent(client, "backend", True)[0] is True
+    assert _active(client) == [1, 2, 3]
+    changed, _before, arns = ecs_task_definition.ensure_absent(client, "backend", False)
+    assert changed and len(arns) == 3 and _active(client) == []
+    assert _active(client, "backend-other") == [1]
+    assert ecs_task_definition.ensure_absent(client, "backend", False)[0] is False
