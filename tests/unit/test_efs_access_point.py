@@ -1,0 +1,153 @@
+"""Offline tests of apranova.aws_stack.efs_access_point and the access point part of module_utils/efs.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+from moto import mock_aws  # noqa: E402
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import efs  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import efs_access_point as mod  # noqa: E402
+
+ROOT = {"path": "/workspaces", "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "755"}}
+USER = {"uid": 1000, "gid": 1000, "secondary_gids": None}
+
+
+def current(posix=None, root=None):
+    return {"posix_user": efs.normalize_posix_user(posix), "root_directory": efs.normalize_root_directory(root)}
+
+
+def test_normalizers():
+    assert efs.normalize_posix_user({"Uid": 1, "Gid": 2, "SecondaryGids": [5, 3]}) == {
+        "uid": 1, "gid": 2, "secondary_gids": [3, 5]}
+    assert efs.normalize_posix_user(None) is None
+    assert efs.normalize_root_directory(None) == {"path": "/", "creation_info": None}
+    assert efs.normalize_root_directory(
+        {"Path": "/w", "CreationInfo": {"OwnerUid": 1, "OwnerGid": 2, "Permissions": "0755"}}
+    ) == {"path": "/w", "creation_info": {"owner_uid": 1, "owner_gid": 2, "permissions": "755"}}
+    assert efs.normalize_root_directory({"Path": "/", "CreationInfo": {"OwnerUid": 0, "OwnerGid": 0,
+                                                                       "Permissions": "000"}})["creation_info"][
+        "permissions"] == "000"
+    assert efs.posix_user_to_api(USER) == {"Uid": 1000, "Gid": 1000}
+    assert efs.posix_user_to_api(dict(USER, secondary_gids=[7])) == {"Uid": 1000, "Gid": 1000, "SecondaryGids": [7]}
+    assert efs.root_directory_to_api(ROOT) == {
+        "Path": "/workspaces", "CreationInfo": {"OwnerUid": 1000, "OwnerGid": 1000, "Permissions": "755"}}
+
+
+def test_differences():
+    have = current({"Uid": 1000, "Gid": 1000},
+                   {"Path": "/workspaces", "CreationInfo": {"OwnerUid": 1000, "OwnerGid": 1000, "Permissions": "0755"}})
+    assert efs.access_point_differences(have, USER, ROOT) == []
+    assert efs.access_point_differences(have) == []  # unset options leave it alone
+    assert efs.access_point_differences(have, dict(USER, uid=1001)) == ["posix_user"]
+    assert efs.access_point_differences(have, dict(USER, secondary_gids=[5])) == ["posix_user"]
+    assert efs.access_point_differences(have, root_directory={"path": "/other", "creation_info": None}) == [
+        "root_directory"]
+    # A trailing slash is the same directory; unset creation_info is not compared.
+    assert efs.access_point_differences(have, root_directory={"path": "/workspaces/", "creation_info": None}) == []
+    changed_info = {"path": "/workspaces", "creation_info": dict(ROOT["creation_info"], permissions="750")}
+    assert efs.access_point_differences(have, root_directory=changed_info) == ["root_directory"]
+    assert efs.access_point_differences(current(None), USER) == ["posix_user"]
+
+
+def test_merged_root_keeps_creation_info_of_same_path():
+    have = efs.normalize_root_directory(efs.root_directory_to_api(ROOT))
+    assert mod.merged_root(None, have) == have
+    assert mod.merged_root({"path": "/workspaces", "creation_info": None}, have) == have
+    assert mod.merged_root({"path": "/new", "creation_info": None}, have) == {"path": "/new", "creation_info": None}
+
+
+def test_validate():
+    p = dict(name="ap", tags=None, root_directory=ROOT)
+    assert mod.validate(p) == []
+    assert "differs from name" in mod.validate(dict(p, tags={"Name": "x"}))[0]
+    ok = dict(p, root_directory={"path": "/", "creation_info": dict(ROOT["creation_info"], permissions="0750")})
+    assert mod.validate(ok) == []
+    # An unquoted 0755 reaches the module as YAML's octal integer 493.
+    bad = dict(p, root_directory={"path": "/", "creation_info": dict(ROOT["creation_info"], permissions="493")})
+    assert "quote it in YAML" in mod.validate(bad)[0]
+    bad = dict(p, root_directory={"path": "/", "creation_info": dict(ROOT["creation_info"], permissions="rwx")})
+    assert "octal digits" in mod.validate(bad)[0]
+
+
+def test_find_by_name():
+    aps = [{"AccessPointId": "fsap-1", "Tags": [{"Key": "Name", "Value": "a"}], "LifeCycleState": "available"},
+           {"AccessPointId": "fsap-2", "Tags": [{"Key": "Name", "Value": "a"}], "LifeCycleState": "deleting"},
+           {"AccessPointId": "fsap-3", "Tags": [], "Name": "b", "LifeCycleState": "available"}]
+    assert [a["AccessPointId"] for a in efs.find_access_points_by_name(aps, "a")] == ["fsap-1"]
+    assert [a["AccessPointId"] for a in efs.find_access_points_by_name(aps, "b")] == ["fsap-3"]
+
+
+# --- against moto's in-process backend ----------------------------------------------------------
+
+
+@pytest.fixture
+def world(monkeypatch):
+    for key, value in dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                           AWS_DEFAULT_REGION="us-east-1").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        raw = boto3.client("efs", region_name="us-east-1")
+        fs_id = raw.create_file_system(CreationToken="unit")["FileSystemId"]
+        yield RetryingBotoClientWrapper(raw, retry_decorator(efs.RETRY_CODES)), raw, fs_id
+
+
+def params(fs_id, **overrides):
+    base = dict(file_system_id=fs_id, name="ws", posix_user=USER, root_directory=ROOT, tags={"Env": "t"},
+                purge_tags=True, state="present")
+    base.update(overrides)
+    return base
+
+
+def test_lifecycle(world):
+    client, raw, fs_id = world
+    p = params(fs_id)
+    changed, replaced, before, after = mod.ensure_present(client, p, check_mode=True)
+    assert changed and not replaced and before is None and after["access_point_id"] is None
+    assert raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"] == []
+
+    changed, replaced, _before, after = mod.ensure_present(client, p, check_mode=False)
+    ap_id = after["access_point_id"]
+    assert changed and ap_id.startswith("fsap-") and after["tags"] == {"Name": "ws", "Env": "t"}
+    assert mod.ensure_present(client, p, check_mode=False)[0] is False
+
+    # Tags only: in place.
+    changed, replaced, _before, after = mod.ensure_present(client, params(fs_id, tags={"Env": "u"}), False)
+    assert changed and not replaced and after["access_point_id"] == ap_id and after["tags"]["Env"] == "u"
+
+    # Immutable change: replaced; settings left unset are carried over.
+    q = params(fs_id, posix_user=dict(USER, uid=2000), root_directory=None, tags=None)
+    changed, replaced, before, after = mod.ensure_present(client, q, check_mode=True)
+    assert changed and replaced and after["access_point_id"] is None
+    assert [a["AccessPointId"] for a in raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"]] == [ap_id]
+    changed, replaced, before, after = mod.ensure_present(client, q, check_mode=False)
+    assert changed and replaced and before["posix_user"]["uid"] == 1000
+    assert after["posix_user"]["uid"] == 2000 and after["root_directory"] == before["root_directory"]
+    assert after["tags"] == {"Name": "ws", "Env": "u"}
+    aps = raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"]
+    assert [a["AccessPointId"] for a in aps] == [after["access_point_id"]] and after["access_point_id"] != ap_id
+    assert mod.ensure_present(client, q, check_mode=False)[:2] == (False, False)
+
+    gone = params(fs_id, state="absent")
+    assert mod.ensure_absent(client, gone, check_mode=True)[0] is True
+    assert mod.ensure_absent(client, gone, check_mode=False)[0] is True
+    assert raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"] == []
+    assert mod.ensure_absent(client, gone, check_mode=False)[0] is False
+
+
+def test_missing_file_system(world):
+    client, _raw, _fs_id = world
+    with pytest.raises(efs.AnsibleEFSError, match="create it first"):
+        mod.ensure_present(client, params("fs-00000000"), check_mode=True)
+    assert mod.ensure_absent(client, params("fs-00000000", state="absent"), check_mode=False)[0] is False
