@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secrets Manager API layer (plus the one KMS look-up the database modules need).
+
+Every boto3 call goes through here with ``aws_retry=True`` (the client must be made with
+``base.retry_decorator()``); "not found" comes back as ``None``. Secret VALUES never leave
+this layer except through :func:`get_secret_string`, whose callers must register the value
+with ``module.no_log_values`` at once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
+
+# The characters RDS refuses in a master password (/ @ " and space) plus ' and \ that break
+# naive shell and connection-string quoting.
+DEFAULT_EXCLUDE_CHARACTERS = "/@\"' \\"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 4096
+
+
+class SecretsManagerError(AnsibleAWSError):
+    pass
+
+
+class SecretsManagerErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = SecretsManagerError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ResourceNotFoundException")
+
+
+class KMSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = SecretsManagerError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("NotFoundException")
+
+
+# ---------------------------------------------------------------------------------------------
+# API calls
+# ---------------------------------------------------------------------------------------------
+
+
+@SecretsManagerErrorHandler.list_error_handler("describe secret {secret_id}")
+def describe_secret(client, secret_id):
+    """The DescribeSecret answer for ``secret_id`` (name or ARN), or ``None``.
+
+    A secret scheduled for deletion is returned too; it carries ``DeletedDate``.
+    """
+    result = client.describe_secret(SecretId=secret_id, aws_retry=True)
+    result.pop("ResponseMetadata", None)
+    return result
+
+
+@SecretsManagerErrorHandler.common_error_handler("create secret {name}")
+def create_secret(client, name, secret_string, description=None, kms_key_id=None, tags=None):
+    params = dict(Name=name, SecretString=secret_string)
+    if description is not None:
+        params["Description"] = description
+    if kms_key_id:
+        params["KmsKeyId"] = kms_key_id
+    if tags:
+        params["Tags"] = dict_to_tags(tags)
+    result = client.create_secret(aws_retry=True, **params)
+    # The answer holds no secret value, only ARN, Name and VersionId.
+    result.pop("ResponseMetadata", None)
+    return result
+
+
+@SecretsManagerErrorHandler.common_error_handler("update secret {secret_id}")
+def update_secret(client, secret_id, description=None, kms_key_id=None):
+    """Change description and/or KMS key; never the value."""
+    params = {}
+    if description is not None:
+        params["Description"] = description
+    if kms_key_id is not None:
+        params["KmsKeyId"] = kms_key_id
+    if not params:
+        return False
+    client.update_secret(SecretId=secret_id, aws_retry=True, **params)
+    return True
+
+
+@SecretsManagerErrorHandler.common_error_handler("tag secret {secret_id}")
+def tag_secret(client, secret_id, tags):
+    client.tag_resource(SecretId=secret_id, Tags=dict_to_tags(tags), aws_retry=True)
+    return True
+
+
+@SecretsManagerErrorHandler.common_error_handler("untag secret {secret_id}")
+def untag_secret(client, secret_id, tag_keys):
+    client.untag_resource(SecretId=secret_id, TagKeys=list(tag_keys), aws_retry=True)
+    return True
+
+
+@SecretsManagerErrorHandler.common_error_handler("restore secret {secret_id}")
+def restore_secret(client, secret_id):
+    client.restore_secret(SecretId=secret_id, aws_retry=True)
+    return True
+
+
+@SecretsManagerErrorHandler.deletion_error_handler("delete secret {secret_id}")
+def delete_secret(client, secret_id, recovery_window_in_days):
+    """Schedule deletion (``recovery_window_in_days`` 7..30) or delete at once (0)."""
+    if recovery_window_in_days == 0:
+        client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True, aws_retry=True)
+    else:
+        client.delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_window_in_days, aws_retry=True)
+    return True
+
+
+@SecretsManagerErrorHandler.list_error_handler("read secret {secret_id}")
+def get_secret_string(client, secret_id):
+    """The current ``SecretString`` of ``secret_id``, or ``None`` when the secret does not exist.
+
+    The caller MUST add the value (or what it extracts from it) to ``module.no_log_values``.
+    """
+    result = client.get_secret_value(SecretId=secret_id, aws_retry=True)
+    return result.get("SecretString")
+
+
+@KMSErrorHandler.list_error_handler("describe KMS key {key_id}")
+def describe_kms_key_arn(kms_client, key_id):
+    """The ARN of the KMS key that ``key_id`` (id, ARN, alias name or alias ARN) points at, or ``None``."""
+    return kms_client.describe_key(KeyId=key_id, aws_retry=True)["KeyMetadata"]["Arn"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested offline)
+# ---------------------------------------------------------------------------------------------
+
+
+def kms_key_ids_match(current, desired):
+    """True when two KMS key references are textually the same key.
+
+    ``arn:aws:kms:r:a:key/ID`` matches ``ID``; ``arn:aws:kms:r:a:alias/NAME`` matches ``alias/NAME``.
+    Anything else needs a KMS look-up (:func:`describe_kms_key_arn`) to decide.
+    """
+    if not current or not desired:
+        return (current or None) == (desired or None)
+    if current == desired:
+        return True
+    for a, b in ((current, desired), (desired, current)):
+        if a.startswith("arn:") and not b.startswith("arn:"):
+            # key/ID or alias/NAME at the end of the ARN
+            if a.endswith(":" + b) or a.endswith(":key/" + b):
+                return True
+    return False
+
+
+def validate_password_options(length, exclude_characters):
+    """Return an error message for bad generator options, or ``None``."""
+    if length < MIN_PASSWORD_LENGTH or length > MAX_PASSWORD_LENGTH:
+        return f"password_length must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH}, got {length}."
+    if not _alphabet(exclude_characters):
+        return "exclude_characters removes every printable character: nothing left to build a password from."
+    return None
+
+
+def _alphabet(exclude_characters):
+    excluded = set(exclude_characters or "")
+    return "".join(c for c in string.ascii_letters + string.digits + string.punctuation if c not in excluded)
+
+
+def _character_classes(alphabet):
+    classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, string.punctuation]
+    return [set(c) & set(alphabet) for c in classes if set(c) & set(alphabet)]
+
+
+def generate_password(length=32, exclude_characters=DEFAULT_EXCLUDE_CHARACTERS, rng=None):
+    """A random password from printable ASCII minus ``exclude_characters``.
+
+    Uses the ``secrets`` CSPRNG; every character class still available (lower, upper, digit,
+    punctuation) appears at least once when ``length`` allows, like Secrets Manager's
+    GetRandomPassword with RequireEachIncludedType.
+    """
+    error = validate_password_options(length, exclude_characters)
+    if error:
+        raise ValueError(error)
+    rng = rng or secrets.SystemRandom()
+    alphabet = _alphabet(exclude_characters)
+    classes = _character_classes(alphabet)
+    need_all = length >= len(classes)
+    while True:
+        password = "".join(rng.choice(alphabet) for dummy in range(length))
+        if not need_all or all(set(password) & cls for cls in classes):
+            return password
+
+
+def build_secret_string(password, username=None):
+    """The JSON document stored in the secret: ``{"username": ..., "password": ...}`` or ``{"password": ...}``."""
+    document = {}
+    if username is not None:
+        document["username"] = username
+    document["password"] = password
+    return json.dumps(document)
+
+
+def parse_credentials(secret_string, secret_id):
+    """``(username or None, password)`` from a secret's JSON; ``ValueError`` naming what is wrong.
+
+    The messages never include the value.
+    """
+    if secret_string is None:
+        raise ValueError(f"Secret {secret_id} has no SecretString (binary secrets are not supported); "
+                         'store JSON such as {"password": "..."} in it.')
+    try:
+        document = json.loads(secret_string)
+    except ValueError:
+        raise ValueError(f'Secret {secret_id} does not hold JSON; store a JSON object with a "password" key in it.') from None
+    if not isinstance(document, dict):
+        raise ValueError(f'Secret {secret_id} holds JSON that is not an object; store {{"password": "..."}} in it.')
+    password = document.get("password")
+    if not isinstance(password, str) or not password:
+        raise ValueError(f'Secret {secret_id} has no non-empty string "password" key; '
+                         "create it with apranova.aws_stack.secretsmanager_password or add the key.")
+    username = document.get("username")
+    if username is not None and not isinstance(username, str):
+        username = None
+    return username, password
+
+
+def current_version_id(described):
+    for version_id, stages in (described.get("VersionIdsToStages") or {}).items():
+        if "AWSCURRENT" in stages:
+            return version_id
+    return None
+
+
+def normalise_secret(described):
+    """DescribeSecret answer -> the ``secret`` dict the module returns (never a value)."""
+    if not described:
+        return {}
+    result = {
+        "arn": described.get("ARN"),
+        "name": described.get("Name"),
+        "description": described.get("Description"),
+        "kms_key_id": described.get("KmsKeyId"),
+        "tags": tags_to_dict(described.get("Tags")),
+    }
+    version_id = current_version_id(described)
+    if version_id:
+        result["version_id"] = version_id
+    if described.get("DeletedDate"):
+        deleted = described["DeletedDate"]
+        result["deleted_date"] = deleted.isoformat() if hasattr(deleted, "isoformat") else str(deleted)
+    return result
