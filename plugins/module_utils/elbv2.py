@@ -81,13 +81,6 @@ class ELBv2ErrorHandler(AWSErrorHandler):
 # ---------------------------------------------------------------------------------------------
 
 
-@ELBv2ErrorHandler.list_error_handler("describe listener {listener_arn}", None)
-def describe_listener(client, listener_arn):
-    """The listener, or ``None`` when it does not exist."""
-    listeners = client.describe_listeners(ListenerArns=[listener_arn], aws_retry=True).get("Listeners", [])
-    return listeners[0] if listeners else None
-
-
 @ELBv2ErrorHandler.list_error_handler("describe rules of listener {listener_arn}", None)
 def describe_rules(client, listener_arn):
     """All rules of a listener (the default rule included), or ``None`` when it does not exist."""

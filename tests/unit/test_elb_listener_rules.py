@@ -352,3 +352,57 @@ def test_plan_replayed_on_moto_swap_and_replace(moto_listener):
     ]
     ops = _apply(client, listener, replaced, True)[0]
     assert ops == []
+
+
+def test_missing_listener_and_target_group(moto_listener):
+    from ansible_collections.apranova.aws_stack.plugins.modules.elb_listener_rules import ensure_rules
+
+    client, listener, tg = moto_listener
+    missing = listener[:-4] + "beef"
+    rules = [option_rule(10, ["/api/*"], name="api", tg=None)]
+    rules[0]["actions"] = {"target_group_name": "nope"}
+    # check mode: a stack that does not exist yet can be checked, with warnings
+    changed, before, after, warnings = ensure_rules(client, missing, rules, False, None, True, True)
+    assert changed and before == [] and after[0]["priority"] == 10 and after[0]["rule_arn"] is None
+    assert any("not found" in w for w in warnings) and len(warnings) == 2
+    # apply: clear errors, nothing created
+    with pytest.raises(ValueError, match="listener .* not found"):
+        ensure_rules(client, missing, rules, False, None, True, False)
+    with pytest.raises(ValueError, match="target group 'nope' not found"):
+        ensure_rules(client, listener, rules, False, None, True, False)
+    assert elbv2.list_listener_rules(client, listener) == []
+    # and with a real target group name it converges
+    rules[0]["actions"] = {"target_group_name": "backend"}
+    changed, _before, after, warnings = ensure_rules(client, listener, rules, False, None, True, False)
+    assert changed and not warnings
+    assert after[0]["actions"] == {"target_group_arn": tg, "target_group_name": "backend"}
+    assert after[0]["tags"] == {"Name": "api"}
+    assert ensure_rules(client, listener, rules, False, None, True, False)[0] is False
+
+
+def test_redirect_fixed_response_and_other_conditions_converge(moto_listener):
+    from ansible_collections.apranova.aws_stack.plugins.modules.elb_listener_rules import ensure_rules
+
+    client, listener, _tg = moto_listener
+    rules = [
+        {"name": "docs", "priority": 5, "tags": {"Tier": "edge"},
+         "conditions": {"host_headers": ["docs.example.com"], "http_request_methods": ["GET", "HEAD"]},
+         "actions": {"redirect": {"host": "www.example.com", "path": "/docs", "status_code": "HTTP_301",
+                                  "protocol": None, "port": None, "query": None}}},
+        {"name": "blocked", "priority": 6, "tags": None,
+         "conditions": {"source_ips": ["192.0.2.0/24"], "path_patterns": ["/internal/*"]},
+         "actions": {"fixed_response": {"status_code": "403", "content_type": "text/plain", "message_body": "no"}}},
+    ]
+    changed, _before, after, _warnings = ensure_rules(client, listener, rules, True, {"Project": "p"}, True, False)
+    assert changed
+    raw = {r["Priority"]: r for r in client.describe_rules(ListenerArn=listener)["Rules"]}
+    assert raw["5"]["Actions"][0]["RedirectConfig"]["Path"] == "/docs"
+    assert {c["Field"] for c in raw["6"]["Conditions"]} == {"source-ip", "path-pattern"}
+    assert after[0]["tags"] == {"Name": "docs", "Tier": "edge", "Project": "p"}
+    assert after[1]["actions"]["fixed_response"]["message_body"] == "no"
+    assert ensure_rules(client, listener, rules, True, {"Project": "p"}, True, False)[0] is False
+    # purge_tags: a tag that is no longer wanted goes away
+    changed, _before, after, _warnings = ensure_rules(client, listener, rules, True, {}, True, False)
+    assert changed and after[1]["tags"] == {"Name": "blocked"}
+    tags = elbv2.describe_tags(client, [after[1]["rule_arn"]])
+    assert tags[after[1]["rule_arn"]] == {"Name": "blocked"}
