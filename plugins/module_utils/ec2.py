@@ -1,0 +1,666 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""EC2/VPC API layer of apranova.aws_stack: subnets, NAT gateways, Elastic IPs, route tables.
+
+Every boto3 call of the network modules lives here. Clients are expected to come from
+``module.client("ec2", retry_decorator=base.retry_decorator())`` (or any
+``RetryingBotoClientWrapper``), so every call passes ``aws_retry=True``.
+
+* describe functions return lists (filtered server side where the emulators honour the filter,
+  and always re-checked client side), single lookups return ``None`` when not found;
+* errors are raised as ``AnsibleEC2Error`` with a message naming the action and the resource;
+* ``normalise_*`` turn AWS shapes into the snake_case dicts the modules compare and return;
+* ``plan_*`` / ``*_changes`` are pure functions (no API calls) that the modules and the unit
+  tests share.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
+
+# "Does not exist" error codes of the resources handled here.
+NOT_FOUND_CODES = [
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidRoute.NotFound",
+    "InvalidAssociationID.NotFound",
+    "NatGatewayNotFound",
+    "InvalidNatGatewayID.NotFound",
+    "InvalidAllocationID.NotFound",
+]
+
+# A resource created a moment ago may not be visible to the next call yet (eventual
+# consistency). Calls that follow a create retry on these for a short while only, so a
+# genuinely wrong id still fails fast.
+JUST_CREATED_CODES = [
+    "InvalidSubnetID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidNatGatewayID.NotFound",
+    "NatGatewayNotFound",
+    "InvalidGatewayID.NotFound",
+    "InvalidAllocationID.NotFound",
+]
+
+just_created_retry = AWSRetry.jittered_backoff(retries=5, delay=1, max_delay=8, catch_extra_error_codes=JUST_CREATED_CODES)
+
+# NAT gateway states that count as "the gateway exists".
+NAT_LIVE_STATES = ("pending", "available")
+# NAT gateway states whose network interface no longer holds its Elastic IP for real.
+NAT_DEAD_STATES = ("deleted", "failed")
+
+# Route target keys this collection manages, and the others it reports but leaves alone.
+ROUTE_TARGET_KEYS = ("GatewayId", "NatGatewayId")
+OTHER_ROUTE_TARGET_KEYS = (
+    "InstanceId",
+    "NetworkInterfaceId",
+    "VpcPeeringConnectionId",
+    "TransitGatewayId",
+    "EgressOnlyInternetGatewayId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
+)
+
+
+class EC2NetworkErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleEC2Error
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(NOT_FOUND_CODES)
+
+
+def _paginate(client, method, result_key, **params):
+    """Call a describe API page by page (each page with retries) and join ``result_key``."""
+    results = []
+    call = getattr(client, method)
+    while True:
+        page = call(aws_retry=True, **params)
+        results.extend(page.get(result_key) or [])
+        token = page.get("NextToken")
+        if not token:
+            return results
+        params["NextToken"] = token
+
+
+def _filters(filters):
+    """``{"vpc-id": ["vpc-1"]}`` -> boto3 filter list (empty value lists are dropped)."""
+    return [{"Name": name, "Values": list(values)} for name, values in filters.items() if values]
+
+
+def tag_specifications(resource_type, tags):
+    if not tags:
+        return []
+    return [{"ResourceType": resource_type, "Tags": dict_to_tags(tags)}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags (one pair of calls for every EC2 resource type)
+# ---------------------------------------------------------------------------------------------
+
+
+@EC2NetworkErrorHandler.common_error_handler("update the tags of {resource_id}")
+def update_tags(client, resource_id, to_set, to_remove):
+    """Apply a ``base.tag_changes`` result; returns True when something was sent."""
+    changed = False
+    if to_remove:
+        client.delete_tags(aws_retry=True, Resources=[resource_id], Tags=[{"Key": k} for k in to_remove])
+        changed = True
+    if to_set:
+        just_created_retry(client.create_tags)(aws_retry=True, Resources=[resource_id], Tags=dict_to_tags(to_set))
+        changed = True
+    return changed
+
+
+def item_tags(name, common_tags, extra_tags):
+    """Desired tags of one item of a set: common tags, then the item's own, then ``Name``.
+
+    Returns ``(tags, purge_allowed)``. When neither the common nor the item's tags are given,
+    only ``Name`` is managed and other tags are left alone (``purge_allowed`` is False), which is
+    the amazon.aws "tags unset means leave them alone" rule.
+    """
+    if common_tags is None and extra_tags is None:
+        return {"Name": name}, False
+    tags = {k: str(v) for k, v in (common_tags or {}).items()}
+    tags.update({k: str(v) for k, v in (extra_tags or {}).items()})
+    tags["Name"] = name
+    return tags, True
+
+
+def item_tag_changes(current_tags, name, common_tags, extra_tags, purge_tags):
+    """``(to_set, to_remove, resulting_tags)`` for one item of a set."""
+    desired, purge_allowed = item_tags(name, common_tags, extra_tags)
+    to_set, to_remove = tag_changes(current_tags or {}, desired, purge_tags and purge_allowed)
+    result = {k: v for k, v in (current_tags or {}).items() if k not in to_remove}
+    result.update(to_set)
+    return to_set, to_remove, result
+
+
+def name_tag(resource):
+    """The ``Name`` tag of an AWS resource dict (``Tags`` list), or ``None``."""
+    return tags_to_dict(resource.get("Tags")).get("Name")
+
+
+def duplicates(values):
+    seen, dup = set(), []
+    for value in values:
+        if value in seen and value not in dup:
+            dup.append(value)
+        seen.add(value)
+    return dup
+
+
+# ---------------------------------------------------------------------------------------------
+# VPC
+# ---------------------------------------------------------------------------------------------
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe VPC {vpc_id}", None)
+def describe_vpc(client, vpc_id):
+    vpcs = client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id]).get("Vpcs") or []
+    return vpcs[0] if vpcs else None
+
+
+def require_vpc(client, vpc_id):
+    if describe_vpc(client, vpc_id) is None:
+        raise AnsibleEC2Error(message=f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Subnets
+# ---------------------------------------------------------------------------------------------
+
+
+def normalise_cidr(cidr):
+    """Canonical IPv4 CIDR text, or raise ``ValueError`` with a message saying what to change."""
+    try:
+        network = ipaddress.IPv4Network(str(cidr), strict=True)
+    except ValueError as e:
+        raise ValueError(f"{cidr!r} is not a valid IPv4 network in CIDR notation ({e}); use e.g. 10.0.1.0/24") from None
+    return str(network)
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the subnets of VPC {vpc_id}", [])
+def describe_subnets(client, vpc_id):
+    subnets = _paginate(client, "describe_subnets", "Subnets", Filters=_filters({"vpc-id": [vpc_id]}))
+    return [s for s in subnets if s.get("VpcId") == vpc_id]
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe subnets {subnet_ids}", [])
+def describe_subnets_by_id(client, subnet_ids):
+    if not subnet_ids:
+        return []
+    return _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids))
+
+
+@EC2NetworkErrorHandler.common_error_handler("create subnet {cidr_block} in {availability_zone} of VPC {vpc_id}")
+def create_subnet(client, vpc_id, cidr_block, availability_zone, tags):
+    params = dict(VpcId=vpc_id, CidrBlock=cidr_block, AvailabilityZone=availability_zone)
+    spec = tag_specifications("subnet", tags)
+    if spec:
+        params["TagSpecifications"] = spec
+    return client.create_subnet(aws_retry=True, **params)["Subnet"]
+
+
+@EC2NetworkErrorHandler.common_error_handler("set MapPublicIpOnLaunch={value} on subnet {subnet_id}")
+def set_map_public_ip_on_launch(client, subnet_id, value):
+    just_created_retry(client.modify_subnet_attribute)(
+        aws_retry=True, SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": bool(value)}
+    )
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete subnet {subnet_id}")
+def delete_subnet(client, subnet_id):
+    client.delete_subnet(aws_retry=True, SubnetId=subnet_id)
+    return True
+
+
+def normalise_subnet(subnet):
+    tags = tags_to_dict(subnet.get("Tags"))
+    return {
+        "id": subnet.get("SubnetId"),
+        "name": tags.get("Name"),
+        "cidr_block": subnet.get("CidrBlock"),
+        "availability_zone": subnet.get("AvailabilityZone"),
+        "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch", False)),
+        "vpc_id": subnet.get("VpcId"),
+        "tags": tags,
+    }
+
+
+def plan_subnet(current, desired, common_tags, purge_tags):
+    """Compare one normalised subnet with one desired entry (cidr already canonical).
+
+    Returns a dict ``{create, map_public_ip_on_launch, tags_to_set, tags_to_remove, after}``
+    where ``map_public_ip_on_launch`` is the new value or ``None`` (no change) and ``after`` is
+    the normalised subnet as it will be. Raises ``ValueError`` when the subnet would have to
+    move to another AZ, which AWS cannot do.
+    """
+    name = desired["name"]
+    if current is None:
+        tags, _purge = item_tags(name, common_tags, desired.get("tags"))
+        return {
+            "create": True,
+            "map_public_ip_on_launch": bool(desired.get("map_public_ip_on_launch")) or None,
+            "tags_to_set": tags,
+            "tags_to_remove": [],
+            "after": {
+                "id": None,
+                "name": name,
+                "cidr_block": desired["cidr"],
+                "availability_zone": desired["az"],
+                "map_public_ip_on_launch": bool(desired.get("map_public_ip_on_launch")),
+                "vpc_id": desired.get("vpc_id"),
+                "tags": tags,
+            },
+        }
+    if current["availability_zone"] != desired["az"]:
+        raise ValueError(
+            f"Subnet {current['id']} ({current['cidr_block']}) is in {current['availability_zone']}, "
+            f"not {desired['az']}: a subnet cannot move to another AZ. Set az: {current['availability_zone']} "
+            f"for '{name}', or delete the subnet first (state: absent) and run again."
+        )
+    map_public = bool(desired.get("map_public_ip_on_launch"))
+    to_set, to_remove, tags = item_tag_changes(current["tags"], name, common_tags, desired.get("tags"), purge_tags)
+    after = dict(current, name=tags.get("Name"), map_public_ip_on_launch=map_public, tags=tags)
+    return {
+        "create": False,
+        "map_public_ip_on_launch": map_public if map_public != current["map_public_ip_on_launch"] else None,
+        "tags_to_set": to_set,
+        "tags_to_remove": to_remove,
+        "after": after,
+    }
+
+
+def plan_changes(plan):
+    return bool(
+        plan["create"] or plan["map_public_ip_on_launch"] is not None or plan["tags_to_set"] or plan["tags_to_remove"]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Elastic IPs
+# ---------------------------------------------------------------------------------------------
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe Elastic IPs named {names}", [])
+def describe_addresses_by_name(client, names):
+    """VPC Elastic IPs whose Name tag is in ``names`` (tag filter re-checked client side)."""
+    if not names:
+        return []
+    names = list(names)
+    result = client.describe_addresses(aws_retry=True, Filters=_filters({"tag:Name": names, "domain": ["vpc"]}))
+    addresses = result.get("Addresses") or []
+    return [a for a in addresses if tags_to_dict(a.get("Tags")).get("Name") in names]
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe Elastic IP {allocation_id}", None)
+def describe_address(client, allocation_id):
+    addresses = client.describe_addresses(aws_retry=True, AllocationIds=[allocation_id]).get("Addresses") or []
+    return addresses[0] if addresses else None
+
+
+@EC2NetworkErrorHandler.common_error_handler("allocate an Elastic IP named {tags[Name]}")
+def allocate_address(client, tags):
+    params = dict(Domain="vpc")
+    spec = tag_specifications("elastic-ip", tags)
+    if spec:
+        params["TagSpecifications"] = spec
+    return client.allocate_address(aws_retry=True, **params)
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("release Elastic IP {allocation_id}")
+def release_address(client, allocation_id):
+    client.release_address(aws_retry=True, AllocationId=allocation_id)
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("disassociate Elastic IP association {association_id}")
+def disassociate_address(client, association_id):
+    client.disassociate_address(aws_retry=True, AssociationId=association_id)
+    return True
+
+
+def address_is_free(address, dead_enis=()):
+    """An Elastic IP that nothing live holds.
+
+    AWS frees the address of a deleted NAT gateway; moto keeps it associated with the dead
+    gateway's network interface, so an association to one of ``dead_enis`` counts as free.
+    """
+    if address.get("InstanceId"):
+        return False
+    if not address.get("AssociationId") and not address.get("NetworkInterfaceId"):
+        return True
+    return address.get("NetworkInterfaceId") in set(dead_enis or ())
+
+
+# ---------------------------------------------------------------------------------------------
+# NAT gateways
+# ---------------------------------------------------------------------------------------------
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the NAT gateways of subnets {subnet_ids}", [])
+def describe_nat_gateways(client, subnet_ids=None, nat_gateway_ids=None, states=None):
+    """NAT gateways by subnet and/or id (server side), re-filtered client side.
+
+    moto ignores ``tag:`` filters and returns deleted gateways, so identity (Name tag, state)
+    is always decided by the caller on the returned list.
+    """
+    params = {}
+    filters = _filters({"subnet-id": subnet_ids or [], "state": states or []})
+    if filters:
+        params["Filter"] = filters
+    if nat_gateway_ids:
+        params["NatGatewayIds"] = list(nat_gateway_ids)
+    gateways = _paginate(client, "describe_nat_gateways", "NatGateways", **params)
+    if subnet_ids:
+        gateways = [g for g in gateways if g.get("SubnetId") in subnet_ids]
+    if states:
+        gateways = [g for g in gateways if g.get("State") in states]
+    if nat_gateway_ids:
+        gateways = [g for g in gateways if g.get("NatGatewayId") in nat_gateway_ids]
+    return gateways
+
+
+@EC2NetworkErrorHandler.common_error_handler("create NAT gateway {tags[Name]} in subnet {subnet_id}")
+def create_nat_gateway(client, subnet_id, allocation_id, tags):
+    params = dict(SubnetId=subnet_id, AllocationId=allocation_id)
+    spec = tag_specifications("natgateway", tags)
+    if spec:
+        params["TagSpecifications"] = spec
+    return just_created_retry(client.create_nat_gateway)(aws_retry=True, **params)["NatGateway"]
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete NAT gateway {nat_gateway_id}")
+def delete_nat_gateway(client, nat_gateway_id):
+    client.delete_nat_gateway(aws_retry=True, NatGatewayId=nat_gateway_id)
+    return True
+
+
+def nat_primary_address(gateway):
+    addresses = gateway.get("NatGatewayAddresses") or []
+    for address in addresses:
+        if address.get("IsPrimary"):
+            return address
+    return addresses[0] if addresses else {}
+
+
+def nat_enis(gateways):
+    return {a.get("NetworkInterfaceId") for g in gateways for a in (g.get("NatGatewayAddresses") or []) if a.get("NetworkInterfaceId")}
+
+
+def normalise_nat_gateway(gateway):
+    tags = tags_to_dict(gateway.get("Tags"))
+    address = nat_primary_address(gateway)
+    return {
+        "id": gateway.get("NatGatewayId"),
+        "name": tags.get("Name"),
+        "subnet_id": gateway.get("SubnetId"),
+        "vpc_id": gateway.get("VpcId"),
+        "state": gateway.get("State"),
+        "allocation_id": address.get("AllocationId"),
+        "public_ip": address.get("PublicIp"),
+        "tags": tags,
+    }
+
+
+def find_nat_gateway(gateways, name, subnet_id):
+    """The live NAT gateway named ``name`` in ``subnet_id``: ``(gateway, extra_matches)``.
+
+    Identity is Name tag + subnet among gateways in ``pending``/``available``; when several
+    match (left behind by another tool), the oldest one is the gateway and the rest are returned
+    so the module can warn about them.
+    """
+    matches = [
+        g
+        for g in gateways
+        if g.get("SubnetId") == subnet_id
+        and g.get("State") in NAT_LIVE_STATES
+        and tags_to_dict(g.get("Tags")).get("Name") == name
+    ]
+    matches.sort(key=lambda g: (str(g.get("CreateTime") or ""), g.get("NatGatewayId") or ""))
+    if not matches:
+        return None, []
+    return matches[0], matches[1:]
+
+
+def eip_name(nat_name):
+    return f"{nat_name}-eip"
+
+
+# ---------------------------------------------------------------------------------------------
+# Route tables
+# ---------------------------------------------------------------------------------------------
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the route tables of VPC {vpc_id}", [])
+def describe_route_tables(client, vpc_id):
+    tables = _paginate(client, "describe_route_tables", "RouteTables", Filters=_filters({"vpc-id": [vpc_id]}))
+    return [t for t in tables if t.get("VpcId") == vpc_id]
+
+
+@EC2NetworkErrorHandler.common_error_handler("create route table {tags[Name]} in VPC {vpc_id}")
+def create_route_table(client, vpc_id, tags):
+    params = dict(VpcId=vpc_id)
+    spec = tag_specifications("route-table", tags)
+    if spec:
+        params["TagSpecifications"] = spec
+    return client.create_route_table(aws_retry=True, **params)["RouteTable"]
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete route table {route_table_id}")
+def delete_route_table(client, route_table_id):
+    just_created_retry(client.delete_route_table)(aws_retry=True, RouteTableId=route_table_id)
+    return True
+
+
+@EC2NetworkErrorHandler.common_error_handler("create route {destination_cidr_block} -> {target} in {route_table_id}")
+def create_route(client, route_table_id, destination_cidr_block, target):
+    just_created_retry(client.create_route)(
+        aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+    )
+    return True
+
+
+@EC2NetworkErrorHandler.common_error_handler("replace route {destination_cidr_block} -> {target} in {route_table_id}")
+def replace_route(client, route_table_id, destination_cidr_block, target):
+    just_created_retry(client.replace_route)(
+        aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+    )
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete route {destination_cidr_block} from {route_table_id}")
+def delete_route(client, route_table_id, destination_cidr_block):
+    client.delete_route(aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block)
+    return True
+
+
+@EC2NetworkErrorHandler.common_error_handler("associate subnet {subnet_id} with route table {route_table_id}")
+def associate_route_table(client, route_table_id, subnet_id):
+    result = just_created_retry(client.associate_route_table)(aws_retry=True, RouteTableId=route_table_id, SubnetId=subnet_id)
+    return result.get("AssociationId")
+
+
+@EC2NetworkErrorHandler.common_error_handler("move association {association_id} to route table {route_table_id}")
+def replace_route_table_association(client, association_id, route_table_id):
+    result = just_created_retry(client.replace_route_table_association)(
+        aws_retry=True, AssociationId=association_id, RouteTableId=route_table_id
+    )
+    return result.get("NewAssociationId")
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("disassociate route table association {association_id}")
+def disassociate_route_table(client, association_id):
+    client.disassociate_route_table(aws_retry=True, AssociationId=association_id)
+    return True
+
+
+def is_main_route_table(table):
+    return any(a.get("Main") for a in table.get("Associations") or [])
+
+
+def route_target(route):
+    """``(key, value)`` of a route's target in boto3 spelling, e.g. ``("NatGatewayId", "nat-1")``."""
+    for key in ROUTE_TARGET_KEYS + OTHER_ROUTE_TARGET_KEYS:
+        if route.get(key):
+            return key, route[key]
+    return None, None
+
+
+def is_managed_route(route):
+    """Whether ``purge_routes`` may touch a route.
+
+    Never the ``local`` route, never a propagated (VGW) route, and only IPv4 destinations.
+    ``Origin`` is read with ``.get``: LocalStack omits it.
+    """
+    if not route.get("DestinationCidrBlock"):
+        return False
+    if route.get("GatewayId") == "local":
+        return False
+    if route.get("Origin") in ("CreateRouteTable", "EnableVgwRoutePropagation"):
+        return False
+    return True
+
+
+def _snake(key):
+    out = ""
+    for ch in key:
+        out += "_" + ch.lower() if ch.isupper() else ch
+    return out.lstrip("_")
+
+
+def normalise_route(route):
+    result = {"destination_cidr_block": route.get("DestinationCidrBlock")}
+    key, value = route_target(route)
+    if key:
+        result[_snake(key)] = value
+    result["state"] = route.get("State")
+    return result
+
+
+def table_subnet_associations(table):
+    """``{subnet_id: association_id}`` of a table's explicit subnet associations."""
+    return {
+        a["SubnetId"]: a.get("RouteTableAssociationId")
+        for a in table.get("Associations") or []
+        if a.get("SubnetId") and (a.get("AssociationState") or {}).get("State", "associated") in ("associated", "associating")
+    }
+
+
+def normalise_route_table(table):
+    tags = tags_to_dict(table.get("Tags"))
+    return {
+        "id": table.get("RouteTableId"),
+        "name": tags.get("Name"),
+        "vpc_id": table.get("VpcId"),
+        "routes": [normalise_route(r) for r in table.get("Routes") or [] if r.get("DestinationCidrBlock")],
+        "subnet_ids": sorted(table_subnet_associations(table)),
+        "tags": tags,
+    }
+
+
+def desired_route_target(route, allow_unknown=False):
+    """Validate one desired route: ``(cidr, (key, value))``; raise ``ValueError`` saying what to fix.
+
+    With ``allow_unknown`` (check mode), a route without any target is accepted as
+    ``(cidr, (None, None))``: its gateway is created by an earlier task of the same run, so its
+    id is not known yet.
+    """
+    cidr = route.get("destination_cidr_block")
+    targets = [(k, route.get(o)) for k, o in (("GatewayId", "gateway_id"), ("NatGatewayId", "nat_gateway_id")) if route.get(o)]
+    if not targets and allow_unknown:
+        return normalise_cidr(cidr), (None, None)
+    if len(targets) != 1:
+        raise ValueError(
+            f"Route {cidr}: set exactly one of gateway_id or nat_gateway_id (got {len(targets)})."
+        )
+    return normalise_cidr(cidr), targets[0]
+
+
+def plan_routes(current_routes, desired_routes, purge_routes, allow_unknown=False):
+    """Compare a table's current routes with the desired ones.
+
+    ``desired_routes`` is ``None`` (leave routes alone) or a list of route dicts as in the module
+    options. Returns ``{"create": [(cidr, target)], "replace": [(cidr, target)], "delete": [cidr]}``
+    with ``target`` a one-item dict such as ``{"NatGatewayId": "nat-1"}`` (empty for a target not
+    known yet, see ``desired_route_target``).
+    """
+    plan = {"create": [], "replace": [], "delete": []}
+    if desired_routes is None:
+        return plan
+    current = {r["DestinationCidrBlock"]: r for r in current_routes or [] if r.get("DestinationCidrBlock")}
+    wanted = {}
+    for route in desired_routes:
+        cidr, (key, value) = desired_route_target(route, allow_unknown)
+        if cidr in wanted:
+            raise ValueError(f"Route {cidr} is listed twice in one route table: keep one entry per destination.")
+        wanted[cidr] = (key, value)
+    for cidr, (key, value) in wanted.items():
+        existing = current.get(cidr)
+        target = {key: value} if key else {}
+        if existing is None:
+            plan["create"].append((cidr, target))
+        elif not is_managed_route(existing):
+            raise ValueError(
+                f"Route {cidr} is the VPC's local route or a propagated route, which this module never changes: remove it from routes."
+            )
+        elif route_target(existing) != (key, value):
+            plan["replace"].append((cidr, target))
+    if purge_routes:
+        for cidr, route in current.items():
+            if cidr not in wanted and is_managed_route(route):
+                plan["delete"].append(cidr)
+    return plan
+
+
+def apply_route_plan_to_routes(current_routes, plan):
+    """The normalised routes a table will have after ``plan`` (for check mode and diffs)."""
+    routes = {r["DestinationCidrBlock"]: dict(r) for r in current_routes or [] if r.get("DestinationCidrBlock")}
+    for cidr in plan["delete"]:
+        routes.pop(cidr, None)
+    for cidr, target in plan["create"] + plan["replace"]:
+        route = {"DestinationCidrBlock": cidr, "State": "active", "Origin": "CreateRoute"}
+        route.update(target)
+        routes[cidr] = route
+    return [normalise_route(r) for r in routes.values()]
+
+
+def plan_associations(table_id, desired_subnets, purge_subnets, subnet_owner):
+    """Association changes of one table.
+
+    ``subnet_owner`` maps every explicitly associated subnet of the VPC to
+    ``(route_table_id, association_id)``; it is updated in place so that several tables of
+    one call see each other's moves. Returns ``{"associate": [subnet], "replace":
+    [(subnet, association_id, from_table)], "disassociate": [(subnet, association_id)]}``.
+    """
+    plan = {"associate": [], "replace": [], "disassociate": []}
+    if desired_subnets is None:
+        return plan
+    desired = list(dict.fromkeys(desired_subnets))
+    for subnet in desired:
+        owner = subnet_owner.get(subnet)
+        if owner is None:
+            plan["associate"].append(subnet)
+            subnet_owner[subnet] = (table_id, None)
+        elif owner[0] != table_id:
+            plan["replace"].append((subnet, owner[1], owner[0]))
+            subnet_owner[subnet] = (table_id, None)
+    if purge_subnets:
+        for subnet, (owner_table, association_id) in list(subnet_owner.items()):
+            if owner_table == table_id and subnet not in desired:
+                plan["disassociate"].append((subnet, association_id))
+                del subnet_owner[subnet]
+    return plan

@@ -1,0 +1,269 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ec2_subnets
+version_added: 0.1.0
+short_description: Manage all the subnets of a VPC in one call
+description:
+  - Creates, updates and deletes a set of subnets of one VPC in a single task.
+  - Fills a gap of M(amazon.aws.ec2_vpc_subnet), which handles one subnet per task (one module
+    run, one VPC look-up and one tag round trip per subnet); this module reads the VPC's subnets
+    once and reconciles the whole list.
+  - A subnet is identified by its CIDR block within the VPC. Its availability zone cannot change;
+    a listed CIDR that exists in another AZ fails the task before anything is changed.
+  - C(MapPublicIpOnLaunch) and the tags are updated in place.
+  - The C(Name) tag of each subnet is always set from its O(subnets[].name). When neither O(tags)
+    nor O(subnets[].tags) is given, other tags are left alone; otherwise the subnet's tags become
+    O(tags) merged with O(subnets[].tags) (the subnet's own win) plus C(Name), and
+    O(purge_tags) removes the rest.
+options:
+  vpc_id:
+    description:
+      - ID of the VPC the subnets belong to.
+    type: str
+    required: true
+  subnets:
+    description:
+      - The subnets to manage. With O(state=absent), the subnets to delete (matched by CIDR).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Value of the subnet's C(Name) tag.
+        type: str
+        required: true
+      cidr:
+        description:
+          - IPv4 CIDR block of the subnet, e.g. C(10.0.1.0/24). Identifies the subnet within the VPC.
+        type: str
+        required: true
+      az:
+        description:
+          - Availability zone of the subnet, e.g. C(us-east-1a).
+        type: str
+        required: true
+      map_public_ip_on_launch:
+        description:
+          - Whether instances launched in the subnet get a public IPv4 address.
+        type: bool
+        default: false
+      tags:
+        description:
+          - Extra tags for this subnet only, merged over O(tags).
+        type: dict
+  state:
+    description:
+      - V(present) creates or updates the listed subnets; V(absent) deletes them.
+      - Subnets of the VPC that are not listed are never touched.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+author:
+  - Apranova platform team (@apranova)
+notes:
+  - O(tags) are common to all subnets of the call.
+  - Supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Create the public and private subnets of the VPC
+  apranova.aws_stack.ec2_subnets:
+    vpc_id: "{{ vpc.vpc.id }}"
+    subnets:
+      - name: web-public-a
+        cidr: 10.0.0.0/24
+        az: us-east-1a
+        map_public_ip_on_launch: true
+      - name: web-public-b
+        cidr: 10.0.1.0/24
+        az: us-east-1b
+        map_public_ip_on_launch: true
+      - name: web-private-a
+        cidr: 10.0.10.0/24
+        az: us-east-1a
+        tags:
+          Tier: private
+    tags:
+      Project: web
+  register: network_subnets
+
+- name: Delete two subnets
+  apranova.aws_stack.ec2_subnets:
+    vpc_id: "{{ vpc.vpc.id }}"
+    state: absent
+    subnets:
+      - {name: web-public-b, cidr: 10.0.1.0/24, az: us-east-1b}
+      - {name: web-private-a, cidr: 10.0.10.0/24, az: us-east-1a}
+"""
+
+RETURN = r"""
+subnets:
+  description:
+    - The listed subnets in input order, as read back from AWS after the changes.
+    - In check mode, subnets that would be created have O(subnets[].name) etc. and C(id=null).
+    - Empty with O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Subnet ID.
+      type: str
+      returned: always
+      sample: subnet-0123456789abcdef0
+    name:
+      description: The C(Name) tag.
+      type: str
+      returned: always
+      sample: web-public-a
+    cidr_block:
+      description: IPv4 CIDR block.
+      type: str
+      returned: always
+      sample: 10.0.0.0/24
+    availability_zone:
+      description: Availability zone.
+      type: str
+      returned: always
+      sample: us-east-1a
+    map_public_ip_on_launch:
+      description: Whether instances get a public IPv4 address at launch.
+      type: bool
+      returned: always
+      sample: true
+    vpc_id:
+      description: VPC ID.
+      type: str
+      returned: always
+      sample: vpc-0123456789abcdef0
+    tags:
+      description: Tags of the subnet (without C(aws:) tags).
+      type: dict
+      returned: always
+      sample: {"Name": "web-public-a", "Project": "web"}
+diff:
+  description: Before and after state of the listed subnets, with C(--diff).
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"subnets": []}, "after": {"subnets": [{"cidr_block": "10.0.0.0/24"}]}}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+
+
+def validate(subnets):
+    """Canonicalise CIDRs and refuse duplicates; returns new dicts, raises ValueError."""
+    result = []
+    for subnet in subnets:
+        result.append(dict(subnet, cidr=ec2.normalise_cidr(subnet["cidr"])))
+    dup = ec2.duplicates([s["cidr"] for s in result])
+    if dup:
+        raise ValueError(f"CIDR {', '.join(dup)} is listed more than once in subnets: each subnet needs its own CIDR.")
+    return result
+
+
+def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode):
+    ec2.require_vpc(client, vpc_id)
+    current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
+
+    plans = []
+    for subnet in subnets:
+        plan = ec2.plan_subnet(current.get(subnet["cidr"]), dict(subnet, vpc_id=vpc_id), tags, purge_tags)
+        plans.append((subnet, plan))
+
+    changed = any(ec2.plan_changes(plan) for _subnet, plan in plans)
+    before = [current[s["cidr"]] for s in subnets if s["cidr"] in current]
+    if check_mode or not changed:
+        return changed, [plan["after"] for _subnet, plan in plans], before
+
+    ids = []
+    for subnet, plan in plans:
+        if plan["create"]:
+            created = ec2.create_subnet(client, vpc_id, subnet["cidr"], subnet["az"], plan["tags_to_set"])
+            subnet_id = created["SubnetId"]
+        else:
+            subnet_id = current[subnet["cidr"]]["id"]
+            ec2.update_tags(client, subnet_id, plan["tags_to_set"], plan["tags_to_remove"])
+        if plan["map_public_ip_on_launch"] is not None:
+            ec2.set_map_public_ip_on_launch(client, subnet_id, plan["map_public_ip_on_launch"])
+        ids.append(subnet_id)
+
+    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets_by_id(client, ids)}
+    return changed, [by_id.get(subnet_id) for subnet_id in ids], before
+
+
+def ensure_absent(client, vpc_id, subnets, check_mode):
+    ec2.require_vpc(client, vpc_id)
+    current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
+    doomed = [current[s["cidr"]] for s in subnets if s["cidr"] in current]
+    if not check_mode:
+        for subnet in doomed:
+            ec2.delete_subnet(client, subnet["id"])
+    return bool(doomed), [], doomed
+
+
+def main():
+    argument_spec = dict(
+        vpc_id=dict(type="str", required=True),
+        subnets=dict(
+            type="list",
+            elements="dict",
+            required=True,
+            options=dict(
+                name=dict(type="str", required=True),
+                cidr=dict(type="str", required=True),
+                az=dict(type="str", required=True),
+                map_public_ip_on_launch=dict(type="bool", default=False),
+                tags=dict(type="dict"),
+            ),
+        ),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("ec2", retry_decorator=retry_decorator())
+    params = module.params
+
+    try:
+        subnets = validate(params["subnets"])
+        if params["state"] == "present":
+            changed, result, before = ensure_present(
+                client, params["vpc_id"], subnets, params["tags"], params["purge_tags"], module.check_mode
+            )
+            after = result
+        else:
+            changed, result, before = ensure_absent(client, params["vpc_id"], subnets, module.check_mode)
+            after = []
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    module.exit_json(
+        changed=changed,
+        subnets=result,
+        **diff_result(module, {"subnets": before}, {"subnets": after}),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Offline tests of ec2_nat_gateway: identity, Elastic IP reuse and normalisers in
+plugins/module_utils/ec2.py, and the module's ensure_present/ensure_absent replayed against
+moto's in-process backend (``mock_aws``; no network).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ec2_nat_gateway as module  # noqa: E402
+
+
+def nat(nat_id, name, subnet="subnet-1", state="available", created="2026-01-01", eni="eni-1", alloc="eipalloc-1"):
+    return {
+        "NatGatewayId": nat_id, "SubnetId": subnet, "VpcId": "vpc-1", "State": state, "CreateTime": created,
+        "Tags": [{"Key": "Name", "Value": name}] if name else [],
+        "NatGatewayAddresses": [{"AllocationId": alloc, "PublicIp": "198.51.100.1", "NetworkInterfaceId": eni,
+                                 "IsPrimary": True}],
+    }
+
+
+# ---------------------------------------------------------------- identity
+
+def test_find_nat_gateway_by_name_subnet_and_live_state():
+    gateways = [
+        nat("nat-deleted", "a", state="deleted"),
+        nat("nat-other-subnet", "a", subnet="subnet-2"),
+        nat("nat-other-name", "b"),
+        nat("nat-new", "a", created="2026-02-01"),
+        nat("nat-old", "a", state="pending", created="2026-01-01"),
+    ]
+    found, extra = ec2.find_nat_gateway(gateways, "a", "subnet-1")
+    assert found["NatGatewayId"] == "nat-old"
+    assert [g["NatGatewayId"] for g in extra] == ["nat-new"]
+    assert ec2.find_nat_gateway(gateways, "c", "subnet-1") == (None, [])
+    # Only deleted/failed ones left: no gateway, so one gets created.
+    assert ec2.find_nat_gateway([nat("n", "a", state="failed")], "a", "subnet-1") == (None, [])
+
+
+def test_normalise_nat_gateway():
+    assert ec2.normalise_nat_gateway(nat("nat-1", "a")) == {
+        "id": "nat-1", "name": "a", "subnet_id": "subnet-1", "vpc_id": "vpc-1", "state": "available",
+        "allocation_id": "eipalloc-1", "public_ip": "198.51.100.1", "tags": {"Name": "a"},
+    }
+    bare = ec2.normalise_nat_gateway({"NatGatewayId": "nat-2", "State": "pending"})
+    assert bare["allocation_id"] is None and bare["tags"] == {} and bare["name"] is None
+
+
+def test_nat_enis_and_eip_name():
+    assert ec2.nat_enis([nat("a", "a", eni="eni-a"), nat("b", "b", eni="eni-b")]) == {"eni-a", "eni-b"}
+    assert ec2.eip_name("web-nat") == "web-nat-eip"
+
+
+# ---------------------------------------------------------------- Elastic IP reuse
+
+def test_address_is_free():
+    assert ec2.address_is_free({"AllocationId": "e"})
+    assert not ec2.address_is_free({"AllocationId": "e", "AssociationId": "a", "NetworkInterfaceId": "eni-live"})
+    assert not ec2.address_is_free({"AllocationId": "e", "InstanceId": "i-1", "AssociationId": "a"})
+    # moto keeps a deleted NAT's address associated with its interface: that counts as free.
+    assert ec2.address_is_free({"AllocationId": "e", "AssociationId": "a", "NetworkInterfaceId": "eni-dead"}, {"eni-dead"})
+
+
+def test_validate_refuses_duplicate_names():
+    with pytest.raises(ValueError, match="listed more than once"):
+        module.validate([{"name": "a", "subnet_id": "s1"}, {"name": "a", "subnet_id": "s2"}])
+
+
+# ---------------------------------------------------------------- wait_for_state
+
+class FakeClient:
+    """Answers describe_nat_gateways from a list of canned pages (one per call)."""
+
+    def __init__(self, pages):
+        self.pages = list(pages)
+
+    def describe_nat_gateways(self, aws_retry=False, **params):
+        return {"NatGateways": self.pages.pop(0) if len(self.pages) > 1 else self.pages[0]}
+
+
+def test_wait_for_state_fails_on_failed_gateway():
+    failed = dict(nat("nat-1", "a", state="failed"), FailureCode="Gateway.NotAttached", FailureMessage="no igw")
+    with pytest.raises(AnsibleEC2Error, match="nat-1 failed: Gateway.NotAttached: no igw"):
+        module.wait_for_state(FakeClient([[failed]]), ["nat-1"], "available", 5)
+
+
+def test_wait_for_state_times_out_with_states(monkeypatch):
+    monkeypatch.setattr(module, "wait_for", lambda check, timeout: check() or None)
+    with pytest.raises(AnsibleEC2Error, match=r"Timed out after 7s .*nat-1=pending.*Raise wait_timeout"):
+        module.wait_for_state(FakeClient([[nat("nat-1", "a", state="pending")]]), ["nat-1"], "available", 7)
+
+
+def test_wait_for_deleted_accepts_vanished_gateways():
+    assert module.wait_for_state(FakeClient([[]]), ["nat-1"], "deleted", 5)
+
+
+# ---------------------------------------------------------------- module logic against mock_aws
+
+moto = pytest.importorskip("moto")
+
+
+@pytest.fixture
+def client():
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+    import boto3
+
+    with moto.mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("ec2", region_name="us-east-1"), retry_decorator())
+
+
+@pytest.fixture
+def subnet_id(client):
+    vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    return client.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+
+
+def live(client):
+    return [g for g in client.describe_nat_gateways()["NatGateways"] if g["State"] in ("pending", "available")]
+
+
+def present(client, gateways, check_mode=False, tags=None):
+    return module.ensure_present(client, gateways, tags, True, True, 30, check_mode)
+
+
+def test_create_rerun_delete(client, subnet_id):
+    gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
+
+    changed, result, before, _warnings = present(client, gateways, check_mode=True, tags={"P": "1"})
+    assert changed and before == [] and result[0]["id"] is None
+    assert live(client) == [] and client.describe_addresses()["Addresses"] == []
+
+    changed, result, _before, _warnings = present(client, gateways, tags={"P": "1"})
+    assert changed and result[0]["state"] == "available"
+    assert len(live(client)) == 1
+    addresses = client.describe_addresses()["Addresses"]
+    assert len(addresses) == 1 and result[0]["allocation_id"] == addresses[0]["AllocationId"]
+    assert ec2.normalise_nat_gateway(live(client)[0])["tags"] == {"Name": "nat-a", "P": "1"}
+    assert {t["Key"]: t["Value"] for t in addresses[0]["Tags"]} == {"Name": "nat-a-eip", "P": "1"}
+
+    changed, again, _before, _warnings = present(client, gateways, tags={"P": "1"})
+    assert not changed and again == result
+    assert len(live(client)) == 1 and len(client.describe_addresses()["Addresses"]) == 1
+
+    changed, _result, doomed, _warnings = module.ensure_absent(client, gateways, True, True, 30, check_mode=True)
+    assert changed and doomed[0]["id"] == result[0]["id"] and len(live(client)) == 1
+
+    changed, _result, _doomed, warnings = module.ensure_absent(client, gateways, True, True, 30, check_mode=False)
+    assert changed and warnings == []
+    assert live(client) == [] and client.describe_addresses()["Addresses"] == []
+    assert module.ensure_absent(client, gateways, True, True, 30, check_mode=False)[0] is False
+
+
+def test_reuses_leftover_address_and_address_of_deleted_gateway(client, subnet_id):
+    leftover = client.allocate_address(
+        Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "nat-a-eip"}]}]
+    )["AllocationId"]
+    gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
+    _changed, result, _before, _warnings = present(client, gateways)
+    assert result[0]["allocation_id"] == leftover
+
+    # Delete without releasing: moto leaves the address associated with the dead gateway.
+    module.ensure_absent(client, gateways, False, True, 30, check_mode=False)
+    assert client.describe_addresses(AllocationIds=[leftover])["Addresses"][0].get("AssociationId")
+
+    changed, result, _before, _warnings = present(client, gateways)
+    assert changed and result[0]["allocation_id"] == leftover
+    assert len(client.describe_addresses()["Addresses"]) == 1
+
+
+def test_given_allocation_and_refusals(client, subnet_id):
+    given = client.allocate_address(Domain="vpc")["AllocationId"]
+    gateways = [{"name": "nat-b", "subnet_id": subnet_id, "allocation_id": given}]
+    _changed, result, _before, _warnings = present(client, gateways)
+    assert result[0]["allocation_id"] == given
+
+    other = client.allocate_address(Domain="vpc")["AllocationId"]
+    with pytest.raises(ValueError, match="cannot change"):
+        present(client, [dict(gateways[0], allocation_id=other)])
+    with pytest.raises(ValueError, match="does not exist"):
+        present(client, [{"name": "nat-c", "subnet_id": subnet_id, "allocation_id": "eipalloc-00000000000000000"}])
+    with pytest.raises(ValueError, match="is associated with"):
+        present(client, [{"name": "nat-c", "subnet_id": subnet_id, "allocation_id": given}])
+
+    # release_eips only releases the module's own <name>-eip addresses.
+    module.ensure_absent(client, gateways, True, True, 30, check_mode=False)
+    assert {a["AllocationId"] for a in client.describe_addresses()["Addresses"]} == {given, other}

@@ -1,0 +1,186 @@
+"""Offline tests of ec2_route_tables: route and association planning and normalisers in
+plugins/module_utils/ec2.py, and the module's ensure_present/ensure_absent replayed against
+moto's in-process backend (``mock_aws``; no network).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module  # noqa: E402
+
+LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"}
+
+
+def route(cidr, **target):
+    return dict({"DestinationCidrBlock": cidr, "State": "active", "Origin": "CreateRoute"}, **target)
+
+
+# ---------------------------------------------------------------- routes
+
+def test_is_managed_route_without_origin_key():
+    # LocalStack omits Origin: the local route is still recognised and nothing raises KeyError.
+    assert not ec2.is_managed_route({"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"})
+    assert ec2.is_managed_route({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1"})
+    assert not ec2.is_managed_route(route("172.16.0.0/12", GatewayId="vgw-1", Origin="EnableVgwRoutePropagation"))
+    assert not ec2.is_managed_route({"DestinationIpv6CidrBlock": "::/0", "GatewayId": "igw-1"})
+
+
+def test_normalise_route_and_table():
+    assert ec2.normalise_route(route("0.0.0.0/0", NatGatewayId="nat-1")) == {
+        "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-1", "state": "active"}
+    assert ec2.normalise_route({"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-1"}) == {
+        "destination_cidr_block": "10.1.0.0/16", "vpc_peering_connection_id": "pcx-1", "state": None}
+    table = {
+        "RouteTableId": "rtb-1", "VpcId": "vpc-1", "Tags": [{"Key": "Name", "Value": "pub"}],
+        "Routes": [LOCAL, {"DestinationIpv6CidrBlock": "::/0", "GatewayId": "igw-1"}],
+        "Associations": [
+            {"SubnetId": "subnet-b", "RouteTableAssociationId": "a-b", "AssociationState": {"State": "associated"}},
+            {"SubnetId": "subnet-a", "RouteTableAssociationId": "a-a"},
+            {"SubnetId": "subnet-x", "RouteTableAssociationId": "a-x", "AssociationState": {"State": "disassociated"}},
+            {"GatewayId": "igw-1", "RouteTableAssociationId": "a-g"},
+        ],
+    }
+    assert ec2.normalise_route_table(table) == {
+        "id": "rtb-1", "name": "pub", "vpc_id": "vpc-1",
+        "routes": [{"destination_cidr_block": "10.0.0.0/16", "gateway_id": "local", "state": "active"}],
+        "subnet_ids": ["subnet-a", "subnet-b"], "tags": {"Name": "pub"},
+    }
+    assert not ec2.is_main_route_table(table)
+    assert ec2.is_main_route_table({"Associations": [{"Main": True}]})
+
+
+def test_plan_routes():
+    current = [LOCAL, route("0.0.0.0/0", NatGatewayId="nat-1"), route("192.168.0.0/16", GatewayId="igw-1"),
+               route("172.16.0.0/12", GatewayId="vgw-1", Origin="EnableVgwRoutePropagation")]
+    desired = [{"destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-2"},
+               {"destination_cidr_block": "10.9.0.0/16", "gateway_id": "igw-1"}]
+    plan = ec2.plan_routes(current, desired, purge_routes=True)
+    assert plan == {"create": [("10.9.0.0/16", {"GatewayId": "igw-1"})],
+                    "replace": [("0.0.0.0/0", {"NatGatewayId": "nat-2"})],
+                    "delete": ["192.168.0.0/16"]}
+    assert ec2.plan_routes(current, desired, purge_routes=False)["delete"] == []
+    assert ec2.plan_routes(current, None, purge_routes=True) == {"create": [], "replace": [], "delete": []}
+    same = [{"destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-1"},
+            {"destination_cidr_block": "192.168.0.0/16", "gateway_id": "igw-1"}]
+    assert ec2.plan_routes(current, same, purge_routes=True) == {"create": [], "replace": [], "delete": []}
+    after = ec2.apply_route_plan_to_routes(current, plan)
+    assert {"destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-2", "state": "active"} in after
+    assert all(r["destination_cidr_block"] != "192.168.0.0/16" for r in after)
+
+
+@pytest.mark.parametrize("bad,match", [
+    ({"destination_cidr_block": "0.0.0.0/0"}, "exactly one of gateway_id or nat_gateway_id"),
+    ({"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": "nat-1"}, "exactly one"),
+    ({"destination_cidr_block": "10.0.0.1/16", "gateway_id": "igw-1"}, "not a valid IPv4 network"),
+    ({"destination_cidr_block": "10.0.0.0/16", "gateway_id": "igw-1"}, "local route"),
+])
+def test_plan_routes_refuses(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ec2.plan_routes([LOCAL], [bad], purge_routes=True)
+
+
+def test_plan_routes_unknown_target_in_check_mode():
+    plan = ec2.plan_routes([LOCAL], [{"destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": ""}], True, allow_unknown=True)
+    assert plan["create"] == [("0.0.0.0/0", {})]
+
+
+def test_plan_routes_refuses_duplicates():
+    with pytest.raises(ValueError, match="listed twice"):
+        ec2.plan_routes([], [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}] * 2, True)
+
+
+# ---------------------------------------------------------------- associations
+
+def test_plan_associations_moves_and_purges():
+    owners = {"subnet-a": ("rtb-1", "a-a"), "subnet-b": ("rtb-2", "a-b"), "subnet-c": ("rtb-1", "a-c")}
+    plan = ec2.plan_associations("rtb-1", ["subnet-a", "subnet-b", "subnet-d"], True, owners)
+    assert plan == {"associate": ["subnet-d"], "replace": [("subnet-b", "a-b", "rtb-2")],
+                    "disassociate": [("subnet-c", "a-c")]}
+    assert owners == {"subnet-a": ("rtb-1", "a-a"), "subnet-b": ("rtb-1", None), "subnet-d": ("rtb-1", None)}
+    # Without purge, unlisted associations stay; without subnet_ids, nothing is touched.
+    owners = {"subnet-c": ("rtb-1", "a-c")}
+    assert ec2.plan_associations("rtb-1", [], False, owners)["disassociate"] == []
+    assert ec2.plan_associations("rtb-1", None, True, owners) == {"associate": [], "replace": [], "disassociate": []}
+
+
+def test_validate():
+    with pytest.raises(ValueError, match="listed more than once"):
+        module.validate([{"name": "a"}, {"name": "a"}])
+    with pytest.raises(ValueError, match="subnet-1 is listed in more than one route table"):
+        module.validate([{"name": "a", "subnet_ids": ["subnet-1"]}, {"name": "b", "subnet_ids": ["subnet-1"]}])
+    with pytest.raises(ValueError, match="Route table a: Route 0.0.0.0/0"):
+        module.validate([{"name": "a", "routes": [{"destination_cidr_block": "0.0.0.0/0"}]}])
+    module.validate([{"name": "a", "routes": [{"destination_cidr_block": "0.0.0.0/0"}]}], check_mode=True)
+
+
+# ---------------------------------------------------------------- module logic against mock_aws
+
+moto = pytest.importorskip("moto")
+
+
+@pytest.fixture
+def client():
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+    import boto3
+
+    with moto.mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("ec2", region_name="us-east-1"), retry_decorator())
+
+
+def tables_by_name(client, vpc_id):
+    return {ec2.name_tag(t): t for t in ec2.describe_route_tables(client, vpc_id)}
+
+
+def test_ensure_present_and_absent(client):
+    vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    igw = client.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    client.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    s1, s2 = (client.create_subnet(VpcId=vpc_id, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2))
+    other = client.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    client.associate_route_table(RouteTableId=other, SubnetId=s2)
+    wanted = [{"name": "pub", "subnet_ids": [s1, s2], "tags": None,
+               "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw, "nat_gateway_id": None}]}]
+
+    def present(check_mode=False, purge_subnets=True):
+        return module.ensure_present(client, vpc_id, wanted, True, purge_subnets, {"P": "1"}, True, check_mode)
+
+    changed, result, before = present(check_mode=True)
+    assert changed and before == [] and result[0]["id"] is None and result[0]["subnet_ids"] == sorted([s1, s2])
+    assert "pub" not in tables_by_name(client, vpc_id)
+
+    changed, result, _before = present()
+    table = tables_by_name(client, vpc_id)["pub"]
+    assert changed and result[0]["id"] == table["RouteTableId"]
+    assert sorted(ec2.table_subnet_associations(table)) == sorted([s1, s2])
+    assert ec2.table_subnet_associations(client.describe_route_tables(RouteTableIds=[other])["RouteTables"][0]) == {}
+    assert [r for r in table["Routes"] if r["DestinationCidrBlock"] == "0.0.0.0/0"][0]["GatewayId"] == igw
+
+    assert present()[0] is False and present(check_mode=True)[0] is False
+
+    wanted[0]["subnet_ids"] = [s1]
+    changed, result, _before = present()
+    assert changed and result[0]["subnet_ids"] == [s1]
+
+    main = [t for t in ec2.describe_route_tables(client, vpc_id) if ec2.is_main_route_table(t)][0]
+    client.create_tags(Resources=[main["RouteTableId"]], Tags=[{"Key": "Name", "Value": "main"}])
+    with pytest.raises(ValueError, match="main route table"):
+        module.ensure_present(client, vpc_id, [{"name": "main"}], True, True, None, True, False)
+
+    changed, _result, doomed = module.ensure_absent(client, vpc_id, wanted, check_mode=False)
+    assert changed and doomed[0]["name"] == "pub"
+    assert "pub" not in tables_by_name(client, vpc_id)
+    assert module.ensure_absent(client, vpc_id, wanted, check_mode=False)[0] is False

@@ -1,0 +1,173 @@
+"""Offline tests of ec2_subnets: the subnet normaliser and comparison in
+plugins/module_utils/ec2.py, and the module's ensure_present/ensure_absent replayed against
+moto's in-process backend (``mock_aws``; no network).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.modules import ec2_subnets as module  # noqa: E402
+
+
+def current(**kw):
+    base = dict(id="subnet-1", name="a", cidr_block="10.0.0.0/24", availability_zone="us-east-1a",
+                map_public_ip_on_launch=False, vpc_id="vpc-1", tags={"Name": "a"})
+    base.update(kw)
+    return base
+
+
+def wanted(**kw):
+    base = dict(name="a", cidr="10.0.0.0/24", az="us-east-1a", map_public_ip_on_launch=False, tags=None)
+    base.update(kw)
+    return base
+
+
+# ---------------------------------------------------------------- normalisers
+
+def test_normalise_cidr():
+    assert ec2.normalise_cidr("10.0.1.0/24") == "10.0.1.0/24"
+    with pytest.raises(ValueError, match="not a valid IPv4 network"):
+        ec2.normalise_cidr("10.0.1.5/24")
+    with pytest.raises(ValueError, match="not a valid IPv4 network"):
+        ec2.normalise_cidr("banana")
+
+
+def test_normalise_subnet_drops_aws_tags_and_reads_name():
+    raw = {"SubnetId": "subnet-9", "CidrBlock": "10.0.9.0/24", "AvailabilityZone": "us-east-1c", "VpcId": "vpc-1",
+           "MapPublicIpOnLaunch": True,
+           "Tags": [{"Key": "Name", "Value": "nine"}, {"Key": "aws:cloudformation:stack-name", "Value": "x"}]}
+    assert ec2.normalise_subnet(raw) == {
+        "id": "subnet-9", "name": "nine", "cidr_block": "10.0.9.0/24", "availability_zone": "us-east-1c",
+        "map_public_ip_on_launch": True, "vpc_id": "vpc-1", "tags": {"Name": "nine"},
+    }
+    assert ec2.normalise_subnet({"SubnetId": "subnet-0"})["map_public_ip_on_launch"] is False
+
+
+# ---------------------------------------------------------------- tags of one item of a set
+
+def test_item_tags():
+    assert ec2.item_tags("a", None, None) == ({"Name": "a"}, False)
+    assert ec2.item_tags("a", {"P": 1}, None) == ({"P": "1", "Name": "a"}, True)
+    assert ec2.item_tags("a", {"P": "x", "T": "c"}, {"T": "i", "Name": "ignored"}) == ({"P": "x", "T": "i", "Name": "a"}, True)
+
+
+def test_item_tag_changes_without_tags_only_manages_name():
+    to_set, to_remove, result = ec2.item_tag_changes({"Name": "old", "Keep": "me"}, "new", None, None, True)
+    assert to_set == {"Name": "new"} and to_remove == [] and result == {"Name": "new", "Keep": "me"}
+
+
+def test_item_tag_changes_purges_when_tags_given():
+    to_set, to_remove, result = ec2.item_tag_changes({"Name": "a", "Old": "x", "aws:x": "y"}, "a", {"P": "1"}, None, True)
+    assert to_set == {"P": "1"} and to_remove == ["Old"]
+    assert result == {"Name": "a", "P": "1", "aws:x": "y"}, "aws: tags are neither purged nor invented"
+    _set, to_remove, _result = ec2.item_tag_changes({"Name": "a", "Old": "x"}, "a", {"P": "1"}, None, False)
+    assert to_remove == []
+
+
+# ---------------------------------------------------------------- plan_subnet
+
+def test_plan_new_subnet():
+    plan = ec2.plan_subnet(None, wanted(map_public_ip_on_launch=True, tags={"T": "x"}, vpc_id="vpc-1"), {"P": "1"}, True)
+    assert plan["create"] and plan["map_public_ip_on_launch"] is True
+    assert plan["tags_to_set"] == {"P": "1", "T": "x", "Name": "a"}
+    assert plan["after"]["id"] is None and plan["after"]["vpc_id"] == "vpc-1"
+    assert ec2.plan_changes(plan)
+    # A private subnet needs no attribute call after creation.
+    assert ec2.plan_subnet(None, wanted(), None, True)["map_public_ip_on_launch"] is None
+
+
+def test_plan_unchanged_subnet():
+    plan = ec2.plan_subnet(current(), wanted(), None, True)
+    assert not ec2.plan_changes(plan)
+    assert plan["after"] == current()
+
+
+def test_plan_updates_in_place():
+    plan = ec2.plan_subnet(current(tags={"Name": "a", "Old": "1"}), wanted(map_public_ip_on_launch=True), {"P": "1"}, True)
+    assert not plan["create"]
+    assert plan["map_public_ip_on_launch"] is True
+    assert plan["tags_to_set"] == {"P": "1"} and plan["tags_to_remove"] == ["Old"]
+    assert plan["after"]["tags"] == {"Name": "a", "P": "1"} and plan["after"]["map_public_ip_on_launch"] is True
+
+
+def test_plan_refuses_az_move():
+    with pytest.raises(ValueError, match="cannot move to another AZ.*az: us-east-1a"):
+        ec2.plan_subnet(current(), wanted(az="us-east-1b"), None, True)
+
+
+def test_validate_canonical_and_unique():
+    assert module.validate([wanted()])[0]["cidr"] == "10.0.0.0/24"
+    with pytest.raises(ValueError, match="listed more than once"):
+        module.validate([wanted(), wanted(name="b")])
+
+
+# ---------------------------------------------------------------- module logic against mock_aws
+
+moto = pytest.importorskip("moto")
+
+
+@pytest.fixture
+def client():
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+    import boto3
+
+    with moto.mock_aws():
+        yield RetryingBotoClientWrapper(boto3.client("ec2", region_name="us-east-1"), retry_decorator())
+
+
+def test_ensure_present_and_absent(client):
+    vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = module.validate([
+        wanted(name="pub", cidr="10.0.0.0/24", map_public_ip_on_launch=True),
+        wanted(name="priv", cidr="10.0.1.0/24", az="us-east-1b", tags={"Tier": "private"}),
+    ])
+
+    changed, result, before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=True)
+    assert changed and before == [] and [s["id"] for s in result] == [None, None]
+    assert client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] == []
+
+    changed, result, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
+    assert changed
+    raw = {s["CidrBlock"]: s for s in client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]}
+    assert raw["10.0.0.0/24"]["MapPublicIpOnLaunch"] is True
+    assert raw["10.0.1.0/24"]["AvailabilityZone"] == "us-east-1b"
+    assert ec2.normalise_subnet(raw["10.0.1.0/24"])["tags"] == {"Name": "priv", "P": "x", "Tier": "private"}
+    assert [s["id"] for s in result] == [raw["10.0.0.0/24"]["SubnetId"], raw["10.0.1.0/24"]["SubnetId"]]
+
+    changed, again, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
+    assert not changed and again == result
+
+    subnets[0]["map_public_ip_on_launch"] = False
+    changed, result, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
+    assert changed and result[0]["map_public_ip_on_launch"] is False
+    raw = client.describe_subnets(SubnetIds=[result[0]["id"]])["Subnets"][0]
+    assert raw["MapPublicIpOnLaunch"] is False
+
+    with pytest.raises(ValueError, match="cannot move"):
+        module.ensure_present(client, vpc_id, [dict(subnets[0], az="us-east-1c")], None, True, check_mode=False)
+
+    changed, result, doomed = module.ensure_absent(client, vpc_id, subnets[:1], check_mode=False)
+    assert changed and result == [] and [d["cidr_block"] for d in doomed] == ["10.0.0.0/24"]
+    left = client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    assert [s["CidrBlock"] for s in left] == ["10.0.1.0/24"]
+    assert module.ensure_absent(client, vpc_id, subnets[:1], check_mode=False)[0] is False
+
+
+def test_missing_vpc_says_what_to_fix(client):
+    with pytest.raises(AnsibleEC2Error, match="vpc-00000000 does not exist.*check vpc_id"):
+        module.ensure_present(client, "vpc-00000000", [wanted()], None, True, check_mode=False)
