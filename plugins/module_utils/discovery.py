@@ -88,6 +88,9 @@ def _db_instance(rds, identifier):
         "publicly_accessible": db.get("PubliclyAccessible"),
         "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
         "subnet_group": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+        # used by the architecture report (stack_report)
+        "storage_type": db.get("StorageType"), "availability_zone": db.get("AvailabilityZone"),
+        "secondary_availability_zone": db.get("SecondaryAvailabilityZone"),
     }
 
 
@@ -115,6 +118,13 @@ def _cache(ec, group_id):
         "address": endpoint.get("Address"), "port": endpoint.get("Port"),
         "node_type": g.get("CacheNodeType"), "at_rest_encryption": g.get("AtRestEncryptionEnabled"),
         "transit_encryption": g.get("TransitEncryptionEnabled"),
+        # used by the architecture report (stack_report)
+        "engine": g.get("Engine"), "member_clusters": list(g.get("MemberClusters") or []),
+        "automatic_failover": g.get("AutomaticFailover"), "multi_az": g.get("MultiAZ"),
+        "auth_token_enabled": g.get("AuthTokenEnabled"),
+        "nodes": [{"cluster_id": m.get("CacheClusterId"), "availability_zone": m.get("PreferredAvailabilityZone"),
+                   "role": m.get("CurrentRole")}
+                  for ng in g.get("NodeGroups") or [] for m in ng.get("NodeGroupMembers") or []],
     }
 
 
@@ -137,7 +147,10 @@ def _efs(efs, name, access_point_name):
                 ap = {"id": a["AccessPointId"], "arn": a["AccessPointArn"], "name": access_point_name,
                       "posix_user": a.get("PosixUser"), "root_directory": (a.get("RootDirectory") or {}).get("Path")}
     return ({"id": fs_id, "arn": fs.get("FileSystemArn"), "name": name, "encrypted": fs.get("Encrypted"),
-             "state": fs.get("LifeCycleState")}, ap, mount_targets)
+             "state": fs.get("LifeCycleState"),
+             # used by the architecture report (stack_report)
+             "performance_mode": fs.get("PerformanceMode"), "throughput_mode": fs.get("ThroughputMode"),
+             "size_in_bytes": (fs.get("SizeInBytes") or {}).get("Value")}, ap, mount_targets)
 
 
 def _load_balancer(elb, name):
@@ -147,7 +160,10 @@ def _load_balancer(elb, name):
         return None, []
     listeners = []
     for lis in elb.describe_listeners(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
-        listeners.append({"arn": lis["ListenerArn"], "port": lis["Port"], "protocol": lis["Protocol"]})
+        listeners.append({"arn": lis["ListenerArn"], "port": lis["Port"], "protocol": lis["Protocol"],
+                          # used by the architecture report (stack_report)
+                          "ssl_policy": lis.get("SslPolicy") if lis["Protocol"] in ("HTTPS", "TLS") else None,
+                          "certificate_arns": [c["CertificateArn"] for c in lis.get("Certificates") or []]})
     listeners.sort(key=lambda x: x["port"])
     attrs = elb.describe_load_balancer_attributes(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
     attrs = {a["Key"]: a["Value"] for a in attrs}
@@ -182,7 +198,15 @@ def _services(ecs, cluster, names):
         for s in ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]:
             if s.get("status") == "ACTIVE":
                 out[s["serviceName"]] = {"arn": s["serviceArn"], "task_definition": s.get("taskDefinition"),
-                                         "desired_count": s.get("desiredCount"), "running_count": s.get("runningCount")}
+                                         "desired_count": s.get("desiredCount"), "running_count": s.get("runningCount"),
+                                         # used by the architecture report (stack_report)
+                                         "launch_type": s.get("launchType"),
+                                         "load_balancers": [{"target_group_arn": lb.get("targetGroupArn"),
+                                                             "container_name": lb.get("containerName"),
+                                                             "container_port": lb.get("containerPort")}
+                                                            for lb in s.get("loadBalancers") or []],
+                                         "subnet_ids": sorted(((s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}).get("subnets") or []),
+                                         "security_group_ids": sorted(((s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}).get("securityGroups") or [])}
     return out
 
 
@@ -193,7 +217,11 @@ def _repositories(ecr, names):
             r = ecr.describe_repositories(aws_retry=True, repositoryNames=[name])["repositories"][0]
         except is_boto3_error_code("RepositoryNotFoundException"):
             continue
-        out[name] = {"arn": r["repositoryArn"], "uri": r["repositoryUri"]}
+        out[name] = {"arn": r["repositoryArn"], "uri": r["repositoryUri"],
+                     # used by the architecture report (stack_report)
+                     "scan_on_push": (r.get("imageScanningConfiguration") or {}).get("scanOnPush"),
+                     "image_tag_mutability": r.get("imageTagMutability"),
+                     "encryption_type": (r.get("encryptionConfiguration") or {}).get("encryptionType")}
     return out
 
 
@@ -202,7 +230,8 @@ def _log_groups(logs, names):
     for name in names:
         for g in logs.describe_log_groups(aws_retry=True, logGroupNamePrefix=name)["logGroups"]:
             if g["logGroupName"] == name:
-                out[name] = {"arn": g.get("arn"), "retention_in_days": g.get("retentionInDays")}
+                out[name] = {"arn": g.get("arn"), "retention_in_days": g.get("retentionInDays"),
+                             "stored_bytes": g.get("storedBytes")}  # stored_bytes: for stack_report
     return out
 
 
@@ -214,65 +243,110 @@ def _topic(sns, name):
     return None
 
 
-def find_stack(client, params):
-    """Look up what ``params`` names. ``client(service)`` returns a retrying boto3 client."""
-    stack, missing = {}, []
+def not_emulated(error):
+    """True for the 501 an emulator answers for a service it does not emulate (LocalStack's free build)."""
+    response = getattr(error, "response", None) or {}
+    return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501
 
-    if params.get("vpc_name"):
-        ec2 = client("ec2")
-        stack["vpc"] = _vpc(ec2, params["vpc_name"])
+
+def find_stack(client, params):
+    """Look up what ``params`` names. ``client(service)`` returns a retrying boto3 client.
+
+    Returns ``(stack, missing, unavailable)``. ``unavailable`` lists the services the endpoint
+    does not serve (HTTP 501, e.g. LocalStack's free build); what was asked of them is missing.
+    """
+    stack, missing, unavailable = {}, [], []
+    p = params
+
+    def section(service, wanted, lookup):
+        """Run one lookup; a service the endpoint does not serve makes its resources missing."""
+        if not wanted:
+            return
+        try:
+            lookup(client(service))
+        except ClientErrors as e:
+            if not not_emulated(e):
+                raise
+            unavailable.append(service)
+            missing.extend("%s (%s is not served by this endpoint)" % (w, service) for w in wanted)
+
+    def vpc(ec2):
+        stack["vpc"] = _vpc(ec2, p["vpc_name"])
         if stack["vpc"] is None:
-            missing.append("vpc %s" % params["vpc_name"])
-        else:
-            stack.update(_network(ec2, stack["vpc"]["id"]))
-            if params.get("security_group_names"):
-                stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], params["security_group_names"])
-                for name in params["security_group_names"]:
-                    if name not in stack["security_groups"]:
-                        missing.append("security group %s" % name)
-    if params.get("db_instance_identifier"):
-        stack["db_instance"] = _db_instance(client("rds"), params["db_instance_identifier"])
+            missing.append("vpc %s" % p["vpc_name"])
+            return
+        stack.update(_network(ec2, stack["vpc"]["id"]))
+        if p.get("security_group_names"):
+            stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], p["security_group_names"])
+            missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
+
+    def db(rds):
+        stack["db_instance"] = _db_instance(rds, p["db_instance_identifier"])
         if stack["db_instance"] is None:
-            missing.append("db instance %s" % params["db_instance_identifier"])
-    if params.get("db_secret_name"):
-        stack["db_secret"] = _secret(client("secretsmanager"), params["db_secret_name"])
+            missing.append("db instance %s" % p["db_instance_identifier"])
+
+    def secret(sm):
+        stack["db_secret"] = _secret(sm, p["db_secret_name"])
         if stack["db_secret"] is None:
-            missing.append("secret %s" % params["db_secret_name"])
-    if params.get("cache_id"):
-        stack["cache"] = _cache(client("elasticache"), params["cache_id"])
+            missing.append("secret %s" % p["db_secret_name"])
+
+    def cache(ec):
+        stack["cache"] = _cache(ec, p["cache_id"])
         if stack["cache"] is None:
-            missing.append("replication group %s" % params["cache_id"])
-    if params.get("efs_name"):
-        fs, ap, mts = _efs(client("efs"), params["efs_name"], params.get("efs_access_point_name"))
+            missing.append("replication group %s" % p["cache_id"])
+
+    def efs(efs_client):
+        fs, ap, mts = _efs(efs_client, p["efs_name"], p.get("efs_access_point_name"))
         stack.update(file_system=fs, access_point=ap, mount_targets=mts)
         if fs is None:
-            missing.append("file system %s" % params["efs_name"])
-        elif params.get("efs_access_point_name") and ap is None:
-            missing.append("access point %s" % params["efs_access_point_name"])
-    if params.get("load_balancer_name"):
-        lb, listeners = _load_balancer(client("elbv2"), params["load_balancer_name"])
-        stack.update(load_balancer=lb, listeners=listeners)
-        if lb is None:
-            missing.append("load balancer %s" % params["load_balancer_name"])
-    if params.get("target_group_names"):
-        stack["target_groups"] = _target_groups(client("elbv2"), params["target_group_names"])
-        missing.extend("target group %s" % n for n in params["target_group_names"] if n not in stack["target_groups"])
-    if params.get("cluster_name"):
-        ecs = client("ecs")
-        stack["cluster"] = _cluster(ecs, params["cluster_name"])
+            missing.append("file system %s" % p["efs_name"])
+        elif p.get("efs_access_point_name") and ap is None:
+            missing.append("access point %s" % p["efs_access_point_name"])
+
+    def lb(elb):
+        found, listeners = _load_balancer(elb, p["load_balancer_name"])
+        stack.update(load_balancer=found, listeners=listeners)
+        if found is None:
+            missing.append("load balancer %s" % p["load_balancer_name"])
+
+    def tgs(elb):
+        stack["target_groups"] = _target_groups(elb, p["target_group_names"])
+        missing.extend("target group %s" % n for n in p["target_group_names"] if n not in stack["target_groups"])
+
+    def cluster(ecs):
+        stack["cluster"] = _cluster(ecs, p["cluster_name"])
         if stack["cluster"] is None:
-            missing.append("cluster %s" % params["cluster_name"])
-        elif params.get("service_names"):
-            stack["services"] = _services(ecs, params["cluster_name"], params["service_names"])
-            missing.extend("service %s" % n for n in params["service_names"] if n not in stack["services"])
-    if params.get("repository_names"):
-        stack["repositories"] = _repositories(client("ecr"), params["repository_names"])
-        missing.extend("repository %s" % n for n in params["repository_names"] if n not in stack["repositories"])
-    if params.get("log_group_names"):
-        stack["log_groups"] = _log_groups(client("logs"), params["log_group_names"])
-        missing.extend("log group %s" % n for n in params["log_group_names"] if n not in stack["log_groups"])
-    if params.get("topic_name"):
-        stack["topic"] = _topic(client("sns"), params["topic_name"])
+            missing.append("cluster %s" % p["cluster_name"])
+        elif p.get("service_names"):
+            stack["services"] = _services(ecs, p["cluster_name"], p["service_names"])
+            missing.extend("service %s" % n for n in p["service_names"] if n not in stack["services"])
+
+    def repos(ecr):
+        stack["repositories"] = _repositories(ecr, p["repository_names"])
+        missing.extend("repository %s" % n for n in p["repository_names"] if n not in stack["repositories"])
+
+    def logs(logs_client):
+        stack["log_groups"] = _log_groups(logs_client, p["log_group_names"])
+        missing.extend("log group %s" % n for n in p["log_group_names"] if n not in stack["log_groups"])
+
+    def topic(sns):
+        stack["topic"] = _topic(sns, p["topic_name"])
         if stack["topic"] is None:
-            missing.append("topic %s" % params["topic_name"])
-    return stack, missing
+            missing.append("topic %s" % p["topic_name"])
+
+    if p.get("caller"):
+        identity = client("sts").get_caller_identity()
+        stack["account_id"] = identity["Account"]
+        stack["partition"] = identity["Arn"].split(":")[1]
+    section("ec2", p.get("vpc_name") and ["vpc %s" % p["vpc_name"]], vpc)
+    section("rds", p.get("db_instance_identifier") and ["db instance %s" % p["db_instance_identifier"]], db)
+    section("secretsmanager", p.get("db_secret_name") and ["secret %s" % p["db_secret_name"]], secret)
+    section("elasticache", p.get("cache_id") and ["replication group %s" % p["cache_id"]], cache)
+    section("efs", p.get("efs_name") and ["file system %s" % p["efs_name"]], efs)
+    section("elbv2", p.get("load_balancer_name") and ["load balancer %s" % p["load_balancer_name"]], lb)
+    section("elbv2", p.get("target_group_names") and ["target group %s" % n for n in p["target_group_names"]], tgs)
+    section("ecs", p.get("cluster_name") and ["cluster %s" % p["cluster_name"]], cluster)
+    section("ecr", p.get("repository_names") and ["repository %s" % n for n in p["repository_names"]], repos)
+    section("logs", p.get("log_group_names") and ["log group %s" % n for n in p["log_group_names"]], logs)
+    section("sns", p.get("topic_name") and ["topic %s" % p["topic_name"]], topic)
+    return stack, missing, sorted(set(unavailable))

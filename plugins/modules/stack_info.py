@@ -16,7 +16,7 @@ description:
     answer on AWS and on emulators whose tag filters and tagging API are incomplete.
   - Only the resources named in the options are looked up; an option left unset costs no API call.
   - Never returns secret values, only the secret's ARN and name.
-author: Apranova platform team
+author: Apranova platform team (@apranova)
 options:
   vpc_name:
     description: Name tag of the VPC. Also returns its subnets (by their C(Tier) tag), internet gateway and NAT gateways.
@@ -65,6 +65,10 @@ options:
   topic_name:
     description: SNS topic name.
     type: str
+  caller:
+    description: Also return the account id and partition of the caller (one STS call).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -100,6 +104,14 @@ missing:
   type: list
   elements: str
   sample: ["vpc production-vpc"]
+unavailable:
+  description:
+    - Services the endpoint does not serve (it answered HTTP 501, as LocalStack's free build does
+      for ELBv2, ECS, ECR, RDS, ElastiCache and EFS); what was asked of them is in I(missing).
+  returned: always
+  type: list
+  elements: str
+  sample: ["rds", "elbv2"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -124,6 +136,7 @@ def main():
         repository_names=dict(type="list", elements="str"),
         log_group_names=dict(type="list", elements="str"),
         topic_name=dict(type="str"),
+        caller=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -131,10 +144,10 @@ def main():
         return module.client(service, retry_decorator=retry_decorator())
 
     try:
-        stack, missing = discovery.find_stack(client, module.params)
+        stack, missing, unavailable = discovery.find_stack(client, module.params)
     except discovery.ClientErrors as e:
         module.fail_json_aws(e, msg="Failed to look up the stack")
-    module.exit_json(changed=False, stack=stack, missing=missing)
+    module.exit_json(changed=False, stack=stack, missing=missing, unavailable=unavailable)
 
 
 if __name__ == "__main__":
