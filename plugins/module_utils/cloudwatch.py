@@ -14,6 +14,11 @@ from __future__ import annotations
 import json
 import re
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -456,9 +461,20 @@ def normalize_dashboard(raw):
     }
 
 
+def _dashboard_missing(error):
+    """LocalStack answers a missing dashboard with InvalidParameterValue '... does not exist.'"""
+    err = getattr(error, "response", {}).get("Error", {})
+    return err.get("Code") == "InvalidParameterValue" and "does not exist" in err.get("Message", "")
+
+
 @CloudWatchErrorHandler.list_error_handler("get dashboard {name}")
 def get_dashboard(client, name):
-    return client.get_dashboard(aws_retry=True, DashboardName=name)
+    try:
+        return client.get_dashboard(aws_retry=True, DashboardName=name)
+    except botocore.exceptions.ClientError as e:
+        if _dashboard_missing(e):
+            return None
+        raise
 
 
 @CloudWatchErrorHandler.common_error_handler("put dashboard {name}")

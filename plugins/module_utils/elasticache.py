@@ -328,7 +328,7 @@ def create_params(params):
     """Parameters of ``CreateReplicationGroup`` for the module's options."""
     request = {
         "ReplicationGroupId": params["replication_group_id"],
-        "ReplicationGroupDescription": params["description"],
+        "ReplicationGroupDescription": params.get("description") or DEFAULT_DESCRIPTION,
         "Engine": params["engine"],
         "CacheNodeType": params["cache_node_type"],
         "NumCacheClusters": params["num_cache_clusters"],
@@ -383,6 +383,9 @@ def kms_key_matches(desired, current):
         return True
     return current.endswith("/" + desired) or current.endswith(":" + desired)
 
+
+# The description of a new group when none is given.
+DEFAULT_DESCRIPTION = "Managed by Ansible"
 
 # Options that ModifyReplicationGroup changes in place: (option, normalised key, API key).
 MODIFIABLE = (
@@ -506,7 +509,7 @@ def preview_new_group(params):
         "replication_group_id": params["replication_group_id"],
         "arn": None,
         "status": "creating",
-        "description": params["description"],
+        "description": params.get("description") or DEFAULT_DESCRIPTION,
         "engine": params["engine"],
         "engine_version": params.get("engine_version"),
         "cache_node_type": params.get("cache_node_type"),

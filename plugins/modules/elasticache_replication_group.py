@@ -47,8 +47,8 @@ options:
   description:
     description:
       - Description of the replication group. Changed in place.
+      - When unset, an existing group keeps its description and a new one gets C(Managed by Ansible).
     type: str
-    default: Managed by Ansible
   engine:
     description:
       - Cache engine. An existing V(redis) group can be upgraded in place to V(valkey) (set
@@ -509,7 +509,7 @@ def _wait_deleted(client, group_id, params):
 def main():
     argument_spec = dict(
         replication_group_id=dict(type="str", required=True, aliases=["name"]),
-        description=dict(type="str", default="Managed by Ansible"),
+        description=dict(type="str"),
         engine=dict(type="str", choices=["redis", "valkey"], default="redis"),
         engine_version=dict(type="str"),
         cache_node_type=dict(type="str"),
