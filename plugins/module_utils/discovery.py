@@ -196,6 +196,7 @@ def _services(ecs, cluster, names):
     out = {}
     for i in range(0, len(names), 10):
         for s in ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]:
+            vpc_config = (s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
             if s.get("status") == "ACTIVE":
                 out[s["serviceName"]] = {"arn": s["serviceArn"], "task_definition": s.get("taskDefinition"),
                                          "desired_count": s.get("desiredCount"), "running_count": s.get("runningCount"),
@@ -205,8 +206,8 @@ def _services(ecs, cluster, names):
                                                              "container_name": lb.get("containerName"),
                                                              "container_port": lb.get("containerPort")}
                                                             for lb in s.get("loadBalancers") or []],
-                                         "subnet_ids": sorted(((s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}).get("subnets") or []),
-                                         "security_group_ids": sorted(((s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}).get("securityGroups") or [])}
+                                         "subnet_ids": sorted(vpc_config.get("subnets") or []),
+                                         "security_group_ids": sorted(vpc_config.get("securityGroups") or [])}
     return out
 
 

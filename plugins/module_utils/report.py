@@ -1,0 +1,469 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read a deployed stack back in full, for the architecture guide (module stack_report).
+
+Two layers:
+
+* ``gather(client, params)``: finds the stack by name through the shared lookup
+  (``discovery.find_stack``), then fetches what the guide needs on top of it by id (security-group
+  rules, route tables, listener rules and target groups, task definitions, IAM roles and their
+  policies, alarms, dashboards, image sizes, the account id). Every call is a describe/list/get
+  with ``aws_retry=True``; "not found" becomes ``None`` or an empty list.
+* pure normalisers (``normalise_*``, ``bill_of_materials``, ``count_resources``) that turn AWS
+  shapes into the snake_case dicts the report template reads; they are unit-tested offline.
+"""
+
+from __future__ import annotations
+
+import json
+
+try:
+    from urllib.parse import unquote
+except ImportError:  # pragma: no cover
+    from urllib import unquote
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
+
+ClientErrors = discovery.ClientErrors
+
+PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}
+
+
+# --- normalisers (pure) --------------------------------------------------------------------------
+
+def _ports(perm):
+    proto = PROTOCOL_NAMES.get(str(perm.get("IpProtocol")), str(perm.get("IpProtocol")))
+    if proto == "all":
+        return proto, "all"
+    lo, hi = perm.get("FromPort"), perm.get("ToPort")
+    if lo is None or (lo in (0, -1) and hi in (65535, -1)):
+        return proto, "all"
+    return proto, str(lo) if lo == hi else "%s-%s" % (lo, hi)
+
+
+def normalise_rules(permissions, group_names):
+    """IpPermissions -> [{protocol, ports, from_port, to_port, source, source_type, source_id}] (one per source).
+
+    ``group_names`` maps security-group ids to names, so rules read "from production-alb-sg".
+    """
+    out = []
+    for perm in permissions or []:
+        proto, ports = _ports(perm)
+        base = {"protocol": proto, "ports": ports, "from_port": perm.get("FromPort"), "to_port": perm.get("ToPort")}
+        for r in perm.get("IpRanges") or []:
+            out.append(dict(base, source=r["CidrIp"], source_type="cidr", source_id=r["CidrIp"]))
+        for r in perm.get("Ipv6Ranges") or []:
+            out.append(dict(base, source=r["CidrIpv6"], source_type="cidr", source_id=r["CidrIpv6"]))
+        for r in perm.get("UserIdGroupPairs") or []:
+            gid = r.get("GroupId")
+            out.append(dict(base, source=group_names.get(gid, gid), source_type="security_group", source_id=gid))
+        for r in perm.get("PrefixListIds") or []:
+            out.append(dict(base, source=r["PrefixListId"], source_type="prefix_list", source_id=r["PrefixListId"]))
+    return sorted(out, key=lambda x: (x["from_port"] if x["from_port"] is not None else -1, x["protocol"], x["source"]))
+
+
+def normalise_security_group(group, group_names):
+    return {
+        "id": group["GroupId"], "name": group["GroupName"], "description": group.get("Description"),
+        "ingress": normalise_rules(group.get("IpPermissions"), group_names),
+        "egress": normalise_rules(group.get("IpPermissionsEgress"), group_names),
+    }
+
+
+def normalise_route_table(table):
+    routes = []
+    for r in table.get("Routes") or []:
+        dest = r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock") or r.get("DestinationPrefixListId")
+        target = (r.get("NatGatewayId") or r.get("GatewayId") or r.get("TransitGatewayId")
+                  or r.get("VpcPeeringConnectionId") or r.get("NetworkInterfaceId") or r.get("InstanceId"))
+        routes.append({"destination": dest, "target": target, "state": r.get("State")})
+    return {
+        "id": table["RouteTableId"], "name": tags_to_dict(table.get("Tags")).get("Name"),
+        "main": any(a.get("Main") for a in table.get("Associations") or []),
+        "subnet_ids": sorted(a["SubnetId"] for a in table.get("Associations") or [] if a.get("SubnetId")),
+        "routes": sorted(routes, key=lambda x: (x["destination"] or "")),
+    }
+
+
+def _tg_name(arn):
+    # arn:...:targetgroup/<name>/<id>
+    return arn.split(":targetgroup/")[-1].split("/")[0] if arn else None
+
+
+def normalise_action(action, target_groups):
+    """One listener/rule action -> {type, target_group, target_port, ...}."""
+    kind = action.get("Type")
+    out = {"type": kind}
+    if kind == "forward":
+        arns = [action["TargetGroupArn"]] if action.get("TargetGroupArn") else []
+        arns += [t["TargetGroupArn"] for t in ((action.get("ForwardConfig") or {}).get("TargetGroups") or [])
+                 if t.get("TargetGroupArn") not in arns]
+        out["target_groups"] = [_tg_name(a) for a in arns]
+        out["target_group"] = out["target_groups"][0] if out["target_groups"] else None
+        tg = target_groups.get(out["target_group"]) or {}
+        out["target_port"] = tg.get("port")
+        out["target_protocol"] = tg.get("protocol")
+    elif kind == "redirect":
+        cfg = action.get("RedirectConfig") or {}
+        out["redirect"] = {"protocol": cfg.get("Protocol"), "port": cfg.get("Port"), "status_code": cfg.get("StatusCode")}
+    elif kind == "fixed-response":
+        cfg = action.get("FixedResponseConfig") or {}
+        out["fixed_response"] = {"status_code": cfg.get("StatusCode"), "content_type": cfg.get("ContentType")}
+    return out
+
+
+def normalise_conditions(conditions):
+    """Rule conditions -> {path_patterns: [...], host_headers: [...], ...}; reads both the legacy
+    ``Values`` form and the ``*Config`` form (moto echoes only the form that was sent)."""
+    fields = {
+        "path-pattern": ("path_patterns", "PathPatternConfig"),
+        "host-header": ("host_headers", "HostHeaderConfig"),
+        "http-request-method": ("http_request_methods", "HttpRequestMethodConfig"),
+        "source-ip": ("source_ips", "SourceIpConfig"),
+    }
+    out = {}
+    for cond in conditions or []:
+        name, cfg_key = fields.get(cond.get("Field"), (cond.get("Field"), None))
+        values = list(((cond.get(cfg_key) or {}).get("Values") if cfg_key else None) or cond.get("Values") or [])
+        out.setdefault(name, [])
+        out[name].extend(v for v in values if v not in out[name])
+    return out
+
+
+def normalise_rule(rule, target_groups):
+    prio = rule.get("Priority")
+    default = bool(rule.get("IsDefault")) or prio == "default"
+    return {
+        "priority": None if default else int(prio),
+        "is_default": default,
+        "conditions": normalise_conditions(rule.get("Conditions")),
+        "actions": [normalise_action(a, target_groups) for a in sorted(rule.get("Actions") or [], key=lambda a: a.get("Order", 0))],
+    }
+
+
+def sort_rules(rules):
+    """Numbered rules by priority, the default rule last."""
+    return sorted(rules, key=lambda r: (r["is_default"], r["priority"] or 0))
+
+
+def normalise_task_definition(td):
+    containers = []
+    for c in td.get("containerDefinitions") or []:
+        containers.append({
+            "name": c.get("name"), "image": c.get("image"),
+            "ports": [p.get("containerPort") for p in c.get("portMappings") or []],
+            "log_group": ((c.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group"),
+            "mount_points": [m.get("containerPath") for m in c.get("mountPoints") or []],
+            "secrets": [s.get("name") for s in c.get("secrets") or []],
+            # names only: values may be configuration the guide has no business printing
+            "environment_names": sorted(e.get("name") for e in c.get("environment") or []),
+        })
+    volumes = []
+    for v in td.get("volumes") or []:
+        efs = v.get("efsVolumeConfiguration")
+        if efs:
+            volumes.append({"name": v.get("name"), "file_system_id": efs.get("fileSystemId"),
+                            "transit_encryption": efs.get("transitEncryption") == "ENABLED",
+                            "access_point_id": (efs.get("authorizationConfig") or {}).get("accessPointId")})
+    cpu, memory = td.get("cpu"), td.get("memory")
+    return {
+        "arn": td.get("taskDefinitionArn"), "family": td.get("family"), "revision": td.get("revision"),
+        "cpu": int(cpu) if cpu else None, "memory": int(memory) if memory else None,
+        "architecture": (td.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64",
+        "execution_role_arn": td.get("executionRoleArn"), "task_role_arn": td.get("taskRoleArn"),
+        "containers": containers, "efs_volumes": volumes,
+    }
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def policy_statements(document):
+    """A policy document (dict, JSON or URL-encoded JSON) -> [{sid, effect, actions, resources, condition}]."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            document = json.loads(unquote(document))
+    out = []
+    for st in _as_list((document or {}).get("Statement")):
+        out.append({
+            "sid": st.get("Sid"), "effect": st.get("Effect"),
+            "actions": sorted(_as_list(st.get("Action"))),
+            "resources": sorted(_as_list(st.get("Resource"))),
+            "principals": st.get("Principal"),
+            "condition": st.get("Condition"),
+        })
+    return out
+
+
+def _az_of_subnet(subnets):
+    out = {}
+    for tier in ("public", "private"):
+        for s in subnets.get(tier, []):
+            out[s["id"]] = s["availability_zone"]
+    return out
+
+
+def layout_by_az(stack, details):
+    """Per-AZ layout: subnets of each tier, NAT gateways, mount targets, the DB's zone, cache nodes."""
+    subnets = stack.get("subnets") or {"public": [], "private": []}
+    az_of = _az_of_subnet(subnets)
+    zones = sorted(set(az_of.values()) | set(m.get("availability_zone") for m in stack.get("mount_targets") or [] if m.get("availability_zone")))
+    db = stack.get("db_instance") or {}
+    cache = stack.get("cache") or {}
+    lb = stack.get("load_balancer") or {}
+    out = []
+    for az in zones:
+        out.append({
+            "name": az,
+            "public_subnets": [s for s in subnets.get("public", []) if s["availability_zone"] == az],
+            "private_subnets": [s for s in subnets.get("private", []) if s["availability_zone"] == az],
+            "nat_gateways": [n for n in stack.get("nat_gateways") or [] if az_of.get(n.get("subnet_id")) == az],
+            "load_balancer": bool(lb) and any(az_of.get(s) == az for s in lb.get("subnet_ids") or []),
+            "mount_targets": [m for m in stack.get("mount_targets") or []
+                              if (m.get("availability_zone") or az_of.get(m.get("subnet_id"))) == az],
+            "db_role": ("primary" if db.get("availability_zone") == az else
+                        "standby" if db.get("secondary_availability_zone") == az else None),
+            "cache_nodes": [n for n in cache.get("nodes") or [] if n.get("availability_zone") == az],
+            "services": sorted(svc["name"] for svc in details.get("services") or []
+                               if any(az_of.get(s) == az for s in svc.get("subnet_ids") or [])),
+        })
+    return out
+
+
+def bill_of_materials(stack, details):
+    """What the cost model prices (see plugins/filter/cost.py), from the live resources."""
+    fargate = []
+    for svc in details.get("services") or []:
+        td = svc.get("task_definition") or {}
+        if svc.get("launch_type") not in (None, "FARGATE") and not td:
+            continue
+        fargate.append({"name": svc["name"], "cpu": td.get("cpu") or 0, "memory": td.get("memory") or 0,
+                        "count": svc.get("desired_count") or 0, "architecture": td.get("architecture") or "X86_64"})
+    db = stack.get("db_instance")
+    cache = stack.get("cache")
+    return {
+        "fargate": fargate,
+        "nat_gateways": len(stack.get("nat_gateways") or []),
+        "load_balancers": 1 if stack.get("load_balancer") else 0,
+        "db_instances": [{"name": db["identifier"], "instance_class": db.get("instance_class"), "multi_az": bool(db.get("multi_az")),
+                          "storage_type": db.get("storage_type") or "gp2", "storage_gb": db.get("allocated_storage") or 0}] if db else [],
+        "cache_clusters": [{"name": cache["id"], "node_type": cache.get("node_type"),
+                            "nodes": len(cache.get("member_clusters") or []) or 1}] if cache else [],
+        "file_systems": 1 if stack.get("file_system") else 0,
+        "repositories": len(stack.get("repositories") or {}),
+        "log_groups": len(stack.get("log_groups") or {}),
+        "alarms": len(details.get("alarms") or []),
+        "dashboards": len(details.get("dashboards") or []),
+        "secrets": 1 if stack.get("db_secret") else 0,
+    }
+
+
+def count_resources(stack, details):
+    """Resources found, by kind (what the guide's summary counts), and the AWS services they belong to."""
+    lb = stack.get("load_balancer")
+    kinds = [
+        ("VPC", "Amazon VPC", 1 if stack.get("vpc") else 0),
+        ("subnets", "Amazon VPC", len((stack.get("subnets") or {}).get("public", [])) + len((stack.get("subnets") or {}).get("private", []))),
+        ("internet gateways", "Amazon VPC", 1 if stack.get("internet_gateway") else 0),
+        ("NAT gateways", "Amazon VPC", len(stack.get("nat_gateways") or [])),
+        ("Elastic IPs", "Amazon VPC", len([n for n in stack.get("nat_gateways") or [] if n.get("allocation_id")])),
+        ("route tables", "Amazon VPC", len([t for t in details.get("route_tables") or [] if not t["main"]])),
+        ("security groups", "Amazon VPC", len(details.get("security_groups") or [])),
+        ("load balancers", "Elastic Load Balancing", 1 if lb else 0),
+        ("listeners", "Elastic Load Balancing", len(details.get("listeners") or [])),
+        ("listener rules", "Elastic Load Balancing",
+         sum(len([r for r in lis.get("rules") or [] if not r["is_default"]]) for lis in details.get("listeners") or [])),
+        ("target groups", "Elastic Load Balancing", len(details.get("target_groups") or {})),
+        ("ECS clusters", "Amazon ECS", 1 if stack.get("cluster") else 0),
+        ("ECS services", "Amazon ECS", len(details.get("services") or [])),
+        ("task definitions", "Amazon ECS", len([s for s in details.get("services") or [] if s.get("task_definition")])),
+        ("IAM roles", "AWS IAM", len(details.get("iam_roles") or [])),
+        ("RDS instances", "Amazon RDS", 1 if stack.get("db_instance") else 0),
+        ("secrets", "AWS Secrets Manager", 1 if stack.get("db_secret") else 0),
+        ("ElastiCache replication groups", "Amazon ElastiCache", 1 if stack.get("cache") else 0),
+        ("EFS file systems", "Amazon EFS", 1 if stack.get("file_system") else 0),
+        ("EFS mount targets", "Amazon EFS", len(stack.get("mount_targets") or [])),
+        ("EFS access points", "Amazon EFS", 1 if stack.get("access_point") else 0),
+        ("ECR repositories", "Amazon ECR", len(stack.get("repositories") or {})),
+        ("log groups", "Amazon CloudWatch", len(stack.get("log_groups") or {})),
+        ("alarms", "Amazon CloudWatch", len(details.get("alarms") or [])),
+        ("dashboards", "Amazon CloudWatch", len(details.get("dashboards") or [])),
+        ("SNS topics", "Amazon SNS", 1 if stack.get("topic") else 0),
+    ]
+    by_kind = [{"kind": k, "service": s, "count": n} for k, s, n in kinds if n]
+    services = sorted(set(x["service"] for x in by_kind))
+    return {"by_kind": by_kind, "total": sum(x["count"] for x in by_kind), "services": services}
+
+
+# --- API layer -----------------------------------------------------------------------------------
+
+def account_id(sts):
+    return sts.get_caller_identity(aws_retry=True)["Account"]
+
+
+def security_groups(ec2, group_ids):
+    if not group_ids:
+        return []
+    groups = ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(group_ids))["SecurityGroups"]
+    # names of every group a rule points at, so rules read "from production-alb-sg"
+    names = dict((g["GroupId"], g["GroupName"]) for g in groups)
+    referenced = set(p.get("GroupId") for g in groups for perm in g.get("IpPermissions") or []
+                     for p in perm.get("UserIdGroupPairs") or []) - set(names)
+    if referenced:
+        try:
+            for g in ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(referenced))["SecurityGroups"]:
+                names[g["GroupId"]] = g["GroupName"]
+        except is_boto3_error_code("InvalidGroup.NotFound"):
+            pass
+    return [normalise_security_group(g, names) for g in groups]
+
+
+def route_tables(ec2, vpc_id):
+    tables = ec2.describe_route_tables(aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+    return sorted((normalise_route_table(t) for t in tables if t.get("VpcId", vpc_id) == vpc_id),
+                  key=lambda t: (t["main"], t["name"] or "", t["id"]))
+
+
+def load_balancer_details(elb, lb_arn, listeners):
+    """Target groups of the load balancer by name, and each listener with its rules."""
+    tgs = {}
+    for tg in elb.describe_target_groups(aws_retry=True, LoadBalancerArn=lb_arn)["TargetGroups"]:
+        tgs[tg["TargetGroupName"]] = {
+            "arn": tg["TargetGroupArn"], "port": tg.get("Port"), "protocol": tg.get("Protocol"),
+            "target_type": tg.get("TargetType"), "health_check_path": tg.get("HealthCheckPath"),
+            "health_check_matcher": (tg.get("Matcher") or {}).get("HttpCode"),
+        }
+    out = []
+    for lis in listeners:
+        rules = []
+        for page in elb.get_paginator("describe_rules").paginate(ListenerArn=lis["arn"]):
+            rules.extend(normalise_rule(r, tgs) for r in page["Rules"])
+        rules = sort_rules(rules)
+        out.append(dict(lis, encrypted=lis.get("protocol") in ("HTTPS", "TLS"), rules=rules,
+                        default_action=next((r["actions"][0] for r in rules if r["is_default"] and r["actions"]), None)))
+    return tgs, out
+
+
+def service_details(ecs, services):
+    """Each service (from discovery) with its task definition's size and containers."""
+    out = []
+    cache = {}
+    for name in sorted(services):
+        svc = dict(services[name], name=name)
+        arn = svc.get("task_definition")
+        if arn and arn not in cache:
+            try:
+                cache[arn] = normalise_task_definition(ecs.describe_task_definition(aws_retry=True, taskDefinition=arn)["taskDefinition"])
+            except is_boto3_error_code("ClientException"):
+                cache[arn] = None
+        svc["task_definition"] = cache.get(arn) if arn else None
+        svc["target_groups"] = [_tg_name(lb.get("target_group_arn")) for lb in svc.get("load_balancers") or []]
+        out.append(svc)
+    return out
+
+
+def iam_roles(iam, names):
+    out = []
+    for name in names or []:
+        try:
+            role = iam.get_role(aws_retry=True, RoleName=name)["Role"]
+        except is_boto3_error_code("NoSuchEntity"):
+            continue
+        inline = []
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+            for pname in page["PolicyNames"]:
+                doc = iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=pname)["PolicyDocument"]
+                inline.append({"name": pname, "statements": policy_statements(doc)})
+        managed = []
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+            managed.extend({"name": p["PolicyName"], "arn": p["PolicyArn"]} for p in page["AttachedPolicies"])
+        trust = policy_statements(role.get("AssumeRolePolicyDocument"))
+        out.append({
+            "name": name, "arn": role["Arn"], "description": role.get("Description"),
+            "trusted_services": sorted(set(s for st in trust for s in _as_list((st.get("principals") or {}).get("Service")))),
+            "inline_policies": sorted(inline, key=lambda p: p["name"]),
+            "managed_policies": sorted(managed, key=lambda p: p["name"]),
+        })
+    return out
+
+
+def alarms(cw, prefix):
+    out = []
+    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]):
+        for a in page["MetricAlarms"]:
+            if a["AlarmName"].startswith(prefix):
+                out.append({"name": a["AlarmName"], "namespace": a.get("Namespace"), "metric": a.get("MetricName"),
+                            "threshold": a.get("Threshold"), "comparison": a.get("ComparisonOperator")})
+    return sorted(out, key=lambda a: a["name"])
+
+
+def dashboards(cw, names):
+    out = []
+    for name in names or []:
+        for d in cw.list_dashboards(aws_retry=True, DashboardNamePrefix=name).get("DashboardEntries", []):
+            if d["DashboardName"] == name:
+                out.append({"name": name, "arn": d.get("DashboardArn")})
+    return out
+
+
+def image_sizes(ecr, repositories):
+    """Images and bytes stored per repository (for the guide; the estimate uses the assumption)."""
+    out = {}
+    for name in sorted(repositories or {}):
+        count, size = 0, 0
+        try:
+            for page in ecr.get_paginator("describe_images").paginate(repositoryName=name):
+                for img in page["imageDetails"]:
+                    count += 1
+                    size += img.get("imageSizeInBytes") or 0
+        except is_boto3_error_code("RepositoryNotFoundException"):
+            continue
+        out[name] = {"images": count, "size_bytes": size}
+    return out
+
+
+def gather(client, params):
+    """``(stack, details, missing)`` for the names in ``params``; ``client(service)`` returns a retrying client."""
+    found = discovery.find_stack(client, params)
+    # (stack, missing) or (stack, missing, unavailable services) depending on the discovery version
+    stack, missing = found[0], found[1]
+    details = {"account_id": account_id(client("sts")), "unavailable": list(found[2]) if len(found) > 2 else []}
+
+    if stack.get("vpc"):
+        ec2 = client("ec2")
+        details["route_tables"] = route_tables(ec2, stack["vpc"]["id"])
+        order = list(params.get("security_group_names") or [])
+        details["security_groups"] = sorted(security_groups(ec2, (stack.get("security_groups") or {}).values()),
+                                            key=lambda g: (order.index(g["name"]) if g["name"] in order else len(order), g["name"]))
+    lb = stack.get("load_balancer")
+    if lb:
+        details["target_groups"], details["listeners"] = load_balancer_details(client("elbv2"), lb["arn"], stack.get("listeners") or [])
+    if stack.get("services"):
+        details["services"] = service_details(client("ecs"), stack["services"])
+    if params.get("role_names"):
+        details["iam_roles"] = iam_roles(client("iam"), params["role_names"])
+        found = set(r["name"] for r in details["iam_roles"])
+        missing.extend("IAM role %s" % n for n in params["role_names"] if n not in found)
+    if params.get("alarm_name_prefix") or params.get("dashboard_names"):
+        cw = client("cloudwatch")
+        if params.get("alarm_name_prefix"):
+            details["alarms"] = alarms(cw, params["alarm_name_prefix"])
+        if params.get("dashboard_names"):
+            details["dashboards"] = dashboards(cw, params["dashboard_names"])
+            found = set(d["name"] for d in details["dashboards"])
+            missing.extend("dashboard %s" % n for n in params["dashboard_names"] if n not in found)
+    if stack.get("repositories"):
+        details["images"] = image_sizes(client("ecr"), stack["repositories"])
+
+    details["layout"] = layout_by_az(stack, details)
+    details["resources"] = count_resources(stack, details)
+    return stack, details, missing
