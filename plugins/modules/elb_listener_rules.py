@@ -267,20 +267,20 @@ rules:
       type: dict
       sample: {"Name": "api", "Project": "apranova"}
 diff:
-  description: Rules before and after (as in RV(rules)), when run with C(--diff).
+  description:
+    - Rules before and after (as in RV(rules)), when run with C(--diff).
+    - Each side is a dict with the list under C(rules), so Ansible's callbacks can render it.
   returned: when diff mode is on
   type: dict
   contains:
     before:
-      description: The rules before the run.
-      type: list
-      elements: dict
-      sample: []
+      description: The rules before the run, under C(rules).
+      type: dict
+      sample: {"rules": []}
     after:
-      description: The rules after the run.
-      type: list
-      elements: dict
-      sample: []
+      description: The rules after the run, under C(rules).
+      type: dict
+      sample: {"rules": []}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -465,7 +465,9 @@ def main():
         changed=changed,
         listener_arn=params["listener_arn"],
         rules=after,
-        **diff_result(module, before, after),
+        # Each side a dict: the stdout callback cannot render a bare list ("'list' object has no
+        # attribute 'splitlines'"), so --diff showed nothing for the rules.
+        **diff_result(module, {"rules": before}, {"rules": after}),
     )
 
 
