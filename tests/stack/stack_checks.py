@@ -292,6 +292,41 @@ class Checker:
                 self.expect(name in body, f"dashboard does not name {name}")
 
 
+    # --- what LocalStack's free build can hold beyond the network -------------------------------------
+    def access(self):
+        """IAM roles of the tasks and the log groups they write to."""
+        env = self.env
+        iam = self.c("iam")
+        for role in (f"{env}-ecs-task-execution", f"{env}-ecs-task"):
+            try:
+                found = iam.get_role(RoleName=role)["Role"]
+            except iam.exceptions.NoSuchEntityException:
+                self.expect(False, f"IAM role {role} missing")
+                continue
+            doc = found["AssumeRolePolicyDocument"]
+            doc = json.loads(doc) if isinstance(doc, str) else doc
+            self.expect("ecs-tasks.amazonaws.com" in json.dumps(doc), f"{role} is not assumable by ECS tasks")
+            self.expect(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == [], f"{role} has managed policies")
+        policies = iam.list_role_policies(RoleName=f"{env}-ecs-task-execution")["PolicyNames"]
+        self.expect(policies == ["task-execution"], f"execution role policies {policies}")
+        logs = self.c("logs")
+        for name in ("/ecs/backend", "/ecs/frontend"):
+            groups = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
+            self.expect(groups and groups[0].get("retentionInDays"), f"log group {name} missing or without retention")
+
+    def nat_alarms(self):
+        """The alarm topic, the NAT gateway's alarms wired to it, and the dashboard."""
+        env = self.env
+        topics = [t["TopicArn"] for t in self.c("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{env}-alarms")]
+        if not self.expect(len(topics) == 1, "alarm topic missing"):
+            return
+        alarms = self.c("cloudwatch").describe_alarms(AlarmNamePrefix=f"{env}-apranova-nat")["MetricAlarms"]
+        wired = [a for a in alarms if topics[0] in a.get("AlarmActions", []) and a["Dimensions"][0]["Value"] == getattr(self, "nat_id", None)]
+        self.expect(len(wired) >= 2, f"expected the NAT gateway's alarms wired to the topic, found {[a['AlarmName'] for a in alarms]}")
+        dashboards = [d["DashboardName"] for d in self.c("cloudwatch").list_dashboards()["DashboardEntries"]]
+        self.expect(f"{env}-overview" in dashboards, "dashboard missing")
+
+
 def check_stack(client, exp, tiers=("network", "registry", "data", "alb", "ecs", "monitoring")):
     """Problems found (empty when the stack is as expected)."""
     chk = Checker(client, exp)
