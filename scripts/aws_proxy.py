@@ -4,8 +4,9 @@
 It forwards every request to the emulator and can
 - log each call as one JSON line {"t": epoch, "service": ..., "action": ..., "status": ...}
   (the benchmark reads it for API counts and the create/wait order), and
-- answer a configurable share of calls with a throttling error (in the caller's protocol) or a
-  5xx, optionally after a delay, to show that the playbooks ride out API faults.
+- answer a configurable share of calls with a throttling error or a 500 internal error (both in
+  the caller's protocol, as AWS sends them), optionally after a delay, to show that the playbooks
+  ride out API faults.
 
     aws_proxy.py --listen 127.0.0.1:5100 --target http://127.0.0.1:5000 \
         [--fault-rate 0.2] [--delay-ms 0] [--log calls.jsonl] [--seed 1]
@@ -63,7 +64,49 @@ def throttle_response(service: str, protocol: str) -> tuple[int, dict, bytes]:
         body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (injected by "
                 b"aws_proxy)</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>")
         return 400, {"Content-Type": "text/xml"}, body
-    return 503, {"Content-Type": "text/plain"}, b"Service Unavailable (injected by aws_proxy)"
+    return 400, CBOR_HEADERS, cbor_map({"__type": "ThrottlingException", "message": "Rate exceeded (injected by aws_proxy)"})
+
+
+def server_error_response(service: str, protocol: str) -> tuple[int, dict, bytes]:
+    """A 500 shaped like AWS's own InternalError/InternalFailure in the caller's protocol.
+
+    botocore cannot parse a plain-text 5xx body of an XML or CBOR service (ResponseParserError,
+    which no retry layer catches), while AWS itself never answers that way.
+    """
+    message = "An internal error has occurred (injected by aws_proxy)"
+    if protocol == "json" or protocol == "rest":
+        body = json.dumps({"__type": "InternalFailure", "message": message}).encode()
+        return 500, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "InternalFailure"}, body
+    if protocol == "query" and service == "ec2":
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>InternalError</Code>"
+                "<Message>%s</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID>"
+                "</Response>" % message).encode()
+        return 500, {"Content-Type": "text/xml"}, body
+    if protocol == "query":
+        body = ("<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>%s</Message></Error>"
+                "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>" % message).encode()
+        return 500, {"Content-Type": "text/xml"}, body
+    return 500, CBOR_HEADERS, cbor_map({"__type": "InternalFailure", "message": message})
+
+
+CBOR_HEADERS = {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
+
+
+def cbor_map(values: dict) -> bytes:
+    """CBOR encoding of a small {str: str} map (the error body of an rpc-v2-cbor service)."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        if n < 256:
+            return bytes([major << 5 | 24, n])
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+
+    out = head(5, len(values))
+    for key, value in values.items():
+        for text in (key, value):
+            data = text.encode("utf-8")
+            out += head(3, len(data)) + data
+    return out
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -100,7 +143,7 @@ class Proxy(BaseHTTPRequestHandler):
             if kind == "throttle":
                 status, headers, payload = throttle_response(service, protocol)
             else:
-                status, headers, payload = 500, {"Content-Type": "text/plain"}, b"Internal Server Error (injected by aws_proxy)"
+                status, headers, payload = server_error_response(service, protocol)
             self._reply(status, headers, payload)
             self._record(service, action, status, kind)
             return
