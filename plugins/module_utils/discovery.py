@@ -86,6 +86,8 @@ def _db_instance(rds, identifier):
         "instance_class": db.get("DBInstanceClass"), "allocated_storage": db.get("AllocatedStorage"),
         "storage_encrypted": db.get("StorageEncrypted"), "multi_az": db.get("MultiAZ"),
         "publicly_accessible": db.get("PubliclyAccessible"),
+        # read by playbooks/teardown.yml to refuse before deleting anything
+        "deletion_protection": bool(db.get("DeletionProtection")),
         "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
         "subnet_group": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
         # used by the architecture report (stack_report)
