@@ -32,7 +32,9 @@ integration() {
 
 stack() {
   stage "stack tests: site.yml on the emulator (acceptance, bad input, faults, interruptions, secrets)"
-  python -m pytest -q -n "$jobs" tests/stack
+  # --dist loadfile: a stack file builds one stack in a module fixture and its tests build on it
+  # in order, so a file must stay on one worker (the default "load" splits it across workers).
+  python -m pytest -q -n "$jobs" --dist loadfile tests/stack
 }
 
 molecule_default() {
