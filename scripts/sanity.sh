@@ -34,8 +34,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/apranova/aws_stack"
 mkdir -p "$dest"
-cd "$here"
-git ls-files -co --exclude-standard -z | grep -zv '^collections/' | xargs -0 -I{} cp --parents -P {} "$dest/" 2>/dev/null || true
+# Exactly what the collection ships (galaxy.yml's build_ignore applies), plus the sanity ignores.
+"$venv/bin/ansible-galaxy" collection build "$here" --output-path "$work" --force >/dev/null
+tar -xzf "$work"/apranova-aws_stack-*.tar.gz -C "$dest"
+rm -f "$dest/FILES.json" "$dest/MANIFEST.json"
+mkdir -p "$dest/tests/sanity" && cp "$here"/tests/sanity/ignore-*.txt "$dest/tests/sanity/"
 site="$("$py" -c "import ansible_collections.amazon.aws, os; print(os.path.dirname(os.path.dirname(ansible_collections.amazon.aws.__path__[0])))")"
 ln -s "$site/amazon" "$work/ansible_collections/amazon"
 ln -s "$site/community" "$work/ansible_collections/community"

@@ -169,7 +169,8 @@ def _load_balancer(elb, name):
     listeners.sort(key=lambda x: x["port"])
     attrs = elb.describe_load_balancer_attributes(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
     attrs = {a["Key"]: a["Value"] for a in attrs}
-    return ({"deletion_protection": attrs.get("deletion_protection.enabled") == "true","arn": lb["LoadBalancerArn"], "name": name, "dns_name": lb.get("DNSName"), "scheme": lb.get("Scheme"),
+    return ({"deletion_protection": attrs.get("deletion_protection.enabled") == "true",
+             "arn": lb["LoadBalancerArn"], "name": name, "dns_name": lb.get("DNSName"), "scheme": lb.get("Scheme"),
              "security_group_ids": lb.get("SecurityGroups", []), "state": (lb.get("State") or {}).get("Code"),
              "subnet_ids": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", []))}, listeners)
 
