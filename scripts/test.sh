@@ -57,7 +57,13 @@ case "${1:-all}" in
   molecule) molecule_default; molecule_localstack ;;
   molecule-default) molecule_default ;;
   molecule-localstack) molecule_localstack ;;
-  all) lint; sanity; unit; integration; stack; molecule_default; molecule_localstack
-       stage "all stages passed" ;;
+  all)
+    # Every stage runs even when an earlier one failed, so one run shows every failure.
+    failed=()
+    for s in lint sanity unit integration stack molecule_default molecule_localstack; do
+      ( "$s" ) || failed+=("$s")
+    done
+    if [ ${#failed[@]} -gt 0 ]; then stage "FAILED stages: ${failed[*]}"; exit 1; fi
+    stage "all stages passed" ;;
   *) echo "usage: $0 all|lint|sanity|unit|integration|stack|molecule" >&2; exit 2 ;;
 esac
