@@ -44,8 +44,7 @@ molecule_default() {
 
 molecule_localstack() {
   stage "molecule test -s localstack (LocalStack on the host)"
-  scripts/localstack.sh install
-  molecule test -s localstack
+  scripts/localstack.sh install && molecule test -s localstack
 }
 
 case "${1:-all}" in
