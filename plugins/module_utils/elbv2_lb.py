@@ -277,16 +277,9 @@ def describe_tags(client, arns):
     return result
 
 
-@ELBv2LBErrorHandler.common_error_handler("tag {arn}")
-def add_tags(client, arn, tags):
-    client.add_tags(ResourceArns=[arn], Tags=dict_to_tags(tags), aws_retry=True)
-    return True
-
-
-@ELBv2LBErrorHandler.common_error_handler("untag {arn}")
-def remove_tags(client, arn, keys):
-    client.remove_tags(ResourceArns=[arn], TagKeys=list(keys), aws_retry=True)
-    return True
+# Tag writes are the listener-rule layer's (module_utils/elbv2.py): one implementation for both.
+add_tags = elbv2.add_tags
+remove_tags = elbv2.remove_tags
 
 
 def update_tags(client, arn, to_set, to_remove):
