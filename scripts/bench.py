@@ -340,15 +340,26 @@ class Bench:
         return results
 
     def profile(self):
-        """One cold build and one no-op run with profile_tasks: where the time goes."""
-        env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-               "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"}
-        self.stack.reset()
+        """One cold build and one no-op run with profile_tasks and a task-start log: where the
+        time and the API calls go, task by task."""
+        tmp = Path(tempfile.mkdtemp(prefix="bench-cb-"))
+        (tmp / "bench_tasks.py").write_text(TASK_CALLBACK)
         out = {}
-        for phase in ("profile_cold", "profile_noop"):
-            run = self.site(phase, env=env)
-            log = (self.out / "runs" / f"{run['run']}.log").read_text()
-            out[phase] = summarize_profile(log, run)
+        try:
+            self.stack.reset()
+            for phase in ("profile_cold", "profile_noop"):
+                task_log = self.out / "runs" / f"{phase}-tasks.jsonl"
+                task_log.write_text("")
+                env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks,bench_tasks",
+                       "ANSIBLE_CALLBACK_PLUGINS": str(tmp), "BENCH_TASK_LOG": str(task_log),
+                       "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"}
+                run = self.site(phase, env=env)
+                log = (self.out / "runs" / f"{run['run']}.log").read_text()
+                out[phase] = summarize_profile(log, run)
+                out[phase]["tasks"] = attribute_calls(task_log, run)
+                out[phase].update(summarize_tasks(out[phase]["tasks"]))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         self.stack.reset()
         return out
 
@@ -510,6 +521,99 @@ PYTHON_PROBES = {
 }
 
 
+# A callback that logs, as JSON lines, when each task starts and each result (item) arrives.
+TASK_CALLBACK = """from __future__ import annotations
+import json
+import os
+import time
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "bench_tasks"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self._f = open(os.environ["BENCH_TASK_LOG"], "a")
+
+    def _w(self, **kw):
+        kw["t"] = time.time()
+        self._f.write(json.dumps(kw) + "\\n")
+        self._f.flush()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._w(ev="task", task=task.get_name(), action=task.action)
+
+    def v2_playbook_on_stats(self, stats):
+        self._w(ev="end")
+
+    def v2_runner_on_ok(self, result, **kwargs):
+        self._w(ev="ok")
+
+    def v2_runner_on_failed(self, result, **kwargs):
+        self._w(ev="ok")
+
+    def v2_runner_item_on_ok(self, result):
+        self._w(ev="item")
+
+    def v2_runner_item_on_failed(self, result):
+        self._w(ev="item")
+"""
+
+# Tasks whose action runs no module (controller only).
+CONTROLLER_ACTIONS = {"ansible.builtin.debug", "ansible.builtin.assert", "ansible.builtin.set_fact",
+                      "ansible.builtin.meta", "ansible.builtin.validate_argument_spec", "ansible.builtin.fail",
+                      "ansible.builtin.include_vars", "ansible.builtin.include_tasks", "ansible.builtin.include_role",
+                      "debug", "assert", "set_fact", "meta", "validate_argument_spec", "fail", "include_vars"}
+
+
+def attribute_calls(task_log: Path, run: dict) -> list[dict]:
+    """Per task: seconds, results (loop items count one each), and the API calls made while it ran."""
+    events = [json.loads(line) for line in task_log.read_text().splitlines() if line.strip()]
+    tasks = []
+    for e in events:
+        if e["ev"] == "task":
+            tasks.append({"task": e["task"], "action": e["action"], "t": e["t"], "results": 0, "calls": 0})
+        elif e["ev"] == "end" and tasks:
+            tasks.append({"task": "(end)", "action": "", "t": e["t"], "results": 0, "calls": 0})
+        elif tasks and e["ev"] == "item":
+            # A loop reports each item and then the whole task: count the items only.
+            tasks[-1]["items"] = tasks[-1].get("items", 0) + 1
+        elif tasks and e["ev"] == "ok":
+            tasks[-1]["results"] += 1
+    for i, t in enumerate(tasks):
+        end = tasks[i + 1]["t"] if i + 1 < len(tasks) else t["t"]
+        t["s"] = round(end - t["t"], 3)
+        t["invocations"] = t.pop("items", 0) or t["results"]
+        t["module"] = t["action"] not in CONTROLLER_ACTIONS and t["invocations"] > 0
+    calls = run["_calls"]
+    j = 0
+    for i, t in enumerate(tasks):
+        end = tasks[i + 1]["t"] if i + 1 < len(tasks) else float("inf")
+        while j < len(calls) and calls[j]["t"] < end:
+            if calls[j]["t"] >= t["t"]:
+                t["calls"] += 1
+            j += 1
+    return [{k: (round(v, 3) if k == "t" else v) for k, v in t.items()} for t in tasks if t["task"] != "(end)"]
+
+
+def summarize_tasks(tasks: list[dict]) -> dict:
+    mod = [t for t in tasks if t["module"]]
+    ctl = [t for t in tasks if not t["module"]]
+    inv = sum(t["invocations"] for t in mod)
+    return {
+        "module_invocations": inv,
+        "module_tasks_s": round(sum(t["s"] for t in mod), 2),
+        "s_per_module_invocation": round(sum(t["s"] for t in mod) / inv, 3) if inv else None,
+        "controller_tasks": len(ctl), "controller_tasks_s": round(sum(t["s"] for t in ctl), 2),
+        "calls_by_task": sorted(({"task": t["task"], "calls": t["calls"], "invocations": t["invocations"],
+                                  "s": t["s"]} for t in tasks if t["calls"]), key=lambda t: -t["calls"]),
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Emulator state
 
@@ -564,7 +668,9 @@ def count_resources(stack: Stack) -> dict:
                                        if not r.get("IsDefault")]) for li in listeners)
     counts["target_group"] = len(elb.describe_target_groups()["TargetGroups"])
     ecs = stack.client("ecs")
-    clusters = [c for c in ecs.list_clusters()["clusterArns"]]
+    arns = ecs.list_clusters()["clusterArns"]
+    clusters = [c["clusterArn"] for c in (ecs.describe_clusters(clusters=arns)["clusters"] if arns else [])
+                if c["status"] == "ACTIVE"]
     counts["ecs_cluster"] = len(clusters)
     counts["task_definition"] = len(ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"])
     services = 0
@@ -675,6 +781,7 @@ def summarize(runs: list[dict]) -> dict:
         "wall_s_median": med(walls), "wall_s_min": min(walls), "wall_s_max": max(walls),
         "ansible_cpu_s_median": med([r["ansible_cpu_s"] for r in runs]),
         "moto_cpu_s_median": med([r["moto_cpu_s"] for r in runs]),
+        "proxy_cpu_s_median": med([r["proxy_cpu_s"] for r in runs]),
         "api_calls_median": med([r["api_calls"] for r in runs]),
         "tasks_median": med([r["tasks"] for r in runs]), "changed_median": med([r["changed"] for r in runs]),
         "loadavg_1min": [r["loadavg_before"][0] for r in runs],
@@ -738,6 +845,11 @@ def print_table(res: dict) -> str:
               f"(mean {pr['mean_task_s']} s), outside tasks {pr['outside_tasks_s']} s")
             p("  by role: " + ", ".join(f"{k} {v}" for k, v in pr["by_role_s"].items()))
             p("  slowest: " + "; ".join(f"{t['task']} {t['s']:.2f}" for t in pr["top_tasks"][:8]))
+            if pr.get("module_invocations"):
+                p(f"  {pr['module_invocations']} module invocations took {pr['module_tasks_s']} s "
+                  f"({pr['s_per_module_invocation']} s each); {pr['controller_tasks']} controller-only tasks took "
+                  f"{pr['controller_tasks_s']} s")
+                p("  most API calls: " + "; ".join(f"{t['task']} {t['calls']}" for t in pr["calls_by_task"][:8]))
     ex = res.get("extras")
     if ex:
         p("")

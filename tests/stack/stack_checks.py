@@ -31,6 +31,10 @@ def inventory_values(inventory: str) -> dict:
         "azs": values["network_availability_zones"],
         "public": values["network_public_subnet_cidrs"],
         "private": values["network_private_subnet_cidrs"],
+        # group_vars/all/main.yml: per-environment unless the inventory sets them (production keeps
+        # the guide's apranova/<service> and /ecs/<service>)
+        "ecr_prefix": values.get("stack_ecr_prefix", "%s/%s" % (values.get("stack_project", "apranova"), env)),
+        "log_prefix": values.get("stack_log_group_prefix", "/ecs/%s" % env),
     }
 
 
@@ -141,7 +145,7 @@ class Checker:
     def registry(self):
         ecr = self.c("ecr")
         repos = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
-        for name in ("apranova/backend", "apranova/frontend"):
+        for name in (f"{self.e['ecr_prefix']}/backend", f"{self.e['ecr_prefix']}/frontend"):
             if not self.expect(name in repos, f"repository {name} missing"):
                 continue
             self.expect(repos[name]["imageScanningConfiguration"]["scanOnPush"], f"{name}: scan on push is off")
@@ -258,7 +262,7 @@ class Checker:
             self.expect((td["cpu"], td["memory"]) == (cpu, mem), f"{name} task size {td['cpu']}/{td['memory']}")
             container = td["containerDefinitions"][0]
             log = container["logConfiguration"]["options"]["awslogs-group"]
-            self.expect(log == f"/ecs/{name}", f"{name} logs to {log}")
+            self.expect(log == f"{self.e['log_prefix']}/{name}", f"{name} logs to {log}")
             env_names = {x["name"] for x in container.get("environment", [])}
             if name == "backend":
                 self.expect(any(v.get("efsVolumeConfiguration") for v in td.get("volumes", [])), "backend has no EFS volume")
@@ -271,7 +275,7 @@ class Checker:
     def monitoring(self):
         env = self.env
         logs = self.c("logs")
-        for name in ("/ecs/backend", "/ecs/frontend"):
+        for name in (f"{self.e['log_prefix']}/backend", f"{self.e['log_prefix']}/frontend"):
             groups = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
             self.expect(groups and groups[0].get("retentionInDays"), f"log group {name} missing or without retention")
         topics = [t["TopicArn"] for t in self.c("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{env}-alarms")]
@@ -310,7 +314,7 @@ class Checker:
         policies = iam.list_role_policies(RoleName=f"{env}-ecs-task-execution")["PolicyNames"]
         self.expect(policies == ["task-execution"], f"execution role policies {policies}")
         logs = self.c("logs")
-        for name in ("/ecs/backend", "/ecs/frontend"):
+        for name in (f"{self.e['log_prefix']}/backend", f"{self.e['log_prefix']}/frontend"):
             groups = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
             self.expect(groups and groups[0].get("retentionInDays"), f"log group {name} missing or without retention")
 

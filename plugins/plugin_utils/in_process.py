@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to apranova.aws_stack
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run this collection's AWS modules inside the controller's Python when the target is the controller.
+
+Every task of the stack runs on ``localhost`` with the local connection, and every module talks to
+AWS through boto3. Run the usual way, each task starts a new Python, unpacks the module, imports
+boto3 and parses the botocore service models again: about a second of CPU per task before the
+first API call, which is nearly all of a no-op run's time.
+
+Here the module's own ``main()`` runs in the task's worker process instead, with exactly the
+arguments Ansible would have sent it (``_update_module_args``), its printed result parsed by
+Ansible's own result parser. The worker is a fork of the ``ansible-playbook`` process, and this
+file is imported there once per run (the strategy loads a task's action plugin before it forks a
+worker), together with boto3, the modules' shared code and the botocore data files it already
+parsed, so each task starts with them in memory.
+
+The module behaves exactly as it would in its own Python: same arguments, check mode, diff, no_log
+handling, warnings and result. The usual execution is used instead whenever the task does not run
+in the controller's own Python: another connection or delegation, another interpreter, ``async``,
+or ``APRANOVA_AWS_STACK_IN_PROCESS=0`` in the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+import traceback
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+
+try:
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:  # ansible-core < 2.19: no serialization profiles; run modules the usual way
+    Direction = get_module_encoder = None
+
+try:
+    import boto3  # noqa: F401  (loaded once in the ansible-playbook process, shared by every fork)
+    import botocore.loaders
+    HAS_BOTO3 = True
+except ImportError:
+    HAS_BOTO3 = False
+
+display = Display()
+
+PROFILE = "legacy"
+LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
+SWITCH = "APRANOVA_AWS_STACK_IN_PROCESS"
+
+
+def _cache_botocore_data_files():
+    """Parse each botocore data file once per ansible-playbook run instead of once per task.
+
+    The files are read-only package data; a worker (a fork) gets the parsed copy of its parent and
+    any change it makes stays in that worker.
+    """
+    loader = botocore.loaders.JSONFileLoader
+    if getattr(loader.load_file, "_apranova_cached", False):
+        return
+    original = loader.load_file
+    parsed = {}
+
+    def load_file(self, file_path):
+        if file_path not in parsed:
+            parsed[file_path] = original(self, file_path)
+        return parsed[file_path]
+
+    load_file._apranova_cached = True
+    loader.load_file = load_file
+
+
+if HAS_BOTO3:
+    _cache_botocore_data_files()
+    try:  # the modules' shared code, imported once here rather than by every task
+        importlib.import_module("ansible_collections.amazon.aws.plugins.module_utils.modules")
+        importlib.import_module("ansible_collections.apranova.aws_stack.plugins.module_utils.base")
+    except ImportError:
+        pass
+
+
+def _warm(services):
+    """Load the service models and endpoint rules of ``services`` into this process."""
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+    for service in services:
+        try:
+            session.client(service)
+        except Exception:  # pylint: disable=broad-except  # warming is best effort
+            pass
+
+
+class InProcessModuleAction(ActionBase):
+    """Action plugin of every module in this collection: see the module docstring."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    # services a module of this action uses; their models are parsed in the parent, once per run
+    WARM_SERVICES = ()
+    _warmed = set()
+
+    @classmethod
+    def warm(cls):
+        todo = [s for s in cls.WARM_SERVICES if s not in InProcessModuleAction._warmed]
+        if todo and HAS_BOTO3:
+            _warm(todo)
+            InProcessModuleAction._warmed.update(todo)
+
+    def _why_not_in_process(self, task_vars):
+        """None when the module can run in this process, else the reason it cannot."""
+        if not HAS_BOTO3 or get_module_encoder is None:
+            return "boto3 or ansible-core >= 2.19 missing on the controller"
+        if os.environ.get(SWITCH, "1").lower() in ("0", "false", "no", "off"):
+            return f"{SWITCH} is off"
+        if self._task.async_val:
+            return "the task runs async"
+        connection = getattr(self._connection, "_load_name", "")
+        if connection not in LOCAL_CONNECTIONS:
+            return f"connection {connection}"
+        interpreter = task_vars.get("ansible_python_interpreter")
+        if interpreter is not None:
+            try:
+                interpreter = self._templar.template(interpreter)
+            except Exception:  # pylint: disable=broad-except
+                return "ansible_python_interpreter cannot be templated"
+            if not isinstance(interpreter, str) or os.path.realpath(interpreter) != os.path.realpath(sys.executable):
+                return f"interpreter {interpreter} is not the controller's {sys.executable}"
+        return None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        why_not = self._why_not_in_process(task_vars)
+        if why_not:
+            display.vvv(f"{self._task.action}: runs as a separate process ({why_not})")
+            result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
+        return merge_hash(result, self._run_in_process(task_vars))
+
+    def _run_in_process(self, task_vars):
+        from ansible.module_utils import basic
+
+        module_name = self._task.resolved_action or self._task.action
+        namespace, collection, name = module_name.split(".")
+        module_args = dict(self._task.args)
+        self._update_module_args(module_name, module_args, task_vars)
+        encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+        payload = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
+
+        environment = {}  # the task's `environment:` keyword, as the module's own process would get it
+        self._compute_environment_string(raw_environment_out=environment)
+
+        saved = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, sys.argv, dict(os.environ))
+        stdout, stderr, rc = io.StringIO(), io.StringIO(), 0
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
+        sys.argv = [name]
+        os.environ.update({str(k): str(v) for k, v in environment.items()})
+        try:
+            module = importlib.import_module(f"ansible_collections.{namespace}.{collection}.plugins.modules.{name}")
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                try:
+                    module.main()
+                except SystemExit as exit_:
+                    rc = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        except Exception as ex:  # pylint: disable=broad-except  # reported like a crashed module
+            return {
+                "failed": True,
+                "msg": f"MODULE FAILURE: {name} raised {type(ex).__name__}: {ex}",
+                "exception": traceback.format_exc(),
+                "module_stdout": stdout.getvalue(),
+                "module_stderr": stderr.getvalue(),
+                "rc": 1,
+            }
+        finally:
+            basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, sys.argv, env = saved
+            if environment:
+                os.environ.clear()
+                os.environ.update(env)
+
+        utr = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "rc": rc}, PROFILE)
+        utr.remove_internal_keys()
+        return utr.as_result_dict(for_round_trip=True)
