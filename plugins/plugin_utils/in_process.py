@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to apranova.aws_stack
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run this collection's AWS modules inside the controller's Python when the target is the controller.
+"""Run the AWS modules of the stack inside the controller's Python when the target is the controller.
 
 Every task of the stack runs on ``localhost`` with the local connection, and every module talks to
 AWS through boto3. Run the usual way, each task starts a new Python, unpacks the module, imports
@@ -13,7 +13,9 @@ arguments Ansible would have sent it (``_update_module_args``), its printed resu
 Ansible's own result parser. The worker is a fork of the ``ansible-playbook`` process, and this
 file is imported there once per run (the strategy loads a task's action plugin before it forks a
 worker), together with boto3, the modules' shared code and the botocore data files it already
-parsed, so each task starts with them in memory.
+parsed, so each task starts with them in memory. The stock amazon.aws / community.aws modules the
+roles use run the same way, under this collection's name (meta/runtime.yml redirects the name to the
+stock module, and plugins/action/<name>.py runs it).
 
 The module behaves exactly as it would in its own Python: same arguments, check mode, diff, no_log
 handling, warnings and result. The usual execution is used instead whenever the task does not run
@@ -147,7 +149,10 @@ class InProcessModuleAction(ActionBase):
     def _run_in_process(self, task_vars):
         from ansible.module_utils import basic
 
-        module_name = self._task.resolved_action or self._task.action
+        # the module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)
+        found = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections)
+        module_name = found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)
         namespace, collection, name = module_name.split(".")
         module_args = dict(self._task.args)
         self._update_module_args(module_name, module_args, task_vars)
