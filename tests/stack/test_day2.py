@@ -104,14 +104,19 @@ def alarm(emu, name) -> dict:
 
 # --- the stack -----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def stack(emulator):
+def converged(emulator):
+    """Wipe the emulator, build the production stack and check it; returns the emulator."""
     emulator.reset()
     run = site(emulator)
     assert run.rc == 0, run
     problems = check_stack(emulator.client, inventory_values(ENV))
     assert problems == [], "\n".join(problems)
     return emulator
+
+
+@pytest.fixture(scope="module")
+def stack(emulator):
+    return converged(emulator)
 
 
 # --- 5. drift ------------------------------------------------------------------------------------

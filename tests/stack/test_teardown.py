@@ -37,6 +37,7 @@ from conftest import run_playbook
 
 from .stack_checks import check_stack, inventory_values
 from .test_bad_input import inventory_of
+from .test_day2 import converged
 
 ENV = "production"
 CONFIRM = {"confirm_teardown": ENV}
@@ -119,12 +120,7 @@ def remains(emu) -> dict:
 
 @pytest.fixture(scope="module")
 def stack(emulator):
-    emulator.reset()
-    run = site(emulator)
-    assert run.rc == 0, run
-    problems = check_stack(emulator.client, inventory_values(ENV))
-    assert problems == [], "\n".join(problems)
-    return SimpleNamespace(emu=emulator, kept=kept_data(emulator))
+    return SimpleNamespace(emu=converged(emulator), kept=kept_data(emulator))
 
 
 # --- 9. no confirmation --------------------------------------------------------------------------
