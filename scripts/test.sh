@@ -64,7 +64,20 @@ case "${1:-all}" in
     # stage wait for it (the stage installs again in the foreground if this one failed).
     scripts/localstack.sh install >"$here/.emulator/localstack-install.log" 2>&1 &
     install_pid=$!
-    for s in lint sanity unit integration stack molecule_default molecule_localstack; do
+    # lint, sanity and unit each use one core: run them side by side, then show their output in order.
+    declare -A pids
+    for s in lint sanity unit; do
+      ( start=$SECONDS; rc=0; "$s" || rc=$?; echo "stage-time $((SECONDS - start))"; exit $rc ) \
+        >"$here/.emulator/stage-$s.log" 2>&1 &
+      pids[$s]=$!
+    done
+    for s in lint sanity unit; do
+      rc=0; wait "${pids[$s]}" || rc=$?
+      grep -v '^stage-time ' "$here/.emulator/stage-$s.log" || true
+      [ "$rc" -eq 0 ] || failed+=("$s")
+      timings+=("$s $(sed -n 's/^stage-time //p' "$here/.emulator/stage-$s.log") s (side by side)")
+    done
+    for s in integration stack molecule_default molecule_localstack; do
       [ "$s" != molecule_localstack ] || wait "$install_pid" || cat "$here/.emulator/localstack-install.log" >&2
       start=$SECONDS
       ( "$s" ) || failed+=("$s")

@@ -33,11 +33,25 @@ EXTRA_RETRY_CODES = [
 ]
 
 
+class StackRetry(AWSRetry):
+    """AWSRetry, except that an HTTP 501 is final: "not implemented" does not pass with time.
+
+    An emulator answers 501 (code InternalFailure) for a service it does not serve; retrying it
+    ten times with backoff only delays the answer by minutes.
+    """
+
+    @staticmethod
+    def status_code_from_exception(error):
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501:
+            return "NotImplemented"
+        return AWSRetry.status_code_from_exception(error)
+
+
 def retry_decorator(extra_codes=None):
     """The retry policy every client of this collection uses: jittered exponential backoff."""
     codes = list(EXTRA_RETRY_CODES)
     codes.extend(extra_codes or [])
-    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
+    return StackRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
 
 
 def wait_for(check, timeout=600, delay=1.0, max_delay=15.0, sleep=time.sleep, clock=time.monotonic):
