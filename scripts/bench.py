@@ -99,8 +99,6 @@ _EFS_REST = [
     ("POST", r"/delete-tags/.+", "DeleteTags"),
 ]
 
-_RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
-                    r"\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
 _PROFILE_LINE = re.compile(r"^(.*?)\s-{2,}\s+(\d+\.\d+)s\s*$")
 
 # Run in a child process as `bench.py _proxy ARGS`: scripts/aws_proxy.py, with the HTTP method
@@ -250,11 +248,11 @@ def ansible_env(endpoint: str, **extra) -> dict:
 
 
 def parse_recap(out: str) -> dict:
-    stats = dict(ok=0, changed=0, unreachable=0, failed=0, skipped=0, rescued=0, ignored=0)
-    for m in _RECAP.finditer(out):
-        for key, value in zip(stats, m.groups()):
-            stats[key] += int(value)
-    return stats
+    """PLAY RECAP totals: the test harness's parser (tests/conftest.py), so both count alike."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import parse_recap as parse  # noqa: E402  (the tests' helper module, not a package)
+
+    return parse(out)
 
 
 class Bench:
