@@ -11,6 +11,12 @@ It forwards every request to the emulator and can
     aws_proxy.py --listen 127.0.0.1:5100 --target http://127.0.0.1:5000 \
         [--fault-rate 0.2] [--delay-ms 0] [--log calls.jsonl] [--seed 1]
 
+With --slow-creates it plays AWS's timing on top of an emulator that makes everything ready at
+once: the NAT gateways, DB instances, replication groups and load balancers it reports stay
+pending/creating/provisioning (no endpoint addresses) until the first call of that service marked
+as a wait (see WAIT_USER_AGENT) arrives, and a route to a NAT gateway is refused until then, as
+AWS refuses a route to a pending one.
+
 Only loopback addresses are accepted for --listen and --target.
 """
 
@@ -27,6 +33,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# What plugins/module_utils/base.py appends to the User-Agent of calls made while waiting.
+WAIT_USER_AGENT = "apranova-aws-stack/wait"
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$")
 _SERVICE_RE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 
@@ -109,12 +117,37 @@ def cbor_map(values: dict) -> bytes:
     return out
 
 
+# --slow-creates: (service, actions) whose answers show the resources still coming up, and how.
+_SLOW = {
+    "ec2": (("DescribeNatGateways", "CreateNatGateway"),
+            [(re.compile(rb"<state>available</state>"), b"<state>pending</state>")]),
+    "rds": (("DescribeDBInstances", "CreateDBInstance"),
+            [(re.compile(rb"<DBInstanceStatus>available</DBInstanceStatus>"), b"<DBInstanceStatus>creating</DBInstanceStatus>"),
+             (re.compile(rb"<Endpoint>.*?</Endpoint>", re.S), b"")]),
+    "elasticache": (("DescribeReplicationGroups", "CreateReplicationGroup"),
+                    [(re.compile(rb"<Status>available</Status>"), b"<Status>creating</Status>"),
+                     (re.compile(rb"<(PrimaryEndpoint|ReaderEndpoint|ConfigurationEndpoint)>.*?</\1>", re.S), b"")]),
+    "elasticloadbalancing": (("DescribeLoadBalancers", "CreateLoadBalancer"),
+                             [(re.compile(rb"<Code>active</Code>"), b"<Code>provisioning</Code>")]),
+}
+
+
+def nat_route_refused(service: str, action: str, body: bytes) -> bytes | None:
+    """AWS's answer to a route to a NAT gateway that is not available yet."""
+    if service == "ec2" and action in ("CreateRoute", "ReplaceRoute") and b"NatGatewayId=" in body:
+        return (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidNatGatewayID.NotFound'
+                b"</Code><Message>The natGateway ID does not exist (pending, injected by aws_proxy)</Message></Error>"
+                b"</Errors><RequestID>aws-proxy</RequestID></Response>")
+    return None
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     cfg: argparse.Namespace
     rng: random.Random
     lock = threading.Lock()
     log_file = None
+    released: set = set()  # --slow-creates: services whose resources are ready now
 
     def log_message(self, format, *args):  # quiet: the JSON log is the record
         pass
@@ -122,8 +155,10 @@ class Proxy(BaseHTTPRequestHandler):
     def _record(self, service, action, status, injected):
         if self.log_file is None:
             return
+        # The collection's modules mark the calls they make while waiting (module_utils/base.py).
+        wait = WAIT_USER_AGENT in (self.headers.get("User-Agent") or "")
         line = json.dumps({"t": round(time.time(), 4), "service": service, "action": action,
-                           "status": status, "injected": injected})
+                           "status": status, "injected": injected, "wait": wait})
         with self.lock:
             self.log_file.write(line + "\n")
             self.log_file.flush()
@@ -132,6 +167,8 @@ class Proxy(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         service, action, protocol = describe(self.headers, self.path, body)
+        if protocol == "rest" and action.startswith(" /"):
+            action = self.command + action  # EFS: POST /.../file-systems creates, GET describes
         if self.path.startswith("/moto-api") or self.path.startswith("/_localstack"):
             service, action = "emulator", self.path
         with self.lock:
@@ -147,6 +184,16 @@ class Proxy(BaseHTTPRequestHandler):
             self._reply(status, headers, payload)
             self._record(service, action, status, kind)
             return
+        slow = self.cfg.slow_creates and service in _SLOW
+        if slow and WAIT_USER_AGENT in (self.headers.get("User-Agent") or ""):
+            with self.lock:
+                self.released.add(service)
+        slow = slow and service not in self.released
+        refused = nat_route_refused(service, action, body) if slow else None
+        if refused is not None:
+            self._reply(400, {"Content-Type": "text/xml"}, refused)
+            self._record(service, action, 400, "pending")
+            return
         target = urllib.parse.urlparse(self.cfg.target)
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
@@ -155,6 +202,9 @@ class Proxy(BaseHTTPRequestHandler):
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             payload = resp.read()
+            if slow and action in _SLOW[service][0]:
+                for pattern, replacement in _SLOW[service][1]:
+                    payload = pattern.sub(replacement, payload)
             out_headers = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS}
             self._reply(resp.status, out_headers, payload)
             self._record(service, action, resp.status, None)
@@ -181,6 +231,8 @@ def main(argv=None):
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--log")
     p.add_argument("--seed", type=int)
+    p.add_argument("--slow-creates", action="store_true",
+                   help="report long creates as still coming up until a marked wait call arrives")
     cfg = p.parse_args(argv)
     host, port = cfg.listen.rsplit(":", 1)
     if not LOOPBACK.match(host) or not LOOPBACK.match(urllib.parse.urlparse(cfg.target).hostname or ""):

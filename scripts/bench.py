@@ -59,16 +59,22 @@ TARGETS = {
 }
 MAX_NOOP_CALLS_PER_RESOURCE = 2.0
 
-# The long creates of the stack on real AWS and the Describe call that waits on each.
+# The long creates of the stack on real AWS (minutes each) and the Describe call that waits on
+# each. A wait is a call the modules marked in its User-Agent (module_utils/base.py: made inside
+# wait_for); an unmarked Describe is a lookup (a later tier finding the resource by name).
 LONG_CREATES = [
     # kind, service, create action, describe action
     ("nat", "ec2", "CreateNatGateway", "DescribeNatGateways"),
     ("db", "rds", "CreateDBInstance", "DescribeDBInstances"),
     ("cache", "elasticache", "CreateReplicationGroup", "DescribeReplicationGroups"),
-    ("efs", "elasticfilesystem", "CreateFileSystem", "DescribeFileSystems"),
     ("mount_target", "elasticfilesystem", "CreateMountTarget", "DescribeMountTargets"),
     ("alb", "elasticloadbalancing", "CreateLoadBalancer", "DescribeLoadBalancers"),
     ("service", "ecs", "CreateService", "DescribeServices"),
+]
+# Short prerequisites: an EFS file system is available seconds after its create, and AWS takes its
+# mount targets and access point only then, so that wait necessarily precedes them.
+PREREQUISITES = [
+    ("efs", "elasticfilesystem", "CreateFileSystem", "DescribeFileSystems"),
 ]
 
 # EFS speaks REST: turn "METHOD /2015-02-01/..." into the operation name.
@@ -101,9 +107,7 @@ _EFS_REST = [
 
 _PROFILE_LINE = re.compile(r"^(.*?)\s-{2,}\s+(\d+\.\d+)s\s*$")
 
-# Run in a child process as `bench.py _proxy ARGS`: scripts/aws_proxy.py, with the HTTP method
-# added to the action of REST calls (the proxy logs only the path for them, so EFS's
-# CreateFileSystem and DescribeFileSystems would look alike).
+# Run in a child process as `bench.py _proxy ARGS`: scripts/aws_proxy.py.
 PROXY_MODE = "_proxy"
 
 
@@ -111,14 +115,6 @@ def proxy_child(argv):
     sys.path.insert(0, str(REPO / "scripts"))
     import aws_proxy  # noqa: E402  (a sibling script, not a package)
 
-    record = aws_proxy.Proxy._record
-
-    def _record(self, service, action, status, injected):
-        if action.startswith(" /"):
-            action = self.command + action
-        record(self, service, action, status, injected)
-
-    aws_proxy.Proxy._record = _record
     return aws_proxy.main(argv)
 
 
@@ -689,52 +685,46 @@ def count_resources(stack: Stack) -> dict:
 
 
 def long_create_order(run: dict) -> dict:
-    """When the long creates and the Describe calls on them after their create happened."""
+    """When the long creates happened and when the calls that waited on them did."""
     calls, t0 = run["_calls"], run["_t0"]
     created: dict[str, float] = {}
-    events = []
+    events, lookups = [], Counter()
     for c in calls:
         rel = round(c["t"] - t0, 2)
-        for kind, service, create, describe in LONG_CREATES:
+        for kind, service, create, describe in LONG_CREATES + PREREQUISITES:
             if c["service"] != service:
                 continue
+            short = (kind, service, create, describe) in PREREQUISITES
             if c["op"] == create and c["status"] < 400:
                 created.setdefault(kind, rel)
-                events.append({"t": rel, "kind": kind, "call": create, "what": "create"})
+                events.append({"t": rel, "kind": kind, "call": create, "what": "create", "prerequisite": short})
             elif c["op"] == describe and kind in created:
-                events.append({"t": rel, "kind": kind, "call": describe, "what": "wait"})
-    first_wait = {}
+                if c.get("wait"):
+                    events.append({"t": rel, "kind": kind, "call": describe, "what": "wait", "prerequisite": short})
+                else:
+                    lookups[describe] += 1
+    long_created = {k: t for k, t in created.items() if k in dict(LONG_CREATES_BY_KIND)}
+    first_wait: dict[str, float] = {}
     for e in events:
-        if e["what"] == "wait":
+        if e["what"] == "wait" and not e["prerequisite"]:
             first_wait.setdefault(e["kind"], e["t"])
-    last_create = max(created.values()) if created else None
+    last_create = max(long_created.values()) if long_created else None
     earliest_wait = min(first_wait.values()) if first_wait else None
-    missing = [k for k, *_ in LONG_CREATES if k not in created]
-    seen_after = set(k for k in first_wait if first_wait[k] <= (last_create or 0))
-    verdict = (last_create is not None and (earliest_wait is None or last_create < earliest_wait))
-    # Up to the last long create every event counts; after it, only the first Describe of each
-    # kind still waiting (later Describes are lookups by other tiers, the summary, the report).
-    later = Counter()
-    shown = []
-    for e in events:
-        if last_create is not None and e["t"] > last_create and e["what"] == "wait":
-            if e["kind"] in seen_after:
-                later[e["call"]] += 1
-                continue
-            seen_after.add(e["kind"])
-        shown.append(e)
+    missing = [k for k, *_ in LONG_CREATES if k not in long_created]
+    verdict = last_create is not None and (earliest_wait is None or last_create < earliest_wait)
     # Collapse consecutive events of the same call into one line with a count.
     timeline = []
-    for e in shown:
+    for e in events:
         if timeline and timeline[-1]["call"] == e["call"] and timeline[-1]["what"] == e["what"]:
             timeline[-1]["n"] += 1
             timeline[-1]["t_last"] = e["t"]
         else:
             timeline.append(dict(e, n=1, t_last=e["t"]))
-    return {"created_at": created, "first_wait_at": first_wait, "not_created": missing,
+    return {"created_at": long_created, "prerequisites_created_at": {k: t for k, t in created.items() if k not in long_created},
+            "first_wait_at": first_wait, "not_created": missing,
             "all_creates_before_first_wait": verdict, "last_create_at": last_create,
             "first_wait": min(first_wait.items(), key=lambda kv: kv[1]) if first_wait else None,
-            "timeline": timeline, "describes_after_last_create": dict(later)}
+            "timeline": timeline, "lookups": dict(lookups)}
 
 
 def summarize_profile(log: str, run: dict) -> dict:
@@ -823,10 +813,11 @@ def print_table(res: dict) -> str:
         p("long creates and their waits in the cold run (seconds from the start of ansible-playbook):")
         for e in lc["timeline"]:
             times = f"{e['t']:.1f}" + (f"-{e['t_last']:.1f}" if e["n"] > 1 else "")
-            p(f"  {times:>11}  {e['what']:<6} {e['call']}{' x%d' % e['n'] if e['n'] > 1 else ''}")
-        if lc["describes_after_last_create"]:
-            p("  later Describes of the same resources (lookups by later tiers, summary, report): "
-              + ", ".join(f"{k} x{v}" for k, v in sorted(lc["describes_after_last_create"].items())))
+            note = "  (prerequisite: seconds, not minutes)" if e.get("prerequisite") else ""
+            p(f"  {times:>11}  {e['what']:<6} {e['call']}{' x%d' % e['n'] if e['n'] > 1 else ''}{note}")
+        if lc["lookups"]:
+            p("  Describes that were lookups, not waits (a tier, the summary or the report finding a resource by name): "
+              + ", ".join(f"{k} x{v}" for k, v in sorted(lc["lookups"].items())))
         if lc["not_created"]:
             p(f"  not created in the cold run: {', '.join(lc['not_created'])}")
         fw = lc["first_wait"]

@@ -54,22 +54,48 @@ def retry_decorator(extra_codes=None):
     return StackRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
 
 
+# Calls made while waiting carry this in their User-Agent (see ``mark_waits``), so a request log
+# (CloudTrail's userAgent, the benchmark's proxy) tells a wait from a lookup.
+WAIT_USER_AGENT = "apranova-aws-stack/wait"
+_waiting = [False]
+
+
+def _tag_wait_request(request, **kwargs):
+    if _waiting[0]:
+        agent = request.headers.get("User-Agent") or ""
+        if isinstance(agent, bytes):
+            agent = agent.decode("utf-8", "replace")
+        request.headers["User-Agent"] = (agent + " " + WAIT_USER_AGENT).strip()
+
+
+def mark_waits(client):
+    """Make ``client`` tag the calls it makes inside ``wait_for`` (User-Agent, not signed). Returns it."""
+    client.meta.events.register("before-send", _tag_wait_request, unique_id="apranova-aws-stack-wait-ua")
+    return client
+
+
 def wait_for(check, timeout=600, delay=1.0, max_delay=15.0, sleep=time.sleep, clock=time.monotonic):
     """Poll ``check()`` until it returns something truthy, or ``timeout`` seconds pass.
 
     The first check happens at once, so a resource that is already ready costs no sleep.
     Returns the truthy value, or ``None`` on timeout. The delay doubles up to ``max_delay``.
+    Calls of a client passed through ``mark_waits`` are marked as waits meanwhile.
     """
     deadline = clock() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        now = clock()
-        if now >= deadline:
-            return None
-        sleep(min(delay, max(0.0, deadline - now)))
-        delay = min(delay * 2, max_delay)
+    outer = _waiting[0]
+    _waiting[0] = True
+    try:
+        while True:
+            value = check()
+            if value:
+                return value
+            now = clock()
+            if now >= deadline:
+                return None
+            sleep(min(delay, max(0.0, deadline - now)))
+            delay = min(delay * 2, max_delay)
+    finally:
+        _waiting[0] = outer
 
 
 def tags_to_dict(tag_list, key_name="Key", value_name="Value"):

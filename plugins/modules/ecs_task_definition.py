@@ -39,6 +39,13 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  replace_previous:
+    description:
+      - When a new revision is registered, deregister the C(ACTIVE) revision it replaces.
+      - For a revision no service should ever fall back to, such as one registered before the
+        endpoints it names existed. Deploys normally keep the previous revision for rollback.
+    type: bool
+    default: false
   cpu:
     description:
       - Task-level CPU units, as a string (V("256"), V("512"), V("1024") ...). Required by Fargate.
@@ -246,7 +253,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import ret
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
-def ensure_present(client, spec, tags, purge_tags, check_mode):
+def ensure_present(client, spec, tags, purge_tags, check_mode, replace_previous=False):
     """Returns ``(changed, before, after, differences)``."""
     latest = ecs.latest_active_task_definition(client, spec["family"])
     current, current_tags = latest if latest else (None, {})
@@ -259,6 +266,8 @@ def ensure_present(client, spec, tags, purge_tags, check_mode):
             planned = dict(spec, status="ACTIVE")
             return True, before, ecs.normalize_task_definition(planned, new_tags), differences
         registered = ecs.register_task_definition(client, spec, new_tags)
+        if replace_previous and current:
+            ecs.deregister_task_definition(client, current["taskDefinitionArn"])
         found = ecs.describe_task_definition(client, registered["taskDefinitionArn"])
         after = ecs.normalize_task_definition(*found) if found else ecs.normalize_task_definition(registered, new_tags)
         return True, before, after, differences
@@ -302,6 +311,7 @@ def main():
         runtime_platform=dict(type="dict"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        replace_previous=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -328,7 +338,7 @@ def main():
                 volumes=p["volumes"], runtime_platform=p["runtime_platform"],
             )
             changed, before, after, differences = ensure_present(client, spec, p["tags"], p["purge_tags"],
-                                                                 module.check_mode)
+                                                                 module.check_mode, p["replace_previous"])
             module.exit_json(changed=changed, task_definition=after, differences=differences,
                              **diff_result(module, before, after))
         changed, before, arns = ensure_absent(client, p["family"], module.check_mode)

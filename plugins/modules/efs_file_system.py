@@ -240,6 +240,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
@@ -482,7 +483,7 @@ def main():
         if errors:
             module.fail_json(msg=" ".join(errors))
 
-    client = module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES))
+    client = mark_waits(module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES)))
     try:
         if params["state"] == "present":
             changed, before, after = ensure_present(client, params, module.check_mode)

@@ -68,7 +68,8 @@ options:
   wait:
     description:
       - Wait until all created mount targets are C(available) and all deleted ones are gone (all together,
-        not one after another).
+        not one after another). Listed mount targets still C(creating) from an earlier run with
+        O(wait=false) are waited for too.
       - Mount targets deleted to make room for a replacement in the same zone are always waited for.
     type: bool
     default: true
@@ -167,6 +168,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 
 
@@ -262,8 +264,17 @@ def ensure_present(client, ec2, params, check_mode):
         raise efs.AnsibleEFSError(message=" ".join(errors))
     changed = bool(plan["create"] or plan["modify"] or plan["delete"])
     after = predicted(current, plan, subnets)
-    if not changed or check_mode:
+    # Mount targets requested earlier (by a run with wait=false) and still coming up.
+    doomed = {m["mount_target_id"] for m in plan["delete"]}
+    creating = [m["mount_target_id"] for m in current
+                if m.get("life_cycle_state") == "creating" and m["mount_target_id"] not in doomed]
+    if check_mode:
         return changed, current, after
+    if not changed:
+        if params["wait"] and creating:
+            efs.wait_mount_targets(client, fs_id, available=creating, timeout=params["wait_timeout"])
+            return False, current, efs.list_mount_targets(client, fs_id)
+        return False, current, after
 
     deleted = [m["mount_target_id"] for m in plan["delete"]]
     for mt_id in deleted:
@@ -279,8 +290,8 @@ def ensure_present(client, ec2, params, check_mode):
         created.append(mt["MountTargetId"])
     for existing, groups in plan["modify"]:
         efs.modify_mount_target_security_groups(client, existing["mount_target_id"], groups)
-    if params["wait"] and created:
-        efs.wait_mount_targets(client, fs_id, available=created, timeout=params["wait_timeout"])
+    if params["wait"] and (created or creating):
+        efs.wait_mount_targets(client, fs_id, available=created + creating, timeout=params["wait_timeout"])
     return True, current, efs.list_mount_targets(client, fs_id)
 
 
@@ -331,7 +342,7 @@ def main():
         required_if=[("state", "present", ["mount_targets"])],
     )
     params = module.params
-    client = module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES))
+    client = mark_waits(module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES)))
     try:
         if params["state"] == "present":
             ec2 = module.client("ec2", retry_decorator=retry_decorator())

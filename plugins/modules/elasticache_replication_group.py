@@ -346,6 +346,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
@@ -544,7 +545,7 @@ def main():
     if problems:
         module.fail_json(msg="; ".join(problems))
 
-    client = module.client("elasticache", retry_decorator=retry_decorator(ec.RETRY_CODES))
+    client = mark_waits(module.client("elasticache", retry_decorator=retry_decorator(ec.RETRY_CODES)))
 
     try:
         if params["state"] == "present":

@@ -178,7 +178,8 @@ options:
   wait:
     description:
       - Wait until the instance is C(available) (or C(storage-optimization)) after a creation or
-        modification, or gone after a deletion.
+        modification, or gone after a deletion. An unchanged instance that is not available yet (one
+        requested earlier with O(wait=false)) is waited for too.
     type: bool
     default: true
   wait_timeout:
@@ -410,6 +411,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
@@ -523,6 +525,10 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
     to_set, to_remove = tag_changes(before["tags"], params["tags"], params["purge_tags"])
 
     if not changes and not to_set and not to_remove:
+        if params["wait"] and not check_mode and not rds.is_ready(instance):
+            # Requested by an earlier task or run with wait=false: wait for it now.
+            ready = wait_until_ready(client, identifier, params["wait_timeout"])
+            return False, before, rds.normalise_db_instance(ready)
         return False, before, before
 
     if check_mode:
@@ -627,7 +633,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
 
-    client = module.client("rds", retry_decorator=retry_decorator())
+    client = mark_waits(module.client("rds", retry_decorator=retry_decorator()))
 
     def register_secret(value):
         # Whatever the secret held is masked in every result, warning and error of this task.

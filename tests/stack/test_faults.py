@@ -45,8 +45,10 @@ def _free_port() -> int:
 class AwsProxy:
     """scripts/aws_proxy.py on a free loopback port in front of ``target``, stopped by PID."""
 
-    def __init__(self, target: str, log: Path, fault_rate: float = 0.0, seed: int | None = None, delay_ms: int = 0):
+    def __init__(self, target: str, log: Path, fault_rate: float = 0.0, seed: int | None = None, delay_ms: int = 0,
+                 slow_creates: bool = False):
         self.target, self.log, self.fault_rate, self.seed, self.delay_ms = target, Path(log), fault_rate, seed, delay_ms
+        self.slow_creates = slow_creates
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
@@ -59,6 +61,8 @@ class AwsProxy:
                 cmd += ["--seed", str(self.seed)]
             if self.delay_ms:
                 cmd += ["--delay-ms", str(self.delay_ms)]
+            if self.slow_creates:
+                cmd.append("--slow-creates")
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30

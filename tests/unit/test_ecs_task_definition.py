@@ -158,3 +158,18 @@ def test_ensure_absent_deregisters_every_active_revision(client):
     assert changed and len(arns) == 3 and _active(client) == []
     assert _active(client, "backend-other") == [1]
     assert ecs_task_definition.ensure_absent(client, "backend", False)[0] is False
+
+
+def test_replace_previous_deregisters_only_the_revision_it_replaces(client):
+    ecs_task_definition.ensure_present(client, backend_spec("a"), None, True, False)
+    ecs_task_definition.ensure_present(client, backend_spec("b"), None, True, False)
+    # unchanged: nothing registered, nothing deregistered
+    assert ecs_task_definition.ensure_present(client, backend_spec("b"), None, True, False, replace_previous=True)[0] is False
+    assert _active(client) == [1, 2]
+    # check mode: planned, nothing deregistered
+    assert ecs_task_definition.ensure_present(client, backend_spec("c"), None, True, True, replace_previous=True)[0]
+    assert _active(client) == [1, 2]
+    changed, _b, after, _d = ecs_task_definition.ensure_present(client, backend_spec("c"), None, True, False,
+                                                                replace_previous=True)
+    assert changed and after["revision"] == 3
+    assert _active(client) == [1, 3]

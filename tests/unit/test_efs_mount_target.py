@@ -192,3 +192,22 @@ def test_errors(world):
         mod.ensure_present(client, ec2, params(dict(ids, fs="fs-00000000"), []), True)
     # Absent on a missing file system is a no-op.
     assert mod.ensure_absent(client, params(dict(ids, fs="fs-00000000"), None, state="absent"), False)[0] is False
+
+
+def test_wait_covers_mount_targets_still_creating_from_an_earlier_run(world, monkeypatch):
+    client, raw, ec2, ids = world
+    p = params(ids, [{"subnet_id": ids["a"], "security_groups": None, "ip_address": None}], wait=False)
+    assert mod.ensure_present(client, ec2, p, check_mode=False)[0] is True
+    mt_id = raw.describe_mount_targets(FileSystemId=ids["fs"])["MountTargets"][0]["MountTargetId"]
+    # The earlier run did not wait; AWS still reports the mount target as creating.
+    real = efs.list_mount_targets
+    monkeypatch.setattr(efs, "list_mount_targets",
+                        lambda c, fs: [dict(m, life_cycle_state="creating") for m in real(c, fs)])
+    waited = []
+    monkeypatch.setattr(efs, "wait_mount_targets", lambda c, fs, available=(), deleted=(), timeout=0: waited.append(list(available)))
+    assert mod.ensure_present(client, ec2, p, check_mode=False)[0] is False
+    assert waited == []  # wait=false: not waited on
+    assert mod.ensure_present(client, ec2, dict(p, wait=True), check_mode=True)[0] is False
+    assert waited == []  # check mode never waits
+    changed, _before, _after = mod.ensure_present(client, ec2, dict(p, wait=True), check_mode=False)
+    assert changed is False and waited == [[mt_id]]

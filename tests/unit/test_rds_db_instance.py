@@ -289,6 +289,20 @@ def test_bad_secret_document(env):
     assert "just-a-password-hunter2" in registered
 
 
+def test_unchanged_instance_not_ready_is_waited_for_only_with_wait(env, monkeypatch):
+    raw, wrapped = env
+    present(wrapped, module_params(wait=False))
+    real = mod.rds.describe_db_instance
+    monkeypatch.setattr(mod.rds, "describe_db_instance",
+                        lambda c, i: dict(real(c, i), DBInstanceStatus="creating") if real(c, i) else None)
+    waited = []
+    monkeypatch.setattr(mod, "wait_until_ready", lambda c, i, t, require_no_pending=False: waited.append(i) or real(c, i))
+    assert present(wrapped, module_params(wait=False))[0] is False and waited == []
+    assert present(wrapped, module_params(), check_mode=True)[0] is False and waited == []
+    changed, dummy, after = present(wrapped, module_params())
+    assert changed is False and waited == ["db1"] and after["db_instance_status"] == "available"
+
+
 def test_modify_and_errors(env):
     raw, wrapped = env
     present(wrapped, module_params())
