@@ -76,6 +76,19 @@ def _cache_botocore_data_files():
     load_file._apranova_cached = True
     loader.load_file = load_file
 
+    # Every new session's loader lists the data directories again (hundreds of listdir/stat
+    # calls, half the cost of a client once the files are parsed): list them once per run.
+    listing = botocore.loaders.Loader.list_available_services
+    listed = {}
+
+    def list_available_services(self, type_name):
+        key = (tuple(self.search_paths), type_name)
+        if key not in listed:
+            listed[key] = listing(self, type_name)
+        return list(listed[key])
+
+    botocore.loaders.Loader.list_available_services = list_available_services
+
 
 if HAS_BOTO3:
     _cache_botocore_data_files()
