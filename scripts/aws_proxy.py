@@ -2,8 +2,9 @@
 """A test-only HTTP proxy in front of the AWS emulator, on 127.0.0.1.
 
 It forwards every request to the emulator and can
-- log each call as one JSON line {"t": epoch, "service": ..., "action": ..., "status": ...}
-  (the benchmark reads it for API counts and the create/wait order), and
+- log each call as one JSON line {"t": epoch, "service": ..., "action": ..., "status": ...,
+  "wait": bool} (the benchmark reads it for API counts and the create/wait order; "wait" is a
+  call a module made while waiting, marked in its User-Agent), and
 - answer a configurable share of calls with a throttling error or a 500 internal error (both in
   the caller's protocol, as AWS sends them), optionally after a delay, to show that the playbooks
   ride out API faults.
@@ -171,6 +172,9 @@ class Proxy(BaseHTTPRequestHandler):
             action = self.command + action  # EFS: POST /.../file-systems creates, GET describes
         if self.path.startswith("/moto-api") or self.path.startswith("/_localstack"):
             service, action = "emulator", self.path
+            if self.path.startswith("/moto-api/reset"):
+                with self.lock:
+                    self.released.clear()  # --slow-creates: a wiped emulator starts over
         with self.lock:
             fault = service != "emulator" and self.rng.random() < self.cfg.fault_rate
             kind = self.rng.choice(("throttle", "5xx")) if fault else None

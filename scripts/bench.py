@@ -8,7 +8,9 @@ A benchmark, not a test: it asserts nothing, it measures and writes bench/result
 
 What it does:
 1. starts its own moto_server (MOTO_IAM_LOAD_MANAGED_POLICIES=true) on a free 127.0.0.1 port and
-   scripts/aws_proxy.py in front of it (fault rate 0) on another, logging every AWS call;
+   scripts/aws_proxy.py in front of it (fault rate 0) on another, logging every AWS call, with
+   --slow-creates: after each wipe, the NAT gateway, DB, cache and ALB look pending until the run
+   waits on them, as on AWS, so the cold run takes the same path as on AWS;
 2. --runs times: wipes the emulator (POST /moto-api/reset), builds the stack cold (site.yml) and
    tears it down again (playbooks/teardown.yml with data deletion and protection off); after the
    first build it also times the no-op rerun, `site.yml --check`, `--tags alb` and
@@ -174,7 +176,7 @@ class Stack:
         wait_http(self.moto_url + "/moto-api/", self.moto, "moto_server")
         self.proxy = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), PROXY_MODE, "--listen", f"127.0.0.1:{self.proxy_port}",
-             "--target", self.moto_url, "--fault-rate", "0", "--log", str(self.calls_log)],
+             "--target", self.moto_url, "--fault-rate", "0", "--slow-creates", "--log", str(self.calls_log)],
             stdout=open(self.out / "proxy.log", "wb"), stderr=subprocess.STDOUT)
         # The proxy forwards /moto-api/ (logged as service "emulator", never counted).
         wait_http(self.proxy_url + "/moto-api/", self.proxy, "aws_proxy")
@@ -190,7 +192,8 @@ class Stack:
                     p.kill()
 
     def reset(self):
-        urllib.request.urlopen(urllib.request.Request(self.moto_url + "/moto-api/reset", method="POST"), timeout=120)
+        # through the proxy, which then reports the long creates as coming up again (--slow-creates)
+        urllib.request.urlopen(urllib.request.Request(self.proxy_url + "/moto-api/reset", method="POST"), timeout=120)
 
     def client(self, service):
         import boto3
