@@ -199,21 +199,43 @@ class Proxy(BaseHTTPRequestHandler):
             self._record(service, action, 400, "pending")
             return
         target = urllib.parse.urlparse(self.cfg.target)
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Host"] = self.headers.get("Host", target.netloc)
-        try:
-            conn.request(self.command, self.path, body=body, headers=headers)
-            resp = conn.getresponse()
-            payload = resp.read()
-            if slow and action in _SLOW[service][0]:
-                for pattern, replacement in _SLOW[service][1]:
-                    payload = pattern.sub(replacement, payload)
-            out_headers = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS}
-            self._reply(resp.status, out_headers, payload)
-            self._record(service, action, resp.status, None)
-        finally:
-            conn.close()
+        resp, payload = self._forward(target, headers, body)
+        if slow and action in _SLOW[service][0]:
+            for pattern, replacement in _SLOW[service][1]:
+                payload = pattern.sub(replacement, payload)
+        out_headers = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS}
+        self._reply(resp.status, out_headers, payload)
+        self._record(service, action, resp.status, None)
+
+    def finish(self):
+        super().finish()
+        if getattr(self, "_upstream", None) is not None:
+            self._upstream.close()
+            self._upstream = None
+
+    def _forward(self, target, headers, body):
+        """Send the request upstream on this client connection's own kept-alive connection."""
+        for attempt in (1, 2):
+            conn = getattr(self, "_upstream", None)
+            if conn is None:
+                conn = self._upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                payload = resp.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._upstream = None
+                if attempt == 2:
+                    raise
+                continue  # the emulator closed the idle connection: once more on a new one
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                self._upstream = None
+            return resp, payload
+        raise AssertionError("unreachable")
 
     def _reply(self, status, headers, payload):
         self.send_response(status)
