@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import time
 
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing botocore
+    ClientError = None
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
@@ -52,6 +57,52 @@ def retry_decorator(extra_codes=None):
     codes = list(EXTRA_RETRY_CODES)
     codes.extend(extra_codes or [])
     return StackRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
+
+
+def paginate(client, operation, **params):
+    """The full result of a paginated ``operation`` (botocore's paginator), pages retried too.
+
+    ``client.get_paginator(...)`` bypasses the ``aws_retry=True`` wrapper of the client that
+    ``module.client(..., retry_decorator=...)`` returns, so a throttled page would fail the module.
+    Here the whole walk is retried with the collection's policy (pages are read-only).
+    """
+    @retry_decorator()
+    def _walk():
+        return client.get_paginator(operation).paginate(**params).build_full_result()
+
+    return _walk()
+
+
+def error_code(error):
+    """The AWS error code of a botocore ``ClientError`` (``""`` for anything else)."""
+    response = getattr(error, "response", None) or {}
+    return (response.get("Error") or {}).get("Code", "")
+
+
+def retry_while(call, codes, timeout=600, note=None, what="the call", delay=2.0, max_delay=20.0,
+                sleep=time.sleep, clock=time.monotonic):
+    """``call()``, tried again while AWS answers one of ``codes``, for at most ``timeout`` seconds.
+
+    For the documented transient refusals of a dependency that AWS is still releasing or creating
+    (``DependencyViolation`` while a deleted load balancer's network interfaces go away,
+    ``CacheSubnetGroupInUse`` while a replication group is deleting, an ECS service-linked role
+    not yet assumable in a fresh account ...): these pass with time, unlike a real error. Each wait
+    is told to ``note(message)`` (the modules return the notes as ``waited``), so the time spent is
+    visible with ``-v``. The last error is raised when the time is up; any other error at once.
+    """
+    deadline = clock() + timeout
+    while True:
+        try:
+            return call()
+        except Exception as e:  # only ClientErrors with a listed code are retried
+            code = error_code(e)
+            if code not in codes or clock() >= deadline:
+                raise
+            pause = min(delay, max(0.0, deadline - clock()))
+            if note is not None:
+                note("%s: AWS answered %s; trying again in %.0f s" % (what, code, pause))
+            sleep(pause)
+            delay = min(delay * 2, max_delay)
 
 
 # Calls made while waiting carry this in their User-Agent (see ``mark_waits``), so a request log

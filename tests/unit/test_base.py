@@ -57,3 +57,62 @@ def test_the_mark_is_cleared_when_the_check_raises():
     except RuntimeError:
         pass
     assert base._waiting[0] is False
+
+
+class _Refused(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.response = {"Error": {"Code": code, "Message": "refused"}}
+
+
+def test_retry_while_retries_listed_codes_and_notes_each_wait():
+    answers = iter([_Refused("DependencyViolation"), _Refused("DependencyViolation"), "deleted"])
+
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    slept, notes = [], []
+    assert base.retry_while(call, ["DependencyViolation"], note=notes.append, what="delete sg-1",
+                            sleep=slept.append, clock=lambda: 0.0) == "deleted"
+    assert slept == [2.0, 4.0]
+    assert len(notes) == 2 and "delete sg-1" in notes[0] and "DependencyViolation" in notes[0]
+
+
+def test_retry_while_raises_other_codes_at_once_and_listed_ones_after_the_timeout():
+    def refused(code):
+        def call():
+            raise _Refused(code)
+        return call
+
+    slept = []
+    try:
+        base.retry_while(refused("InvalidGroup.NotFound"), ["DependencyViolation"], sleep=slept.append, clock=lambda: 0.0)
+        raise AssertionError("not raised")
+    except _Refused as e:
+        assert base.error_code(e) == "InvalidGroup.NotFound"
+    assert slept == []
+    now = [0.0]
+
+    def sleep(s):
+        now[0] += s
+
+    try:
+        base.retry_while(refused("DependencyViolation"), ["DependencyViolation"], timeout=30, sleep=sleep, clock=lambda: now[0])
+        raise AssertionError("not raised")
+    except _Refused:
+        pass
+    assert now[0] == 30.0
+
+
+def test_paginate_walks_every_page_through_the_retry_policy():
+    with mock_aws():
+        client = boto3.client("ec2", region_name="us-east-1")
+        vpc = client.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        for i in range(7):
+            client.create_subnet(VpcId=vpc, CidrBlock="10.9.%d.0/24" % i)
+        result = base.paginate(client, "describe_subnets", Filters=[{"Name": "vpc-id", "Values": [vpc]}],
+                               PaginationConfig={"PageSize": 5})
+    assert len(result["Subnets"]) == 7
