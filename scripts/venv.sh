@@ -17,6 +17,12 @@ fi
 echo "venv: installing pinned requirements (ansible bundles amazon.aws and community.aws; ~2 min)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" -c "$here/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2)
 echo "$want" >"$stamp"
-"$venv/bin/ansible-galaxy" collection list amazon.aws 2>/dev/null | grep -q amazon.aws || {
-  echo "venv: amazon.aws is missing from the installed ansible package" >&2; exit 1; }
-echo "venv: ready ($("$venv/bin/ansible" --version | head -1))"
+# Whole outputs are read before they are searched: a reader that stops early (grep -q, head -1)
+# closes the pipe while ansible still writes, and ansible prints a Broken pipe traceback.
+collections=$("$venv/bin/ansible-galaxy" collection list amazon.aws 2>/dev/null || true)
+case "$collections" in
+  *amazon.aws*) ;;
+  *) echo "venv: amazon.aws is missing from the installed ansible package" >&2; exit 1 ;;
+esac
+version=$("$venv/bin/ansible" --version)
+echo "venv: ready (${version%%$'\n'*})"
