@@ -18,11 +18,30 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
 # Statuses in which the instance serves traffic and accepts the next modification.
 # storage-optimization follows every storage change and can last hours; the instance is usable.
 READY_STATUSES = ("available", "storage-optimization")
+
+# Statuses an instance does not leave by itself (RDS User Guide, "Viewing Amazon RDS DB instance
+# status"). DeleteDBInstance: "When a DB instance is in a failure state and has a status of
+# failed, incompatible-restore, or incompatible-network, you can only delete it when you skip
+# creation of the final snapshot with the SkipFinalSnapshot parameter."
+FAILED_STATUSES = (
+    "failed", "incompatible-restore", "incompatible-network", "incompatible-parameters",
+    "incompatible-option-group", "incompatible-credentials", "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable", "restore-error", "storage-full", "insufficient-capacity",
+)
+
+# "The DB instance isn't in a valid state" (InvalidDBInstanceStateFault): a final snapshot or a
+# deletion-protection change of an instance that is still creating, modifying or backing up.
+INSTANCE_STATE_CODES = ["InvalidDBInstanceState", "InvalidDBInstanceStateFault"]
+
+# "The DB subnet group cannot be deleted because it's in use" (InvalidDBSubnetGroupStateFault):
+# an instance of the group is still being deleted.
+SUBNET_GROUP_IN_USE_CODES = ["InvalidDBSubnetGroupStateFault"]
 
 
 class RDSError(AnsibleAWSError):
@@ -73,11 +92,48 @@ def modify_db_instance(client, identifier, **params):
 
 @RDSInstanceErrorHandler.deletion_error_handler("delete DB instance {identifier}")
 def delete_db_instance(client, identifier, skip_final_snapshot, final_snapshot_identifier=None,
-                       delete_automated_backups=False):
+                       delete_automated_backups=False, timeout=0, note=None):
+    """DeleteDBInstance; ``None`` when the instance was already gone.
+
+    While RDS answers InvalidDBInstanceState (the instance is not in a state that can be deleted
+    with a final snapshot yet), the call is tried again for up to ``timeout`` seconds.
+    """
     params = dict(SkipFinalSnapshot=skip_final_snapshot, DeleteAutomatedBackups=delete_automated_backups)
     if not skip_final_snapshot:
         params["FinalDBSnapshotIdentifier"] = final_snapshot_identifier
-    return client.delete_db_instance(DBInstanceIdentifier=identifier, aws_retry=True, **params)["DBInstance"]
+    return retry_while(
+        lambda: client.delete_db_instance(DBInstanceIdentifier=identifier, aws_retry=True, **params)["DBInstance"],
+        INSTANCE_STATE_CODES, timeout=timeout, note=note, what=f"delete DB instance {identifier}",
+    )
+
+
+class RDSSubnetGroupErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = RDSError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
+
+
+@RDSSubnetGroupErrorHandler.list_error_handler("describe DB subnet group {name}")
+def describe_db_subnet_group(client, name):
+    """The DescribeDBSubnetGroups entry of ``name``, or ``None``."""
+    groups = client.describe_db_subnet_groups(DBSubnetGroupName=name, aws_retry=True)["DBSubnetGroups"]
+    return groups[0] if groups else None
+
+
+@RDSSubnetGroupErrorHandler.deletion_error_handler("delete DB subnet group {name}")
+def delete_db_subnet_group(client, name, timeout=0, note=None):
+    """DeleteDBSubnetGroup; ``False`` when the group was already gone.
+
+    AWS refuses it with InvalidDBSubnetGroupStateFault while an instance of the group is still
+    being deleted; that is tried again for up to ``timeout`` seconds.
+    """
+    retry_while(
+        lambda: client.delete_db_subnet_group(DBSubnetGroupName=name, aws_retry=True),
+        SUBNET_GROUP_IN_USE_CODES, timeout=timeout, note=note, what=f"delete DB subnet group {name}",
+    )
+    return True
 
 
 @RDSInstanceErrorHandler.common_error_handler("tag DB instance {arn}")
@@ -250,6 +306,21 @@ def major_version(engine, version):
     return ".".join(parts[:2])
 
 
+def version_accepted(engine, current, desired):
+    """True when the reported ``current`` version satisfies the ``desired`` one.
+
+    That is ``desired`` itself, a more precise version of it ("16" ~ "16.4"), or a later minor
+    version of the same major: RDS applies minor upgrades by itself (AutoMinorVersionUpgrade,
+    on by default, and forced upgrades off deprecated minors), so an instance created as 16.4
+    may report 16.8 after a maintenance window. That is no change to make and no error.
+    """
+    if current is None:
+        return False
+    if version_satisfied(current, desired):
+        return True
+    return major_version(engine, current) == major_version(engine, desired) and not is_downgrade(desired, current)
+
+
 def _same(key, current, desired):
     if key == "vpc_security_group_ids":
         return sorted(set(current or [])) == sorted(set(desired))
@@ -287,13 +358,19 @@ def plan_modification(current, params):
         if desired is None:
             continue
         have = effective.get(key)
+        if key == "port" and have is None:
+            # No endpoint yet (creating): RDS reports port 0 / none. Unknown, not different.
+            continue
         if key == "engine_version":
-            if version_satisfied(have, desired):
+            engine = effective.get("engine") or params.get("engine")
+            if version_accepted(engine, have, desired):
                 continue
             if have is not None and is_downgrade(have, desired):
+                # A lower minor of the same major is accepted above; this is a lower major.
                 errors.append(
                     f"engine_version cannot go down from {have} to {desired}: RDS only upgrades in place; "
-                    f"set engine_version to {have} or later, or restore a snapshot into a new instance"
+                    f"set engine_version to {major_version(engine, have)} (the current major version) or later, "
+                    "or restore a snapshot into a new instance"
                 )
                 continue
         elif key == "allocated_storage" and have is not None and desired < have:

@@ -18,6 +18,12 @@ description:
     never returns or logs it. And its waits are plain O(wait)/O(wait_timeout) polls that start
     with an immediate check, so an instance that is ready costs no sleep.
   - Options that are not set leave the instance's attribute alone.
+  - An instance that is not available yet (C(creating), C(modifying), C(backing-up) ...) reports
+    no endpoint and port 0, and RDS refuses a modification then (C(InvalidDBInstanceState)). With
+    O(wait=true) the module waits until it is available before comparing; with O(wait=false) it
+    compares what RDS reports already (the port is not compared while unknown), sends no
+    ModifyDBInstance, and warns about any difference, which a later task with O(wait=true)
+    applies.
   - Changed in place with ModifyDBInstance are O(db_instance_class), O(allocated_storage) (grow only),
     O(max_allocated_storage), O(storage_type), O(engine_version) (upgrade only), O(port),
     O(vpc_security_group_ids), O(publicly_accessible), O(multi_az), O(backup_retention_period),
@@ -42,9 +48,16 @@ options:
     default: postgres
   engine_version:
     description:
-      - Engine version. A prefix matches, so V(16) is satisfied by C(16.4).
-      - A higher version upgrades the instance in place (a major upgrade is allowed when asked
-        for explicitly); a lower one fails.
+      - Engine version, either a major version only (V(16) for PostgreSQL, V(8.0) for MySQL) or a
+        full one (V(16.4)). A major version only is sent to RDS as it is at creation, and RDS
+        creates the instance with its default minor version of that major.
+      - RDS applies minor upgrades by itself (O(auto_minor_version_upgrade) is on by default, and
+        AWS upgrades instances off deprecated minor versions even when it is off). An instance that
+        reports the asked version, a more precise one (C(16.4) for V(16)), or a later minor version
+        of the same major (C(16.8) for V(16.4)) is therefore left alone - no change, no error.
+      - A later minor version of the same major than the instance reports upgrades it in place;
+        a later major version too (the major upgrade is allowed because it is asked for
+        explicitly). A lower major version than the instance's fails before any change.
       - When not set, RDS picks its default version at creation and the version is left alone.
     type: str
   db_instance_class:
@@ -162,6 +175,15 @@ options:
       - With O(state=absent), delete the automated backups together with the instance.
     type: bool
     default: false
+  delete_subnet_group:
+    description:
+      - With O(state=absent), once the instance is gone, delete the DB subnet group
+        O(db_subnet_group_name) too (it must not be used by another instance).
+      - Implies waiting for the instance to be gone, whatever O(wait) says, also when an earlier
+        task or run started the deletion. RDS answers C(InvalidDBSubnetGroupStateFault) while the
+        group is still in use; that is tried again for up to O(wait_timeout) seconds.
+    type: bool
+    default: false
   disable_deletion_protection:
     description:
       - With O(state=absent), turn off deletion protection first when it is on.
@@ -179,12 +201,19 @@ options:
     description:
       - Wait until the instance is C(available) (or C(storage-optimization)) after a creation or
         modification, or gone after a deletion. An unchanged instance that is not available yet (one
-        requested earlier with O(wait=false)) is waited for too.
+        requested earlier with O(wait=false)) is waited for too, and so is an instance already
+        C(deleting) with O(state=absent).
+      - With O(state=absent), an instance that is not available yet (for example still C(creating)
+        after an interrupted build) is first waited for until it is available, whatever O(wait)
+        says, when a final snapshot is to be taken or deletion protection turned off: RDS refuses
+        both before (C(InvalidDBInstanceState)).
     type: bool
     default: true
   wait_timeout:
     description:
-      - Seconds to wait before failing.
+      - Seconds to wait before failing. Also bounds the wait for an instance to become available
+        before its deletion, and the retries of the deletion calls that RDS refuses while a
+        dependency settles.
     type: int
     default: 1800
 extends_documentation_fragment:
@@ -231,11 +260,13 @@ EXAMPLES = r"""
     id: apranova-db
     allocated_storage: 30
 
-- name: Delete it, turning protection off, with a final snapshot
+- name: Delete it, turning protection off, with a final snapshot, then its subnet group
   apranova.aws_stack.rds_db_instance:
     id: apranova-db
     state: absent
     disable_deletion_protection: true
+    db_subnet_group_name: apranova-db
+    delete_subnet_group: true
   register: deleted
 
 - name: Show the final snapshot
@@ -392,6 +423,17 @@ db_instance:
       returned: when the instance exists
       type: dict
       sample: {"Project": "apranova"}
+subnet_group_deleted:
+  description: Whether the DB subnet group existed and was (or, in check mode, would be) deleted.
+  returned: when O(state=absent) and O(delete_subnet_group=true)
+  type: bool
+  sample: true
+waited:
+  description: What the module waited for because AWS refused a call for a while, one line per wait.
+  returned: when AWS refused a deletion call for a while
+  type: list
+  elements: str
+  sample: ["delete DB subnet group db-subnets: AWS answered InvalidDBSubnetGroupStateFault; trying again in 2 s"]
 final_snapshot_identifier:
   description: Identifier of the final snapshot taken (or, in check mode, that would be taken).
   returned: when O(state=absent) deletes an instance without O(skip_final_snapshot)
@@ -512,6 +554,12 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
     if status in ("deleting", "deleted"):
         raise TaskError(f"DB instance {identifier} is being deleted; wait until it is gone, then run the task again.")
 
+    if params["wait"] and not check_mode and not rds.is_ready(instance):
+        # Compare only once the instance is available: while it is creating (requested by an
+        # earlier task or run with wait=false) RDS reports no endpoint and port 0, and refuses
+        # ModifyDBInstance (InvalidDBInstanceState).
+        instance = wait_until_ready(client, identifier, params["wait_timeout"])
+
     before = rds.normalise_db_instance(instance)
     changes, errors = rds.plan_modification(before, params)
     if params["kms_key_id"] is not None and kms_key_differs(kms_client, before.get("kms_key_id"), params["kms_key_id"]):
@@ -524,11 +572,16 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
         raise TaskError(f"DB instance {identifier}: " + "; ".join(errors) + ".")
     to_set, to_remove = tag_changes(before["tags"], params["tags"], params["purge_tags"])
 
+    if changes and not rds.is_ready(instance) and not check_mode:
+        # wait=false and the instance is not available yet: RDS would refuse the modification (or
+        # restart the instance for it). Leave it to a task with wait=true (the end-of-run wait).
+        warn(
+            f"DB instance {identifier} is {status}, not available: {', '.join(sorted(changes))} not changed yet; "
+            "a task with wait: true (the end-of-run wait) waits until it is available and applies them."
+        )
+        changes = {}
+
     if not changes and not to_set and not to_remove:
-        if params["wait"] and not check_mode and not rds.is_ready(instance):
-            # Requested by an earlier task or run with wait=false: wait for it now.
-            ready = wait_until_ready(client, identifier, params["wait_timeout"])
-            return False, before, rds.normalise_db_instance(ready)
         return False, before, before
 
     if check_mode:
@@ -545,8 +598,6 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
     if to_set:
         rds.add_tags(client, arn, to_set)
     if changes:
-        if params["wait"] and not rds.is_ready(instance):
-            wait_until_ready(client, identifier, params["wait_timeout"])
         rds.modify_db_instance(client, identifier, **rds.modify_params(before, changes, params["apply_immediately"]))
         if params["wait"]:
             wait_until_ready(client, identifier, params["wait_timeout"], require_no_pending=params["apply_immediately"])
@@ -558,19 +609,23 @@ def default_final_snapshot_identifier(identifier, now=None):
     return f"{identifier}-final-{now.strftime('%Y%m%d%H%M%S')}"
 
 
-def ensure_absent(client, params, check_mode):
+def ensure_absent(client, params, check_mode, note=None):
     """Delete the instance. Returns ``(changed, before, last_state, final_snapshot_identifier)``.
 
     ``last_state`` is the instance as RDS reported it when the deletion started (``before`` in
-    check mode), ``{}`` when there was nothing to delete.
+    check mode), ``{}`` when there was nothing to delete. With ``delete_subnet_group`` the DB
+    subnet group is deleted once the instance is gone (see :func:`delete_subnet_group`).
     """
     identifier = params["db_instance_identifier"]
+    wait = params["wait"] or params.get("delete_subnet_group")
     instance = rds.describe_db_instance(client, identifier)
     if instance is None:
         return False, {}, {}, None
     before = rds.normalise_db_instance(instance)
-    if instance.get("DBInstanceStatus") in ("deleting", "deleted"):
-        if params["wait"] and not check_mode:
+    status = instance.get("DBInstanceStatus")
+    if status in ("deleting", "deleted"):
+        # Deleted by an earlier task or run (perhaps interrupted): wait for it all the same.
+        if wait and not check_mode:
             wait_until_gone(client, identifier, params["wait_timeout"])
         return False, before, before, None
 
@@ -582,17 +637,42 @@ def ensure_absent(client, params, check_mode):
     snapshot_id = None
     if not params["skip_final_snapshot"]:
         snapshot_id = params["final_snapshot_identifier"] or default_final_snapshot_identifier(identifier)
+        if status in rds.FAILED_STATUSES:
+            raise TaskError(
+                f"DB instance {identifier} is {status}: RDS cannot take a final snapshot of it, so nothing was "
+                "deleted. Set skip_final_snapshot: true to delete it without one."
+            )
     if check_mode:
         return True, before, before, snapshot_id
 
+    if (snapshot_id or before["deletion_protection"]) and not rds.is_ready(instance) \
+            and status not in rds.FAILED_STATUSES:
+        # RDS refuses a final snapshot and a ModifyDBInstance (InvalidDBInstanceState) until the
+        # instance is available, for example when the build was interrupted while it was creating.
+        # Wait for that (up to wait_timeout) whatever wait says: wait is about the deletion itself.
+        wait_until_ready(client, identifier, params["wait_timeout"])
     if before["deletion_protection"]:
         rds.modify_db_instance(client, identifier, DeletionProtection=False, ApplyImmediately=True)
     deleted = rds.delete_db_instance(
-        client, identifier, params["skip_final_snapshot"], snapshot_id, params["delete_automated_backups"]
+        client, identifier, params["skip_final_snapshot"], snapshot_id, params["delete_automated_backups"],
+        timeout=params["wait_timeout"], note=note,
     )
-    if params["wait"]:
+    if wait:
         wait_until_gone(client, identifier, params["wait_timeout"])
     return True, before, rds.normalise_db_instance(deleted) if deleted else before, snapshot_id
+
+
+def delete_subnet_group(client, params, check_mode, note=None):
+    """Delete ``db_subnet_group_name`` once no instance uses it. Returns whether it existed.
+
+    Called after :func:`ensure_absent` waited for the instance to be gone. AWS still answers
+    InvalidDBSubnetGroupStateFault for a moment while it releases the instance's network
+    interfaces; that is ridden out for up to ``wait_timeout`` seconds.
+    """
+    name = params["db_subnet_group_name"]
+    if check_mode:
+        return rds.describe_db_subnet_group(client, name) is not None
+    return bool(rds.delete_db_subnet_group(client, name, timeout=params["wait_timeout"], note=note))
 
 
 def main():
@@ -629,9 +709,14 @@ def main():
         disable_deletion_protection=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
+        delete_subnet_group=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec, supports_check_mode=True,
+        required_if=[("delete_subnet_group", True, ["db_subnet_group_name"])],
+    )
     params = module.params
+    waited = []
 
     client = mark_waits(module.client("rds", retry_decorator=retry_decorator()))
 
@@ -648,10 +733,15 @@ def main():
                 client, sm_client, kms_client, params, module.check_mode, register_secret, module.warn
             )
             module.exit_json(changed=changed, db_instance=after, **diff_result(module, before, after))
-        changed, before, last_state, snapshot_id = ensure_absent(client, params, module.check_mode)
+        changed, before, last_state, snapshot_id = ensure_absent(client, params, module.check_mode, waited.append)
         result = dict(changed=changed, db_instance=last_state, **diff_result(module, before, {}))
         if snapshot_id:
             result["final_snapshot_identifier"] = snapshot_id
+        if params["delete_subnet_group"]:
+            result["subnet_group_deleted"] = delete_subnet_group(client, params, module.check_mode, waited.append)
+            result["changed"] = result["changed"] or result["subnet_group_deleted"]
+        if waited:
+            result["waited"] = waited
         module.exit_json(**result)
     except TaskError as e:
         module.fail_json(msg=str(e))

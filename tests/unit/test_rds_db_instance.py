@@ -231,7 +231,7 @@ def module_params(**kw):
         deletion_protection=None, copy_tags_to_snapshot=True, auto_minor_version_upgrade=None,
         apply_immediately=True, tags={"Project": "apranova"}, purge_tags=True, state="present",
         skip_final_snapshot=False, final_snapshot_identifier=None, delete_automated_backups=False,
-        disable_deletion_protection=False, wait=True, wait_timeout=60,
+        disable_deletion_protection=False, wait=True, wait_timeout=60, delete_subnet_group=False,
     )
     base.update(kw)
     return base
@@ -344,3 +344,140 @@ def test_delete_skip_final_snapshot(env):
     assert changed and snap is None
     manual = [s for s in raw["rds"].describe_db_snapshots()["DBSnapshots"] if s.get("SnapshotType") == "manual"]
     assert manual == []
+
+
+# --------------------------------------------------------------------------- AWS lifecycle (issue 13)
+# Answers moto does not give: an instance still creating (no endpoint, port 0), a minor version
+# RDS upgraded by itself, refusals while a dependency settles. Stubbed, so an unexpected call
+# (a ModifyDBInstance against a creating instance, a DeleteDBInstance before it is available)
+# fails the test.
+
+import functools  # noqa: E402
+
+from botocore.stub import Stubber  # noqa: E402
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+
+CREATING = {k: v for k, v in RAW.items() if k != "Endpoint"}
+CREATING.update(DBInstanceStatus="creating", DbInstancePort=0)
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    no_sleep = functools.partial(base.wait_for, sleep=lambda s: None)
+    monkeypatch.setattr(mod, "wait_for", no_sleep)
+    monkeypatch.setattr(rds, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+    client = boto3.client("rds", region_name="us-east-1")
+    with Stubber(client) as stub:
+        yield stub, RetryingBotoClientWrapper(client, retry_decorator())
+        stub.assert_no_pending_responses()
+
+
+def described(instance):
+    return {"DBInstances": [instance]}
+
+
+def same_as_raw(**kw):
+    """Module params that ask for exactly what RAW has (so nothing differs once it is available)."""
+    same = dict(
+        engine_version="16.4", db_instance_class="db.t3.micro", allocated_storage=20, port=5432,
+        master_user_password_secret=None, db_subnet_group_name="grp", vpc_security_group_ids=["sg-1", "sg-2"],
+        backup_retention_period=1, tags={"a": "b"})
+    same.update(kw)
+    return module_params(**same)
+
+
+@pytest.mark.parametrize("reported,asked", [("16.8", "16.4"), ("16.8", "16"), ("16.4", "16.2"),
+                                            ("8.0.40", "8.0.35"), ("10.11.9", "10.11")])
+def test_minor_version_rds_applied_itself_is_accepted(reported, asked):
+    engine = "mysql" if reported.startswith("8.") else ("mariadb" if reported.startswith("10.11") else "postgres")
+    current = rds.normalise_db_instance(dict(RAW, Engine=engine, EngineVersion=reported))
+    assert rds.plan_modification(current, opts(engine_version=asked)) == ({}, [])
+
+
+def test_versions_above_current_upgrade_and_lower_major_fails():
+    current = rds.normalise_db_instance(dict(RAW, EngineVersion="16.8"))
+    assert rds.plan_modification(current, opts(engine_version="16.9")) == ({"engine_version": "16.9"}, [])
+    assert rds.plan_modification(current, opts(engine_version="17")) == ({"engine_version": "17"}, [])
+    changes, errors = rds.plan_modification(current, opts(engine_version="15"))
+    assert changes == {} and "cannot go down from 16.8 to 15" in errors[0] and "set engine_version to 16" in errors[0]
+
+
+def test_major_only_version_is_created_as_asked(env):
+    raw, wrapped = env
+    present(wrapped, module_params(engine_version="16"))
+    assert raw["rds"].describe_db_instances(DBInstanceIdentifier="db1")["DBInstances"][0]["EngineVersion"] == "16"
+
+
+def test_rerun_while_creating_sends_no_modification(stubbed):
+    stub, client = stubbed
+    # wait=false (the request phase of a rerun during the first build): port 0 is not a difference
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    changed, before, after = mod.ensure_present(client, None, None, same_as_raw(wait=False), False, None, None)
+    assert changed is False and before["port"] is None and after["db_instance_status"] == "creating"
+    # a real difference is not sent either while creating: warned, left to the task with wait=true
+    warnings = []
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    changed, dummy, dummy = mod.ensure_present(client, None, None, same_as_raw(wait=False, allocated_storage=30),
+                                               False, None, warnings.append)
+    assert changed is False and "allocated_storage not changed yet" in warnings[0]
+    # wait=true: waits until available, then compares (nothing differs, nothing is sent)
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(RAW), {"DBInstanceIdentifier": "db1"})
+    changed, dummy, after = mod.ensure_present(client, None, None, same_as_raw(wait=True), False, None, None)
+    assert changed is False and after["port"] == 5432
+
+
+def test_delete_of_creating_instance_waits_until_available(stubbed):
+    stub, client = stubbed
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(dict(RAW, DBInstanceStatus="backing-up")),
+                      {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(RAW), {"DBInstanceIdentifier": "db1"})
+    delete = {"DBInstanceIdentifier": "db1", "SkipFinalSnapshot": False, "FinalDBSnapshotIdentifier": "db1-last",
+              "DeleteAutomatedBackups": False}
+    # second line of defence: a refusal that still comes is tried again, and noted
+    stub.add_client_error("delete_db_instance", "InvalidDBInstanceState", "Instance db1 is not available",
+                          expected_params=delete)
+    stub.add_response("delete_db_instance", {"DBInstance": dict(RAW, DBInstanceStatus="deleting")}, delete)
+    notes = []
+    changed, dummy, last, snap = mod.ensure_absent(
+        client, module_params(state="absent", wait=False, final_snapshot_identifier="db1-last"), False, notes.append)
+    assert changed and snap == "db1-last" and last["db_instance_status"] == "deleting"
+    assert len(notes) == 1 and "InvalidDBInstanceState" in notes[0]
+
+
+def test_delete_of_failed_instance_needs_skip_final_snapshot(stubbed):
+    stub, client = stubbed
+    stub.add_response("describe_db_instances", described(dict(RAW, DBInstanceStatus="incompatible-network")),
+                      {"DBInstanceIdentifier": "db1"})
+    with pytest.raises(mod.TaskError, match="skip_final_snapshot: true"):
+        mod.ensure_absent(client, module_params(state="absent", wait=False), False)
+
+
+def test_deleting_instance_is_waited_for_then_subnet_group_deleted(stubbed):
+    stub, client = stubbed
+    params = module_params(state="absent", wait=False, delete_subnet_group=True, db_subnet_group_name="grp")
+    # an earlier (interrupted) run started the deletion: waited for all the same
+    stub.add_response("describe_db_instances", described(dict(RAW, DBInstanceStatus="deleting")),
+                      {"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_instances", described(dict(RAW, DBInstanceStatus="deleting")),
+                      {"DBInstanceIdentifier": "db1"})
+    stub.add_client_error("describe_db_instances", "DBInstanceNotFound", http_status_code=404,
+                          expected_params={"DBInstanceIdentifier": "db1"})
+    assert mod.ensure_absent(client, params, False)[0] is False
+    stub.add_client_error("delete_db_subnet_group", "InvalidDBSubnetGroupStateFault", "in use",
+                          expected_params={"DBSubnetGroupName": "grp"})
+    stub.add_response("delete_db_subnet_group", {}, {"DBSubnetGroupName": "grp"})
+    notes = []
+    assert mod.delete_subnet_group(client, params, False, notes.append) is True
+    assert "InvalidDBSubnetGroupStateFault" in notes[0]
+    stub.add_client_error("delete_db_subnet_group", "DBSubnetGroupNotFoundFault", http_status_code=404,
+                          expected_params={"DBSubnetGroupName": "grp"})
+    assert mod.delete_subnet_group(client, params, False) is False
