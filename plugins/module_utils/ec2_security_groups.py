@@ -32,17 +32,25 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing SDK.
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
 # A group created a moment ago may not be visible yet to the calls that follow (AWS is
 # eventually consistent): those calls retry on "not found" too.
 _AFTER_CREATE_CODES = ["InvalidGroup.NotFound", "InvalidGroupId.NotFound"]
+
+# DeleteSecurityGroup answers "DependencyViolation" while a network interface still uses the group
+# (those of a load balancer, DB, cache, mount target or task deleted a moment ago are released by
+# AWS asynchronously, in minutes) or another group's rule still references it.
+# terraform-provider-aws retries it for the delete timeout (15 min); so does this module.
+DELETE_RETRY_CODES = ["DependencyViolation"]
+DELETE_TIMEOUT = 900
 
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1", "-1": "-1"}
 PORTED_PROTOCOLS = ("tcp", "udp", "icmp", "icmpv6")
@@ -80,10 +88,7 @@ def get_vpc(client, vpc_id):
 @SecurityGroupErrorHandler.list_error_handler("describe the security groups of VPC {vpc_id}", [])
 def describe_vpc_groups(client, vpc_id):
     """Every security group of the VPC (raw AWS shape)."""
-    result = paginated_query_with_retries(
-        client, "describe_security_groups", retry_decorator(),
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
-    )
+    result = paginate(client, "describe_security_groups", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
     return [g for g in result["SecurityGroups"] if g.get("VpcId") == vpc_id]
 
 
@@ -92,10 +97,7 @@ def describe_group_rules(client, group_ids):
     """The individual rules (``SecurityGroupRules``) of the given groups, with their ids."""
     if not group_ids:
         return []
-    result = paginated_query_with_retries(
-        client, "describe_security_group_rules", retry_decorator(),
-        Filters=[{"Name": "group-id", "Values": sorted(group_ids)}],
-    )
+    result = paginate(client, "describe_security_group_rules", Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])
     return result["SecurityGroupRules"]
 
 
@@ -104,10 +106,7 @@ def describe_interfaces_using(client, group_ids):
     """Network interfaces that have any of the groups attached."""
     if not group_ids:
         return []
-    result = paginated_query_with_retries(
-        client, "describe_network_interfaces", retry_decorator(),
-        Filters=[{"Name": "group-id", "Values": sorted(group_ids)}],
-    )
+    result = paginate(client, "describe_network_interfaces", Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])
     return result["NetworkInterfaces"]
 
 
@@ -121,8 +120,12 @@ def create_group(client, name, description, vpc_id, tags):
 
 
 @SecurityGroupErrorHandler.deletion_error_handler("delete security group {group_id}")
-def delete_group(client, group_id):
-    client.delete_security_group(GroupId=group_id, aws_retry=True)
+def delete_group(client, group_id, timeout=DELETE_TIMEOUT, note=None):
+    """Delete a group; ``DependencyViolation`` is tried again for ``timeout`` seconds (noted)."""
+    retry_while(
+        lambda: client.delete_security_group(GroupId=group_id, aws_retry=True),
+        DELETE_RETRY_CODES, timeout=timeout, note=note, what=f"delete security group {group_id}",
+    )
     return True
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+
 DOCUMENTATION = r"""
 module: ec2_security_groups
 short_description: Reconcile a set of security groups of one VPC, rules that reference each other included
@@ -25,8 +27,11 @@ description:
     O(security_groups[].description) gives a warning and the group is kept (not recreated).
   - With O(state=absent) the listed groups are deleted after the rules of any group of the VPC that
     reference them are revoked, so a chain of groups goes in one call. A group still attached to a
-    network interface (load balancer, ECS task, RDS instance, cache node, mount target) is not
-    deleted; the module fails and names the interfaces.
+    network interface (load balancer, ECS task, RDS instance, cache node, mount target) is waited
+    for, up to O(wait_timeout) seconds: AWS releases the interfaces of a resource deleted a moment
+    ago asynchronously, in minutes. If they are still there then, the module fails and names
+    them. C(DependencyViolation) on the delete itself is tried again for the same time. Each wait
+    is listed in RV(waited).
 author: Apranova platform team (@apranova)
 options:
   vpc_id:
@@ -119,6 +124,13 @@ options:
       - Applies only to groups whose O(security_groups[].egress) is given.
     type: bool
     default: true
+  wait_timeout:
+    description:
+      - With O(state=absent), how many seconds to wait for the network interfaces still using the
+        groups to be released, and to try the delete again while AWS answers C(DependencyViolation).
+      - V(0) fails at once when an interface still uses a group.
+    type: int
+    default: 900
 notes:
   - Rules are revoked by their rule id (C(SecurityGroupRuleIds)), so a rule goes whatever its description.
   - If neither O(tags) nor O(security_groups[].tags) is given, tags are left alone except for the
@@ -277,6 +289,12 @@ deleted_group_ids:
   returned: when O(state=absent)
   type: dict
   sample: {"apranova-rds": "sg-0fedcba9876543210"}
+waited:
+  description: With O(state=absent), the waits for AWS this call rode out (interfaces still being released, DependencyViolation).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: ["delete security group sg-0fedcba9876543210: AWS answered DependencyViolation; trying again in 2 s"]
 """
 
 try:
@@ -289,9 +307,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sgapi
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
 
 RULE_OPTIONS = dict(
@@ -520,7 +540,7 @@ def _unapplied_descriptions(name, expected, actual):
     return found
 
 
-def ensure_absent(client, vpc_id, groups, check_mode):
+def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_TIMEOUT, note=None, clock=time.monotonic):
     """Returns ``(changed, deleted name -> id, before)``."""
     names = [g["name"] for g in groups]
     if "default" in names:
@@ -534,18 +554,39 @@ def ensure_absent(client, vpc_id, groups, check_mode):
     before = {name: sgapi.normalise_group(g, names_by_id) for name, g in targets.items()}
     target_ids = {g["GroupId"] for g in targets.values()}
 
-    in_use = {}
-    for eni in sgapi.describe_interfaces_using(client, target_ids):
-        for attached in eni.get("Groups") or []:
-            if attached.get("GroupId") in target_ids:
-                in_use.setdefault(attached["GroupId"], []).append(sgapi.describe_interface(eni))
+    def interfaces_using():
+        found = {}
+        for eni in sgapi.describe_interfaces_using(client, target_ids):
+            for attached in eni.get("Groups") or []:
+                if attached.get("GroupId") in target_ids:
+                    found.setdefault(attached["GroupId"], []).append(sgapi.describe_interface(eni))
+        return found
+
+    in_use = interfaces_using()
+    waited_for = 0
+    if in_use and not check_mode and wait_timeout > 0:
+        # The interfaces of a load balancer, DB, cache, mount target or task deleted a moment ago
+        # are released by AWS asynchronously (minutes): wait for them rather than fail.
+        if note is not None:
+            note(
+                f"security groups {', '.join(sorted(names_by_id[g] for g in in_use))} are still attached to "
+                f"{sum(len(e) for e in in_use.values())} network interface(s); waiting up to {wait_timeout}s for AWS "
+                "to release them"
+            )
+        start = clock()
+        if wait_for(lambda: not interfaces_using(), timeout=wait_timeout):
+            in_use = {}
+        else:
+            in_use = interfaces_using()
+        waited_for = int(clock() - start)
     if in_use:
         details = "; ".join(
             f"{names_by_id[group_id]} ({group_id}) is attached to {', '.join(enis)}"
             for group_id, enis in sorted(in_use.items())
         )
+        after_wait = f" after waiting {waited_for}s" if waited_for else ""
         raise sgapi.RuleError(
-            f"cannot delete security groups still in use: {details}. Delete or detach what uses them first "
+            f"cannot delete security groups still in use{after_wait}: {details}. Delete or detach what uses them first "
             "(load balancer, ECS service, RDS instance, cache cluster, EFS mount target, instance), or change "
             "its security groups."
         )
@@ -562,7 +603,7 @@ def ensure_absent(client, vpc_id, groups, check_mode):
                 _revoke(client, group["GroupId"], egress, entries)
     for name in names:
         if name in targets:
-            sgapi.delete_group(client, targets[name]["GroupId"])
+            sgapi.delete_group(client, targets[name]["GroupId"], timeout=max(wait_timeout, 0), note=note)
     return True, deleted, before
 
 
@@ -584,9 +625,10 @@ def main():
         purge_rules_egress=dict(type="bool", default=True),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ec2", retry_decorator=retry_decorator())
+    client = mark_waits(module.client("ec2", retry_decorator=retry_decorator()))
     params = module.params
 
     try:
@@ -603,9 +645,12 @@ def main():
                 group_ids={g["group_name"]: g["group_id"] for g in result},
                 **diff_result(module, before, after),
             )
-        changed, deleted, before = ensure_absent(client, params["vpc_id"], params["security_groups"], module.check_mode)
+        waited = []
+        changed, deleted, before = ensure_absent(
+            client, params["vpc_id"], params["security_groups"], module.check_mode, params["wait_timeout"], waited.append
+        )
         module.exit_json(
-            changed=changed, security_groups=[], group_ids={}, deleted_group_ids=deleted,
+            changed=changed, security_groups=[], group_ids={}, deleted_group_ids=deleted, waited=waited,
             **diff_result(module, before, {}),
         )
     except sgapi.RuleError as e:

@@ -333,3 +333,86 @@ def test_group_rule_description_not_applied_by_moto_gives_a_warning(ec2):
     assert changed
     assert len(warnings) == 1 and "the endpoint kept description None of ingress rule" in warnings[0]
     assert result[1]["ingress"][0]["description"] is None, "the result must show what the endpoint has"
+
+
+# ---------------------------------------------------------------- AWS's transient refusals (issue 13)
+
+
+class Flaky:
+    """A client whose ``operation`` answers ``code`` the first ``times`` calls, like AWS while the
+    network interfaces of a resource deleted a moment ago are being released."""
+
+    def __init__(self, client, operation, code, times):
+        self._client, self._operation, self._code, self.remaining = client, operation, code, times
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name != self._operation:
+            return attr
+
+        def call(*args, **kwargs):
+            if self.remaining > 0:
+                self.remaining -= 1
+                from botocore.exceptions import ClientError
+                raise ClientError({"Error": {"Code": self._code, "Message": "resource sg has a dependent object"}}, name)
+            return attr(*args, **kwargs)
+        return call
+
+
+def no_sleep(monkeypatch):
+    import functools
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
+    monkeypatch.setattr(sg, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+
+
+def test_delete_rides_out_dependency_violation(ec2, monkeypatch):
+    """DeleteSecurityGroup answers DependencyViolation for a while after the load balancer (or DB,
+    cache, mount target, task) that used the group is deleted: tried again, and each wait noted."""
+    no_sleep(monkeypatch)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    present(ec2, vpc_id, chain())
+    flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 2)
+    notes = []
+    changed, deleted, _ = module.ensure_absent(flaky, vpc_id, [{"name": "alb"}], False, 60, notes.append)
+    assert changed and set(deleted) == {"alb"} and flaky.remaining == 0
+    assert len(notes) == 2 and all("DependencyViolation" in n for n in notes)
+    names = {g["GroupName"] for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]}
+    assert "alb" not in names
+
+
+def test_delete_gives_up_after_the_timeout(ec2, monkeypatch):
+    no_sleep(monkeypatch)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    present(ec2, vpc_id, chain())
+    flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 10**6)
+    with pytest.raises(sg.SecurityGroupError, match="delete security group"):
+        module.ensure_absent(flaky, vpc_id, [{"name": "alb"}], False, 0)
+
+
+def test_delete_waits_for_interfaces_being_released(ec2, monkeypatch):
+    """An interface of a resource deleted a moment ago still uses the group: the module waits for
+    AWS to release it (here it goes during the wait) instead of failing."""
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    _, result, _, _, _ = present(ec2, vpc_id, chain())
+    ids = {g["group_name"]: g["group_id"] for g in result}
+    eni = ec2.create_network_interface(SubnetId=subnet, Groups=[ids["alb"]], Description="ELB app/web")["NetworkInterface"]
+    checks = []
+
+    def released_during_the_wait(check, timeout):
+        checks.append(timeout)
+        ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+        return check()
+
+    monkeypatch.setattr(module, "wait_for", released_during_the_wait)
+    notes = []
+    changed, deleted, _ = module.ensure_absent(ec2, vpc_id, [{"name": "alb"}], False, 30, notes.append)
+    assert changed and set(deleted) == {"alb"} and checks == [30]
+    assert notes and "waiting up to 30s" in notes[0]
+
+    # Still attached when the time is up: the error names the interface and the wait.
+    eni = ec2.create_network_interface(SubnetId=subnet, Groups=[ids["ecs"]], Description="task eni")["NetworkInterface"]
+    monkeypatch.setattr(module, "wait_for", lambda check, timeout: check())
+    ticks = iter([0.0, 30.0])
+    with pytest.raises(sg.RuleError, match=rf"after waiting 30s: ecs .* {eni['NetworkInterfaceId']}"):
+        module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}], False, 30, clock=lambda: next(ticks))
