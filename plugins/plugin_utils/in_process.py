@@ -15,7 +15,8 @@ file is imported there once per run (the strategy loads a task's action plugin b
 worker), together with boto3, the modules' shared code and the botocore data files it already
 parsed, so each task starts with them in memory. The stock amazon.aws / community.aws modules the
 roles use run the same way, under this collection's name (meta/runtime.yml redirects the name to the
-stock module, and plugins/action/<name>.py runs it).
+stock module). One action plugin serves every module: plugins/action/stack_info.py, to which
+meta/runtime.yml routes every other module name of the collection (``plugin_routing.action``).
 
 The module behaves exactly as it would in its own Python: same arguments, check mode, diff, no_log
 handling, warnings and result. The usual execution is used instead whenever the task does not run
@@ -115,8 +116,10 @@ class InProcessModuleAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
-    # services a module of this action uses; their models are parsed in the parent, once per run
-    WARM_SERVICES = ()
+    # the services the collection's modules use: their models are parsed in the parent, once per
+    # run, before the workers fork (stack_info, the first task of every tier, needs most of them)
+    WARM_SERVICES = ("cloudwatch", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "iam", "kms", "logs", "rds",
+                     "secretsmanager", "sns", "sts")
     _warmed = set()
 
     @classmethod

@@ -1,0 +1,107 @@
+"""plugins/plugin_utils/in_process.py and its routing: when a module runs in the controller's Python.
+
+Every module name of the collection (its own modules and the stock ones meta/runtime.yml re-exports)
+must reach the one action plugin, and the plugin must fall back to the usual execution whenever the
+task does not run in the controller's own Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
+
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils import in_process  # noqa: E402
+
+RUNTIME = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+ACTION = "apranova.aws_stack.stack_info"
+
+
+def test_one_action_plugin_serves_every_module_name():
+    assert sorted(p.name for p in (REPO / "plugins" / "action").glob("*.py")) == ["stack_info.py"]
+    own = {p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__"}
+    reexported = set(RUNTIME["plugin_routing"]["modules"])
+    routed = {name: meta["redirect"] for name, meta in RUNTIME["plugin_routing"]["action"].items()}
+    assert set(routed) | {"stack_info"} == own | reexported
+    assert set(routed.values()) == {ACTION}
+    group = {x for x in RUNTIME["action_groups"]["aws_stack"] if isinstance(x, str)}
+    assert group == own | reexported
+
+
+def _action(connection="local", async_val=0, interpreter=None):
+    action = in_process.InProcessModuleAction.__new__(in_process.InProcessModuleAction)
+    action._task = SimpleNamespace(async_val=async_val, action="apranova.aws_stack.ec2_subnets")
+    action._connection = SimpleNamespace(_load_name=connection)
+    action._templar = SimpleNamespace(template=lambda value: value)
+    return action, ({} if interpreter is None else {"ansible_python_interpreter": interpreter})
+
+
+def test_runs_in_process_only_in_the_controllers_own_python(monkeypatch):
+    monkeypatch.delenv(in_process.SWITCH, raising=False)
+    action, task_vars = _action()
+    assert action._why_not_in_process(task_vars) is None
+    action, task_vars = _action(interpreter=sys.executable)
+    assert action._why_not_in_process(task_vars) is None
+
+    assert "connection ssh" == _action(connection="ssh")[0]._why_not_in_process({})
+    assert "async" in _action(async_val=30)[0]._why_not_in_process({})
+    action, task_vars = _action(interpreter="/usr/bin/python3.9")
+    assert "is not the controller's" in action._why_not_in_process(task_vars)
+    for off in ("0", "false", "no", "off"):
+        monkeypatch.setenv(in_process.SWITCH, off)
+        assert "is off" in _action()[0]._why_not_in_process({})
+
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: A module that fails its own validation before any AWS call
+      apranova.aws_stack.ec2_subnets:
+        vpc_id: vpc-1
+        subnets: [{cidr: 10.0.0.0/24}]
+        state: present
+      register: custom
+      ignore_errors: true  # noqa: ignore-errors
+    - name: A stock module re-exported under the collection's name, with an argument it does not take
+      apranova.aws_stack.ec2_vpc_net:
+        name: x
+        cidr_block: 10.0.0.0/16
+        no_such_option: 1
+      register: stock
+      ignore_errors: true  # noqa: ignore-errors
+    - name: Write both results
+      ansible.builtin.copy:
+        content: "{{ {'custom': custom.msg, 'stock': stock.msg} | to_json }}"
+        dest: "{{ results_file }}"
+        mode: "0600"
+"""
+
+
+@pytest.mark.parametrize("switch", ["1", "0"])
+def test_a_module_fails_the_same_way_in_process_and_in_its_own_python(tmp_path, switch):
+    (tmp_path / "play.yml").write_text(PLAY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
+    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), AWS_DEFAULT_REGION="us-east-1",
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_ENDPOINT_URL="http://127.0.0.1:1",
+               PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **{in_process.SWITCH: switch})
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}",
+                           "-e", f"results_file={tmp_path / 'results.json'}", "-vvv", str(tmp_path / "play.yml")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "subnets" in results["custom"] and "name" in results["custom"], results
+    assert "no_such_option" in results["stock"], results
+    separate = "runs as a separate process" in out
+    assert separate == (switch == "0"), out[-3000:]
