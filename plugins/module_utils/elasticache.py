@@ -27,11 +27,20 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
 # A group that is still being created / modified refuses changes for a moment.
 RETRY_CODES = ["InvalidReplicationGroupState"]
+
+# "The requested replication group is not in the available state" (InvalidReplicationGroupStateFault):
+# DeleteReplicationGroup / ModifyReplicationGroup of a group still creating, modifying or snapshotting.
+GROUP_STATE_CODES = ["InvalidReplicationGroupState"]
+
+# "The requested cache subnet group is currently in use" (CacheSubnetGroupInUse); DeleteCacheSubnetGroup:
+# "You cannot delete a default cache subnet group or one that is associated with any clusters."
+SUBNET_GROUP_IN_USE_CODES = ["CacheSubnetGroupInUse"]
 
 # Status values of a replication group (AWS): creating, available, modifying, deleting,
 # create-failed, snapshotting.
@@ -113,12 +122,44 @@ def modify_replication_group(client, replication_group_id, params):
 
 
 @ReplicationGroupErrorHandler.deletion_error_handler("delete replication group {replication_group_id}")
-def delete_replication_group(client, replication_group_id, final_snapshot_identifier=None):
-    """Start the deletion; ``False`` when the group was already gone."""
+def delete_replication_group(client, replication_group_id, final_snapshot_identifier=None, timeout=0, note=None):
+    """Start the deletion; ``False`` when the group was already gone.
+
+    While AWS answers InvalidReplicationGroupState (the group is not available yet), the call is
+    tried again for up to ``timeout`` seconds.
+    """
     params = {"ReplicationGroupId": replication_group_id}
     if final_snapshot_identifier:
         params["FinalSnapshotIdentifier"] = final_snapshot_identifier
-    client.delete_replication_group(aws_retry=True, **params)
+    retry_while(lambda: client.delete_replication_group(aws_retry=True, **params), GROUP_STATE_CODES,
+                timeout=timeout, note=note, what=f"delete replication group {replication_group_id}")
+    return True
+
+
+class CacheSubnetGroupErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleElastiCacheError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("CacheSubnetGroupNotFoundFault")
+
+
+@CacheSubnetGroupErrorHandler.list_error_handler("describe cache subnet group {name}")
+def describe_cache_subnet_group(client, name):
+    """The cache subnet group ``name``, or ``None``."""
+    groups = client.describe_cache_subnet_groups(CacheSubnetGroupName=name, aws_retry=True).get("CacheSubnetGroups")
+    return groups[0] if groups else None
+
+
+@CacheSubnetGroupErrorHandler.deletion_error_handler("delete cache subnet group {name}")
+def delete_cache_subnet_group(client, name, timeout=0, note=None):
+    """DeleteCacheSubnetGroup; ``False`` when the group was already gone.
+
+    AWS answers CacheSubnetGroupInUse while a cluster of the group is still being deleted; that
+    is tried again for up to ``timeout`` seconds.
+    """
+    retry_while(lambda: client.delete_cache_subnet_group(CacheSubnetGroupName=name, aws_retry=True),
+                SUBNET_GROUP_IN_USE_CODES, timeout=timeout, note=note, what=f"delete cache subnet group {name}")
     return True
 
 

@@ -30,6 +30,11 @@ description:
     cache cluster. When that cluster cannot be described (the moto emulator never makes member
     clusters describable) those options are not compared, a warning says so, and the returned
     values are what this run sent to AWS, or null.
+  - A group that is not C(available) yet (C(creating), C(modifying), C(snapshotting)) has no endpoint
+    and AWS refuses to modify it (C(InvalidReplicationGroupState)). With O(wait=true) the module waits
+    until it is available before comparing; with O(wait=false) it compares what AWS reports already,
+    sends no ModifyReplicationGroup, and warns about any difference, which a later task with
+    O(wait=true) applies.
   - A group found in state C(deleting) when O(state=present) is waited for (up to O(wait_timeout)
     when O(wait=true)) and then created again; if it is still there the module fails with a
     message to rerun once the deletion has finished. On moto a deleted group stays C(deleting)
@@ -142,10 +147,23 @@ options:
     description:
       - With O(state=absent), the name of a snapshot AWS takes before deleting the group.
     type: str
+  delete_subnet_group:
+    description:
+      - With O(state=absent), once the group is deleted, delete the cache subnet group
+        O(cache_subnet_group_name) too (it must not be used by another cluster).
+      - Implies waiting for the deletion, whatever O(wait) says, also when an earlier task or run
+        started it. AWS answers C(CacheSubnetGroupInUse) while the group's nodes are released; that is
+        tried again for up to O(wait_timeout) seconds.
+    type: bool
+    default: false
   state:
     description:
       - V(present) creates or updates the group, V(absent) deletes it.
-      - A group already in state C(deleting) counts as absent (no change).
+      - A group already in state C(deleting) counts as absent (no change); with O(wait=true) its
+        deletion is waited for.
+      - With V(absent), a group that is not available yet (for example still C(creating) after an
+        interrupted build) is first waited for until it is available, up to O(wait_timeout) and
+        whatever O(wait) says, since AWS refuses to delete it before (C(InvalidReplicationGroupState)).
     type: str
     choices: ['present', 'absent']
     default: present
@@ -162,7 +180,8 @@ options:
   wait_timeout:
     description:
       - How many seconds to wait (see O(wait)); also how long to wait for a group found in state
-        C(deleting) to disappear before creating it again.
+        C(deleting) to disappear before creating it again, for a group to become available before
+        its deletion, and to retry the deletion calls AWS refuses while a dependency settles.
     type: int
     default: 1800
 extends_documentation_fragment:
@@ -339,6 +358,17 @@ replication_group:
       returned: when the group exists
       type: dict
       sample: {"Name": "app-redis"}
+subnet_group_deleted:
+  description: Whether the cache subnet group existed and was (or, in check mode, would be) deleted.
+  returned: when O(state=absent) and O(delete_subnet_group=true)
+  type: bool
+  sample: true
+waited:
+  description: What the module waited for because AWS refused a call for a while, one line per wait.
+  returned: when AWS refused a deletion call for a while
+  type: list
+  elements: str
+  sample: ["delete cache subnet group app-cache: AWS answered CacheSubnetGroupInUse; trying again in 2 s"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -425,6 +455,8 @@ def ensure_present(client, params, check_mode, warn):
         return _create(client, group_id, params, check_mode)
 
     if group.get("Status") != "available" and params["wait"] and not check_mode:
+        # Compare only once the group is available: while it is creating it has no endpoint (so
+        # no port), and AWS refuses ModifyReplicationGroup (InvalidReplicationGroupState).
         group = _wait_available(client, group_id, params)
 
     current, described = _read(client, group)
@@ -438,6 +470,16 @@ def ensure_present(client, params, check_mode, warn):
             f"Could not read {', '.join(sorted(set(unknown)))} of replication group {group_id} (its member cluster"
             f" {(current['member_clusters'] or ['-'])[0]} cannot be described); not compared"
         )
+
+    if modify and group.get("Status") != "available" and not check_mode:
+        # wait=false and the group is not available yet: AWS would refuse the modification.
+        # Leave it to a task with wait=true (the end-of-run wait), which waits first.
+        warn(
+            f"Replication group {group_id} is {group.get('Status')}, not available:"
+            f" {', '.join(sorted(modify))} not changed yet; a task with wait: true (the end-of-run wait) waits until"
+            " it is available and applies them"
+        )
+        modify = {}
 
     to_set, to_remove = tag_changes(current["tags"], params.get("tags"), params["purge_tags"])
     after = ec.apply_modify(current, modify)
@@ -467,16 +509,22 @@ def ensure_present(client, params, check_mode, warn):
     return True, current, after
 
 
-def ensure_absent(client, params, check_mode):
-    """Delete the group. Returns ``(changed, before, after)``."""
+def ensure_absent(client, params, check_mode, note=None):
+    """Delete the group. Returns ``(changed, before, after)``.
+
+    With ``delete_subnet_group`` the deletion is waited for whatever ``wait`` says, so that the
+    cache subnet group can be deleted next (:func:`delete_subnet_group`).
+    """
     group_id = params["replication_group_id"]
+    wait = params["wait"] or params.get("delete_subnet_group")
     group = ec.describe_replication_group(client, group_id)
     if group is None:
         return False, None, None
 
     if group.get("Status") == "deleting":
+        # Deleted by an earlier task or run (perhaps interrupted): wait for it all the same.
         current, _described = _read(client, group)
-        if params["wait"] and not check_mode:
+        if wait and not check_mode:
             _wait_deleted(client, group_id, params)
             group = ec.describe_replication_group(client, group_id)
             current = _read(client, group)[0] if group else None
@@ -486,17 +534,33 @@ def ensure_absent(client, params, check_mode):
     if check_mode:
         return True, current, None
 
-    if group.get("Status") != "available" and params["wait"]:
-        # creating / modifying / snapshotting: AWS refuses a delete until the group settles
+    if group.get("Status") not in ("available",) + ec.FAILED_STATES:
+        # creating / modifying / snapshotting (a build interrupted half-way): AWS refuses the
+        # deletion (InvalidReplicationGroupState) until the group is available. Wait for that, up
+        # to wait_timeout, whatever wait says (wait is about the deletion itself).
         _wait_available(client, group_id, params)
-    deleted = ec.delete_replication_group(client, group_id, params.get("final_snapshot_identifier"))
+    deleted = ec.delete_replication_group(client, group_id, params.get("final_snapshot_identifier"),
+                                          timeout=params["wait_timeout"], note=note)
     if not deleted:
         return False, current, None
-    if params["wait"]:
+    if wait:
         _wait_deleted(client, group_id, params)
     group = ec.describe_replication_group(client, group_id)
     after = _read(client, group)[0] if group else None
     return True, current, after
+
+
+def delete_subnet_group(client, params, check_mode, note=None):
+    """Delete ``cache_subnet_group_name`` once no cluster uses it. Returns whether it existed.
+
+    Called after :func:`ensure_absent` waited for the group's deletion; AWS answers
+    CacheSubnetGroupInUse until the group's nodes are released, which is ridden out for up to
+    ``wait_timeout`` seconds.
+    """
+    name = params["cache_subnet_group_name"]
+    if check_mode:
+        return ec.describe_cache_subnet_group(client, name) is not None
+    return bool(ec.delete_cache_subnet_group(client, name, timeout=params["wait_timeout"], note=note))
 
 
 def _wait_deleted(client, group_id, params):
@@ -532,8 +596,12 @@ def main():
         wait_timeout=dict(type="int", default=1800),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        delete_subnet_group=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec, supports_check_mode=True,
+        required_if=[("delete_subnet_group", True, ["cache_subnet_group_name"])],
+    )
 
     params = dict(module.params)
     params["replication_group_id"] = params["replication_group_id"].lower()
@@ -547,19 +615,26 @@ def main():
 
     client = mark_waits(module.client("elasticache", retry_decorator=retry_decorator(ec.RETRY_CODES)))
 
+    waited = []
+    extra = {}
     try:
         if params["state"] == "present":
             changed, before, after = ensure_present(client, params, module.check_mode, module.warn)
         else:
-            changed, before, after = ensure_absent(client, params, module.check_mode)
+            changed, before, after = ensure_absent(client, params, module.check_mode, waited.append)
+            if params["delete_subnet_group"]:
+                extra["subnet_group_deleted"] = delete_subnet_group(client, params, module.check_mode, waited.append)
     except ReplicationGroupFailure as e:
         module.fail_json(msg=str(e))
     except ec.AnsibleElastiCacheError as e:
         module.fail_json_aws_error(e)
 
-    result = dict(changed=changed, replication_group=after or {})
+    result = dict(changed=changed, replication_group=after or {}, **extra)
     if changed:
         result.update(diff_result(module, before, after))
+    result["changed"] = changed or bool(extra.get("subnet_group_deleted"))
+    if waited:
+        result["waited"] = waited
     module.exit_json(**result)
 
 

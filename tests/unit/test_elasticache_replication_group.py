@@ -68,7 +68,7 @@ def params(**kw):
         port=6379, cache_subnet_group_name=None, security_group_ids=None, at_rest_encryption=True,
         transit_encryption=True, auth_token=None, kms_key_id=None, snapshot_retention_limit=None,
         apply_immediately=True, final_snapshot_identifier=None, state="present", wait=True, wait_timeout=30,
-        tags=None, purge_tags=True,
+        tags=None, purge_tags=True, delete_subnet_group=False,
     )
     base.update(kw)
     return base
@@ -385,3 +385,109 @@ def test_module_lifecycle(client):
 def test_module_create_requires_node_type(client):
     with pytest.raises(module.ReplicationGroupFailure, match="cache_node_type is required"):
         module.ensure_present(client, params(cache_node_type=None), False, lambda w: None)
+
+
+# ---------------------------------------------------------------- AWS lifecycle (issue 13), stubbed
+# moto has every group available at once and keeps deleted ones deleting forever; these replay
+# what AWS answers instead. The Stubber fails on any call not listed (a ModifyReplicationGroup or
+# DeleteReplicationGroup sent to a group that is still creating).
+
+import functools  # noqa: E402
+
+from botocore.stub import Stubber  # noqa: E402
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    import boto3
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(ec, "wait_for", functools.partial(base.wait_for, sleep=lambda s: None))
+    monkeypatch.setattr(ec, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+    raw = boto3.client("elasticache", region_name="us-east-1")
+    with Stubber(raw) as stub:
+        # without the AWSRetry extra codes, so that retry_while sees the refusals at once
+        yield stub, RetryingBotoClientWrapper(raw, retry_decorator())
+        stub.assert_no_pending_responses()
+
+
+def creating_group(**kw):
+    group = aws_group(Status="creating", MemberClusters=["rg1-001"], NodeGroups=[{"NodeGroupId": "0001",
+                                                                                    "Status": "creating"}])
+    group.update(kw)
+    return group
+
+
+def expect_group(stub, group):
+    if group is None:
+        stub.add_client_error("describe_replication_groups", "ReplicationGroupNotFoundFault", http_status_code=404,
+                              expected_params={"ReplicationGroupId": "rg1"})
+    else:
+        stub.add_response("describe_replication_groups", {"ReplicationGroups": [group]}, {"ReplicationGroupId": "rg1"})
+
+
+def expect_read(stub, member=None):
+    if member is None:
+        stub.add_client_error("describe_cache_clusters", "CacheClusterNotFound", http_status_code=404,
+                              expected_params={"CacheClusterId": "rg1-001"})
+    else:
+        stub.add_response("describe_cache_clusters", {"CacheClusters": [member]}, {"CacheClusterId": "rg1-001"})
+    stub.add_response("list_tags_for_resource", {"TagList": []}, {"ResourceName": ARN})
+
+
+def test_rerun_while_creating_sends_no_modification(stubbed):
+    stub, client = stubbed
+    expect_group(stub, creating_group())
+    expect_read(stub)
+    warnings = []
+    p = params(cache_node_type="cache.t3.small", snapshot_retention_limit=0, wait=False, num_cache_clusters=1)
+    changed, before, after = module.ensure_present(client, p, False, warnings.append)
+    assert changed is False and before["port"] is None
+    assert any("CacheNodeType not changed yet" in w for w in warnings)
+
+
+def test_delete_of_creating_group_waits_until_available(stubbed):
+    stub, client = stubbed
+    expect_group(stub, creating_group())
+    expect_read(stub)
+    expect_group(stub, creating_group())                    # waiting for it to be available
+    expect_group(stub, aws_group(Status="snapshotting"))
+    expect_group(stub, aws_group())
+    stub.add_client_error("delete_replication_group", "InvalidReplicationGroupState",
+                          "Replication group rg1 is not in available state", expected_params={"ReplicationGroupId": "rg1"})
+    stub.add_response("delete_replication_group", {}, {"ReplicationGroupId": "rg1"})
+    expect_group(stub, aws_group(Status="deleting", MemberClusters=["rg1-001"]))
+    expect_read(stub, aws_member(CacheClusterStatus="deleting"))
+    notes = []
+    changed, before, after = module.ensure_absent(client, params(state="absent", wait=False), False, notes.append)
+    assert changed and before["status"] == "creating" and after["status"] == "deleting"
+    assert len(notes) == 1 and "InvalidReplicationGroupState" in notes[0]
+
+
+def test_deleting_group_is_waited_for_then_subnet_group_deleted(stubbed):
+    stub, client = stubbed
+    p = params(state="absent", wait=False, delete_subnet_group=True, cache_subnet_group_name="cache-subnets")
+    deleting = aws_group(Status="deleting", MemberClusters=["rg1-001"])
+    # an earlier (interrupted) run started the deletion: waited for all the same
+    expect_group(stub, deleting)
+    expect_read(stub, aws_member(CacheClusterStatus="deleting"))
+    expect_group(stub, deleting)
+    stub.add_response("describe_cache_clusters", {"CacheClusters": [aws_member(CacheClusterStatus="deleting")]},
+                      {"CacheClusterId": "rg1-001"})
+    expect_group(stub, None)
+    expect_group(stub, None)
+    assert module.ensure_absent(client, p, False)[0] is False
+    stub.add_client_error("delete_cache_subnet_group", "CacheSubnetGroupInUse", "in use",
+                          expected_params={"CacheSubnetGroupName": "cache-subnets"})
+    stub.add_response("delete_cache_subnet_group", {}, {"CacheSubnetGroupName": "cache-subnets"})
+    notes = []
+    assert module.delete_subnet_group(client, p, False, notes.append) is True
+    assert "CacheSubnetGroupInUse" in notes[0]
+    stub.add_client_error("delete_cache_subnet_group", "CacheSubnetGroupNotFoundFault",
+                          expected_params={"CacheSubnetGroupName": "cache-subnets"})
+    assert module.delete_subnet_group(client, p, False) is False
