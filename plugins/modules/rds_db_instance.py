@@ -205,7 +205,7 @@ options:
         C(deleting) with O(state=absent).
       - With O(state=absent), an instance that is not available yet (for example still C(creating)
         after an interrupted build) is first waited for until it is available, whatever O(wait)
-        says, when a final snapshot is to be taken or deletion protection turned off: RDS refuses
+        says, when a final snapshot is to be taken or deletion protection turned off, since RDS refuses
         both before (C(InvalidDBInstanceState)).
     type: bool
     default: true
