@@ -12,11 +12,17 @@ It forwards every request to the emulator and can
     aws_proxy.py --listen 127.0.0.1:5100 --target http://127.0.0.1:5000 \
         [--fault-rate 0.2] [--delay-ms 0] [--log calls.jsonl] [--seed 1]
 
-With --slow-creates it plays AWS's timing on top of an emulator that makes everything ready at
-once: the NAT gateways, DB instances, replication groups and load balancers it reports stay
-pending/creating/provisioning (no endpoint addresses) until the first call of that service marked
-as a wait (see WAIT_USER_AGENT) arrives, and a route to a NAT gateway is refused until then, as
-AWS refuses a route to a pending one.
+With --aws-model it plays AWS's resource lifecycles on top of the emulator (scripts/aws_model.py:
+creating/pending/provisioning and deleting/draining states for scaled AWS durations, dependants
+refused in AWS's own error codes, moto's gaps filled), driven only by the clock and the ids it sees:
+
+    aws_proxy.py --listen 127.0.0.1:5100 --target http://127.0.0.1:5000 --aws-model \
+        [--time-scale 0.02] [--page-size 2] [--lost-replies 0.1]
+
+--time-scale F multiplies every AWS duration (default 0: instant, the rest of the model applies).
+POST /aws-model/rds-minor-upgrade makes every available DB instance report its next minor
+version; GET /aws-model/state shows what the model tracks; POST /moto-api/reset wipes the model
+too. --slow-creates is kept as a deprecated alias of --aws-model --time-scale 0.02.
 
 Only loopback addresses are accepted for --listen and --target.
 """
@@ -26,11 +32,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import re
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -118,28 +126,14 @@ def cbor_map(values: dict) -> bytes:
     return out
 
 
-# --slow-creates: (service, actions) whose answers show the resources still coming up, and how.
-_SLOW = {
-    "ec2": (("DescribeNatGateways", "CreateNatGateway"),
-            [(re.compile(rb"<state>available</state>"), b"<state>pending</state>")]),
-    "rds": (("DescribeDBInstances", "CreateDBInstance"),
-            [(re.compile(rb"<DBInstanceStatus>available</DBInstanceStatus>"), b"<DBInstanceStatus>creating</DBInstanceStatus>"),
-             (re.compile(rb"<Endpoint>.*?</Endpoint>", re.S), b"")]),
-    "elasticache": (("DescribeReplicationGroups", "CreateReplicationGroup"),
-                    [(re.compile(rb"<Status>available</Status>"), b"<Status>creating</Status>"),
-                     (re.compile(rb"<(PrimaryEndpoint|ReaderEndpoint|ConfigurationEndpoint)>.*?</\1>", re.S), b"")]),
-    "elasticloadbalancing": (("DescribeLoadBalancers", "CreateLoadBalancer"),
-                             [(re.compile(rb"<Code>active</Code>"), b"<Code>provisioning</Code>")]),
-}
+def load_model():
+    """scripts/aws_model.py, a sibling script (scripts/ is not a package)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import aws_model  # noqa: E402
 
-
-def nat_route_refused(service: str, action: str, body: bytes) -> bytes | None:
-    """AWS's answer to a route to a NAT gateway that is not available yet."""
-    if service == "ec2" and action in ("CreateRoute", "ReplaceRoute") and b"NatGatewayId=" in body:
-        return (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidNatGatewayID.NotFound'
-                b"</Code><Message>The natGateway ID does not exist (pending, injected by aws_proxy)</Message></Error>"
-                b"</Errors><RequestID>aws-proxy</RequestID></Response>")
-    return None
+    return aws_model
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -151,7 +145,8 @@ class Proxy(BaseHTTPRequestHandler):
     rng: random.Random
     lock = threading.Lock()
     log_file = None
-    released: set = set()  # --slow-creates: services whose resources are ready now
+    model = None  # --aws-model: an aws_model.AwsModel
+    aws_model = None  # ... and its module
 
     def log_message(self, format, *args):  # quiet: the JSON log is the record
         pass
@@ -175,9 +170,13 @@ class Proxy(BaseHTTPRequestHandler):
             action = self.command + action  # EFS: POST /.../file-systems creates, GET describes
         if self.path.startswith("/moto-api") or self.path.startswith("/_localstack"):
             service, action = "emulator", self.path
-            if self.path.startswith("/moto-api/reset"):
-                with self.lock:
-                    self.released.clear()  # --slow-creates: a wiped emulator starts over
+        if self.model is not None and self.path.startswith("/aws-model/"):
+            reply = self.model.control(self.command, self.path)
+            if reply is None:
+                reply = self.aws_model.Reply(404, {"Content-Type": "application/json"}, b'{"error": "unknown /aws-model/ path"}')
+            self._reply(reply.status, reply.headers, reply.body)
+            self._record("emulator", self.path, reply.status, None)
+            return
         with self.lock:
             fault = service != "emulator" and self.rng.random() < self.cfg.fault_rate
             kind = self.rng.choice(("throttle", "5xx")) if fault else None
@@ -191,26 +190,32 @@ class Proxy(BaseHTTPRequestHandler):
             self._reply(status, headers, payload)
             self._record(service, action, status, kind)
             return
-        slow = self.cfg.slow_creates and service in _SLOW
-        if slow and WAIT_USER_AGENT in (self.headers.get("User-Agent") or ""):
-            with self.lock:
-                self.released.add(service)
-        slow = slow and service not in self.released
-        refused = nat_route_refused(service, action, body) if slow else None
-        if refused is not None:
-            self._reply(400, {"Content-Type": "text/xml"}, refused)
-            self._record(service, action, 400, "pending")
-            return
         target = urllib.parse.urlparse(self.cfg.target)
+        if self.model is not None and service != "emulator":
+            call = self.aws_model.Call(self.command, self.path, dict(self.headers.items()), body, service, action, protocol)
+            try:
+                reply = self.model.handle(call, lambda c: self._forward_call(target, c))
+            except Exception:  # a bug of the model: say so in the caller's protocol, and on stderr
+                traceback.print_exc()
+                reply = self.aws_model.error_reply(service, protocol, "InternalFailure", "aws_model failed: see the proxy's stderr", 500)
+            self._reply(reply.status, {k: v for k, v in reply.headers.items() if k.lower() not in HOP_HEADERS}, reply.body)
+            self._record(service, action, reply.status, None)
+            return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Host"] = self.headers.get("Host", target.netloc)
         resp, payload = self._forward(target, headers, body)
-        if slow and action in _SLOW[service][0]:
-            for pattern, replacement in _SLOW[service][1]:
-                payload = pattern.sub(replacement, payload)
+        if self.model is not None and self.path.startswith("/moto-api/reset") and resp.status < 400:
+            self.model.reset()  # a wiped emulator: the model starts over too
         out_headers = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_HEADERS}
         self._reply(resp.status, out_headers, payload)
         self._record(service, action, resp.status, None)
+
+    def _forward_call(self, target, call):
+        """Send an aws_model Call upstream; its answer as an aws_model Reply."""
+        headers = {k: v for k, v in call.headers.items() if k.lower() not in HOP_HEADERS}
+        headers["Host"] = call.header("Host") or target.netloc
+        resp, payload = self._forward(target, headers, call.body)
+        return self.aws_model.Reply(resp.status, dict(resp.getheaders()), payload)
 
     def finish(self):
         super().finish()
@@ -252,7 +257,8 @@ class Proxy(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 
 
-def main(argv=None):
+def make_server(argv=None) -> ThreadingHTTPServer:
+    """The proxy server of these command-line arguments, bound but not serving yet."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1:5100")
     p.add_argument("--target", default="http://127.0.0.1:5000")
@@ -260,9 +266,21 @@ def main(argv=None):
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--log")
     p.add_argument("--seed", type=int)
-    p.add_argument("--slow-creates", action="store_true",
-                   help="report long creates as still coming up until a marked wait call arrives")
+    p.add_argument("--aws-model", action="store_true", help="play AWS's resource lifecycles (scripts/aws_model.py)")
+    p.add_argument("--time-scale", type=float, help="multiplier of every AWS duration of --aws-model (default 0: instant)")
+    p.add_argument("--page-size", type=int, default=0, help="--aws-model: answer list/describe calls in pages of N (0: off)")
+    p.add_argument("--lost-replies", type=float, default=0.0,
+                   help="--aws-model: share of creates done upstream whose answer is then a 500 (reply lost)")
+    p.add_argument("--slow-creates", action="store_true", help="deprecated: --aws-model --time-scale 0.02")
     cfg = p.parse_args(argv)
+    if cfg.slow_creates:
+        cfg.aws_model = True
+        if cfg.time_scale is None:
+            cfg.time_scale = 0.02
+    if (cfg.time_scale is not None or cfg.page_size or cfg.lost_replies) and not cfg.aws_model:
+        p.error("--time-scale, --page-size and --lost-replies need --aws-model")
+    if cfg.time_scale is not None and cfg.time_scale < 0 or cfg.page_size < 0 or not 0.0 <= cfg.lost_replies < 1.0:
+        p.error("--time-scale and --page-size must be >= 0, --lost-replies in [0, 1)")
     host, port = cfg.listen.rsplit(":", 1)
     if not LOOPBACK.match(host) or not LOOPBACK.match(urllib.parse.urlparse(cfg.target).hostname or ""):
         p.error("--listen and --target must be loopback addresses")
@@ -271,9 +289,23 @@ def main(argv=None):
     Proxy.cfg = cfg
     Proxy.rng = random.Random(cfg.seed)
     Proxy.log_file = open(cfg.log, "a", encoding="utf-8") if cfg.log else None
+    Proxy.model = None
+    if cfg.aws_model:
+        aws_model = load_model()
+        model = aws_model.AwsModel(cfg.target, time_scale=cfg.time_scale or 0.0, page_size=cfg.page_size,
+                                   lost_replies=cfg.lost_replies, seed=cfg.seed)
+        Proxy.model, Proxy.aws_model = model, aws_model
     server = ThreadingHTTPServer((host, int(port)), Proxy)
     server.daemon_threads = True
-    print("aws_proxy listening on http://%s:%s -> %s (fault rate %.2f)" % (host, port, cfg.target, cfg.fault_rate), flush=True)
+    return server
+
+
+def main(argv=None):
+    server = make_server(argv)
+    cfg = Proxy.cfg
+    host, port = server.server_address[:2]
+    mode = " aws-model x%s" % (cfg.time_scale or 0) if cfg.aws_model else ""
+    print("aws_proxy listening on http://%s:%s -> %s (fault rate %.2f)%s" % (host, port, cfg.target, cfg.fault_rate, mode), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
