@@ -9,8 +9,9 @@ A benchmark, not a test: it asserts nothing, it measures and writes bench/result
 What it does:
 1. starts its own moto_server (MOTO_IAM_LOAD_MANAGED_POLICIES=true) on a free 127.0.0.1 port and
    scripts/aws_proxy.py in front of it (fault rate 0) on another, logging every AWS call, with
-   --slow-creates: after each wipe, the NAT gateway, DB, cache and ALB look pending until the run
-   waits on them, as on AWS, so the cold run takes the same path as on AWS;
+   --aws-model --time-scale 0.02 (scripts/aws_model.py): after each wipe the NAT gateway, DB,
+   cache, ALB, mount targets and service rollouts come up (and teardowns go away) over 2% of
+   AWS's durations, so the cold run and the teardown take the same path as on AWS;
 2. --runs times: wipes the emulator (POST /moto-api/reset), builds the stack cold (site.yml) and
    tears it down again (playbooks/teardown.yml with data deletion and protection off); after the
    first build it also times the no-op rerun, `site.yml --check`, `--tags alb` and
@@ -110,6 +111,8 @@ _EFS_REST = [
 _PROFILE_LINE = re.compile(r"^(.*?)\s-{2,}\s+(\d+\.\d+)s\s*$")
 
 # Run in a child process as `bench.py _proxy ARGS`: scripts/aws_proxy.py.
+# AWS's durations scaled down: a DB instance creates in 8.4 s instead of 420 s (scripts/aws_model.py).
+BENCH_TIME_SCALE = "0.02"
 PROXY_MODE = "_proxy"
 
 
@@ -176,7 +179,7 @@ class Stack:
         wait_http(self.moto_url + "/moto-api/", self.moto, "moto_server")
         self.proxy = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), PROXY_MODE, "--listen", f"127.0.0.1:{self.proxy_port}",
-             "--target", self.moto_url, "--fault-rate", "0", "--slow-creates", "--log", str(self.calls_log)],
+             "--target", self.moto_url, "--fault-rate", "0", "--aws-model", "--time-scale", BENCH_TIME_SCALE, "--log", str(self.calls_log)],
             stdout=open(self.out / "proxy.log", "wb"), stderr=subprocess.STDOUT)
         # The proxy forwards /moto-api/ (logged as service "emulator", never counted).
         wait_http(self.proxy_url + "/moto-api/", self.proxy, "aws_proxy")
@@ -192,7 +195,7 @@ class Stack:
                     p.kill()
 
     def reset(self):
-        # through the proxy, which then reports the long creates as coming up again (--slow-creates)
+        # through the proxy, which wipes the AWS model too (a fresh account again)
         urllib.request.urlopen(urllib.request.Request(self.proxy_url + "/moto-api/reset", method="POST"), timeout=120)
 
     def client(self, service):

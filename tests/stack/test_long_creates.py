@@ -1,10 +1,12 @@
 """Issue 8: every long create is requested before the run waits on any of them.
 
-moto makes every resource ready at once, which would hide the order. scripts/aws_proxy.py with
---slow-creates plays AWS's timing instead: NAT gateways stay pending, the DB instance and the
-replication group creating without endpoint addresses, the load balancer provisioning, until the
-first call of that service marked as a wait (module_utils/base.py marks the calls made inside
-wait_for in their User-Agent), and a route to a NAT gateway is refused before that, as AWS does.
+moto makes every resource ready at once, which would hide the order. scripts/aws_proxy.py in its
+AWS-lifecycle mode (--aws-model --time-scale 0.02, which test_faults.AwsProxy's slow_creates=True
+asks for as --slow-creates) plays AWS's timing instead, from the clock alone: NAT gateways stay
+pending, the DB instance and the replication group creating without endpoint addresses, the load
+balancer provisioning, mount targets creating and service rollouts in progress for 2% of AWS's
+durations (scripts/aws_model.py). The calls a module makes inside wait_for are marked in their
+User-Agent (module_utils/base.py) and logged as waits; the model does not look at that mark.
 
 A cold site.yml through it must
 - issue CreateNatGateway, CreateDBInstance, CreateReplicationGroup, CreateMountTarget,
@@ -63,10 +65,9 @@ def test_every_long_create_is_requested_before_the_first_wait(aws, slow_proxy, t
     assert last_create < first_wait, (
         "a long create came after a wait: %s at call %d, first wait %s at call %d"
         % (calls[last_create]["action"], last_create, calls[first_wait]["action"], first_wait))
-    # every slow service really was waited on (the proxy held it back until then)
+    # every slow service really was waited on (the model reported it coming up until then)
     assert {c["service"] for _i, c in waits} >= {"ec2", "rds", "elasticache", "elasticloadbalancing"}
-    # a route to the pending NAT gateway was never attempted
-    assert not [c for c in calls if c.get("injected") == "pending"], "a route to the pending NAT gateway was tried"
+    # (AWS accepts a route to a pending NAT gateway, and so does the model: issue 13 item 7)
     assert "0 tasks" in first.out, "the backend was not held at 0 tasks while the data tier had no address"
 
     inv = inventory_values("production")
