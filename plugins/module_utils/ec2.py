@@ -18,6 +18,7 @@ Every boto3 call of the network modules lives here. Clients are expected to come
 from __future__ import annotations
 
 import ipaddress
+import uuid
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
@@ -25,6 +26,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
@@ -54,6 +58,28 @@ JUST_CREATED_CODES = [
 
 just_created_retry = AWSRetry.jittered_backoff(retries=5, delay=1, max_delay=8, catch_extra_error_codes=JUST_CREATED_CODES)
 
+# How long a delete rides out AWS's refusals while the network interfaces of resources deleted a
+# moment ago (load balancer, DB, cache, mount targets, NAT gateway, Fargate tasks) are released.
+# AWS releases those interfaces asynchronously, in minutes; terraform-provider-aws waits up to
+# its delete timeout (20 min for subnets, 15 for security groups) on the same codes.
+RELEASE_TIMEOUT = 900
+
+# A just-created id that the next call does not see yet (eventual consistency): waited for this long.
+JUST_CREATED_TIMEOUT = 120
+
+# DeleteSubnet / DeleteRouteTable / DetachInternetGateway: "DependencyViolation" while something
+# still uses the subnet (an ENI being released), the table (an association), the gateway (a mapped
+# public address).
+DEPENDENCY_CODES = ["DependencyViolation"]
+
+# ReleaseAddress of an Elastic IP whose NAT gateway is deleting (or just deleted): AWS answers
+# "InvalidIPAddress.InUse" while the address is associated (ReleaseAddress API reference) and, for
+# an address of a NAT gateway, "AuthFailure" until the gateway has let go of it (seen in the field:
+# kubernetes/kops#1604, eformat/sno-for-100#5 and #9, even just after the gateway reads "deleted").
+# AuthFailure is only ridden out for an address that a NAT gateway of this call was holding.
+ADDRESS_IN_USE_CODES = ["InvalidIPAddress.InUse"]
+ADDRESS_OF_NAT_CODES = ADDRESS_IN_USE_CODES + ["AuthFailure"]
+
 # NAT gateway states that count as "the gateway exists".
 NAT_LIVE_STATES = ("pending", "available")
 # NAT gateway states whose network interface no longer holds its Elastic IP for real.
@@ -82,21 +108,21 @@ class EC2NetworkErrorHandler(AWSErrorHandler):
 
 
 def _paginate(client, method, result_key, **params):
-    """Call a describe API page by page (each page with retries) and join ``result_key``."""
-    results = []
-    call = getattr(client, method)
-    while True:
-        page = call(aws_retry=True, **params)
-        results.extend(page.get(result_key) or [])
-        token = page.get("NextToken")
-        if not token:
-            return results
-        params["NextToken"] = token
+    """Every page of a describe API (``base.paginate``: the walk under the retry policy), ``result_key`` joined."""
+    return paginate(client, method, **params).get(result_key) or []
 
 
 def _filters(filters):
     """``{"vpc-id": ["vpc-1"]}`` -> boto3 filter list (empty value lists are dropped)."""
     return [{"Name": name, "Values": list(values)} for name, values in filters.items() if values]
+
+
+def _not_yet_visible(code, ids):
+    """A ClientError as AWS would send it for ids a describe left out (retried like the real one)."""
+    from botocore.exceptions import ClientError
+
+    message = f"The ids {', '.join(sorted(ids))} are not visible yet"
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Describe")
 
 
 def tag_specifications(resource_type, tags):
@@ -221,9 +247,36 @@ def set_map_public_ip_on_launch(client, subnet_id, value):
     return True
 
 
+@EC2NetworkErrorHandler.common_error_handler("read back subnets {subnet_ids} just created")
+def describe_just_created_subnets(client, subnet_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+    """``describe_subnets_by_id`` for ids a create returned a moment ago.
+
+    EC2 is eventually consistent: a describe right after CreateSubnet may answer
+    ``InvalidSubnetID.NotFound`` for the new id (or leave it out). Retried for ``timeout`` seconds.
+    """
+    if not subnet_ids:
+        return []
+    wanted = set(subnet_ids)
+
+    def call():
+        found = _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids))
+        missing = wanted - {s.get("SubnetId") for s in found}
+        if missing:
+            raise _not_yet_visible("InvalidSubnetID.NotFound", missing)
+        return found
+
+    return retry_while(call, ["InvalidSubnetID.NotFound"], timeout=timeout, note=note,
+                       what="read subnets just created")
+
+
 @EC2NetworkErrorHandler.deletion_error_handler("delete subnet {subnet_id}")
-def delete_subnet(client, subnet_id):
-    client.delete_subnet(aws_retry=True, SubnetId=subnet_id)
+def delete_subnet(client, subnet_id, timeout=RELEASE_TIMEOUT, note=None):
+    """Delete a subnet; ``DependencyViolation`` (an interface of a resource deleted a moment ago
+    is still being released) is tried again for ``timeout`` seconds, each wait told to ``note``."""
+    retry_while(
+        lambda: client.delete_subnet(aws_retry=True, SubnetId=subnet_id),
+        DEPENDENCY_CODES, timeout=timeout, note=note, what=f"delete subnet {subnet_id}",
+    )
     return True
 
 
@@ -313,17 +366,40 @@ def describe_address(client, allocation_id):
 
 
 @EC2NetworkErrorHandler.common_error_handler("allocate an Elastic IP named {tags[Name]}")
-def allocate_address(client, tags):
+def allocate_address(client, tags, taken=()):
+    """Allocate a VPC Elastic IP tagged at creation (``TagSpecifications``).
+
+    AllocateAddress takes no idempotency token. So every attempt first looks for a free address
+    with this Name tag (not in ``taken``): an attempt that AWS carried out but whose reply was
+    lost (a 5xx or throttling answer after the fact, which the retry policy tries again) is then
+    adopted instead of allocating a second address.
+    """
     params = dict(Domain="vpc")
     spec = tag_specifications("elastic-ip", tags)
     if spec:
         params["TagSpecifications"] = spec
-    return client.allocate_address(aws_retry=True, **params)
+    attempts = []
+
+    def attempt():
+        if attempts and tags and tags.get("Name"):
+            for address in describe_addresses_by_name(client, [tags["Name"]]):
+                if address.get("AllocationId") not in taken and address_is_free(address):
+                    return address
+        attempts.append(True)
+        return client.allocate_address(**params)
+
+    return retry_decorator()(attempt)()
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("release Elastic IP {allocation_id}")
-def release_address(client, allocation_id):
-    client.release_address(aws_retry=True, AllocationId=allocation_id)
+def release_address(client, allocation_id, held_by_nat=False, timeout=RELEASE_TIMEOUT, note=None):
+    """Release an Elastic IP. ``held_by_nat``: a NAT gateway deleted by this run held it, so the
+    refusals AWS gives while the gateway lets go of the address are ridden out for ``timeout``."""
+    retry_while(
+        lambda: client.release_address(aws_retry=True, AllocationId=allocation_id),
+        ADDRESS_OF_NAT_CODES if held_by_nat else ADDRESS_IN_USE_CODES,
+        timeout=timeout if held_by_nat else 0, note=note, what=f"release Elastic IP {allocation_id}",
+    )
     return True
 
 
@@ -374,13 +450,49 @@ def describe_nat_gateways(client, subnet_ids=None, nat_gateway_ids=None, states=
     return gateways
 
 
+def client_token():
+    """An idempotency token for one logical create (EC2 takes up to 64 ASCII characters)."""
+    return str(uuid.uuid4())
+
+
 @EC2NetworkErrorHandler.common_error_handler("create NAT gateway {tags[Name]} in subnet {subnet_id}")
-def create_nat_gateway(client, subnet_id, allocation_id, tags):
-    params = dict(SubnetId=subnet_id, AllocationId=allocation_id)
+def create_nat_gateway(client, subnet_id, allocation_id, tags, token=None):
+    """CreateNatGateway with one ``ClientToken`` for the call and all its retries.
+
+    botocore fills in a fresh token on every attempt when none is given, so a retry of a call
+    whose reply was lost would create a second gateway; with the same token AWS answers the
+    first gateway again (EC2 "Ensuring idempotency").
+    """
+    params = dict(SubnetId=subnet_id, AllocationId=allocation_id, ClientToken=token or client_token())
     spec = tag_specifications("natgateway", tags)
     if spec:
         params["TagSpecifications"] = spec
     return just_created_retry(client.create_nat_gateway)(aws_retry=True, **params)["NatGateway"]
+
+
+@EC2NetworkErrorHandler.common_error_handler("read back NAT gateways {nat_gateway_ids} just created")
+def describe_just_created_nat_gateways(client, nat_gateway_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+    """NAT gateways by id, for ids a create returned a moment ago (``NatGatewayNotFound`` /
+    ``InvalidNatGatewayID.NotFound`` or a missing id tried again for ``timeout`` seconds)."""
+    if not nat_gateway_ids:
+        return []
+    wanted = set(nat_gateway_ids)
+
+    def call():
+        found = describe_nat_gateways_raw(client, nat_gateway_ids)
+        missing = wanted - {g.get("NatGatewayId") for g in found}
+        if missing:
+            raise _not_yet_visible("NatGatewayNotFound", missing)
+        return found
+
+    return retry_while(call, ["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"], timeout=timeout, note=note,
+                       what="read NAT gateways just created")
+
+
+def describe_nat_gateways_raw(client, nat_gateway_ids):
+    """NAT gateways by id; "not found" raised (for callers that retry it)."""
+    gateways = _paginate(client, "describe_nat_gateways", "NatGateways", NatGatewayIds=list(nat_gateway_ids))
+    return [g for g in gateways if g.get("NatGatewayId") in nat_gateway_ids]
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete NAT gateway {nat_gateway_id}")
@@ -451,6 +563,23 @@ def describe_route_tables(client, vpc_id):
     return [t for t in tables if t.get("VpcId") == vpc_id]
 
 
+@EC2NetworkErrorHandler.common_error_handler("read back route tables {route_table_ids} of VPC {vpc_id}")
+def describe_just_created_route_tables(client, vpc_id, route_table_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+    """The VPC's route tables, once every id of ``route_table_ids`` (some created a moment ago) is
+    visible (EC2 eventual consistency), tried again for ``timeout`` seconds."""
+    wanted = set(route_table_ids)
+
+    def call():
+        tables = describe_route_tables(client, vpc_id)
+        missing = wanted - {t.get("RouteTableId") for t in tables}
+        if missing:
+            raise _not_yet_visible("InvalidRouteTableID.NotFound", missing)
+        return tables
+
+    return retry_while(call, ["InvalidRouteTableID.NotFound"], timeout=timeout, note=note,
+                       what="read route tables just created")
+
+
 @EC2NetworkErrorHandler.common_error_handler("create route table {tags[Name]} in VPC {vpc_id}")
 def create_route_table(client, vpc_id, tags):
     params = dict(VpcId=vpc_id)
@@ -461,23 +590,38 @@ def create_route_table(client, vpc_id, tags):
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete route table {route_table_id}")
-def delete_route_table(client, route_table_id):
-    just_created_retry(client.delete_route_table)(aws_retry=True, RouteTableId=route_table_id)
+def delete_route_table(client, route_table_id, timeout=RELEASE_TIMEOUT, note=None):
+    """Delete a route table; ``DependencyViolation`` (an association removed a moment ago still
+    counted) is tried again for ``timeout`` seconds."""
+    retry_while(
+        lambda: just_created_retry(client.delete_route_table)(aws_retry=True, RouteTableId=route_table_id),
+        DEPENDENCY_CODES, timeout=timeout, note=note, what=f"delete route table {route_table_id}",
+    )
     return True
 
 
 @EC2NetworkErrorHandler.common_error_handler("create route {destination_cidr_block} -> {target} in {route_table_id}")
-def create_route(client, route_table_id, destination_cidr_block, target):
-    just_created_retry(client.create_route)(
-        aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+def create_route(client, route_table_id, destination_cidr_block, target, timeout=JUST_CREATED_TIMEOUT, note=None):
+    """CreateRoute. AWS accepts a route to a NAT gateway that is still ``pending``; only a gateway
+    id a few seconds old may answer ``InvalidNatGatewayID.NotFound`` (eventual consistency,
+    boto/boto3#779): the just-created codes are tried again for ``timeout`` seconds, noted."""
+    retry_while(
+        lambda: client.create_route(
+            aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+        ),
+        JUST_CREATED_CODES, timeout=timeout, note=note, what=f"create route {destination_cidr_block} in {route_table_id}",
     )
     return True
 
 
 @EC2NetworkErrorHandler.common_error_handler("replace route {destination_cidr_block} -> {target} in {route_table_id}")
-def replace_route(client, route_table_id, destination_cidr_block, target):
-    just_created_retry(client.replace_route)(
-        aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+def replace_route(client, route_table_id, destination_cidr_block, target, timeout=JUST_CREATED_TIMEOUT, note=None):
+    """ReplaceRoute, with the just-created codes tried again as in ``create_route``."""
+    retry_while(
+        lambda: client.replace_route(
+            aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
+        ),
+        JUST_CREATED_CODES, timeout=timeout, note=note, what=f"replace route {destination_cidr_block} in {route_table_id}",
     )
     return True
 

@@ -25,6 +25,14 @@ description:
     C(Name=<name>-eip) plus O(tags); an unassociated Elastic IP with that name is reused, so an
     interrupted run never leaks a second address. Rerunning never creates a second NAT gateway or
     Elastic IP.
+  - Every C(CreateNatGateway) call carries an idempotency C(ClientToken) made once per gateway, so a
+    retried call whose first reply was lost returns the same gateway instead of creating another.
+    The module's Elastic IP is tagged at creation, and a retried allocation first adopts a free
+    address with that name.
+  - A gateway just created is read back with a bounded retry (EC2 is eventually consistent).
+  - The gateway can be routed to while it is still C(pending): AWS accepts a route to a pending
+    NAT gateway, so O(wait=false) and a route in the same run give the subnets egress as soon as
+    the gateway is up.
   - The gateways' C(Name) tag is always set from O(nat_gateways[].name). When neither O(tags) nor
     O(nat_gateways[].tags) is given, other tags are left alone; otherwise the gateway's tags
     become O(tags) merged with O(nat_gateways[].tags) plus C(Name), and O(purge_tags) removes the
@@ -72,6 +80,9 @@ options:
       - AWS frees a gateway's address only once the gateway is C(deleted); with O(wait=false) an
         address still held by a gateway being deleted is left in place with a warning, and a
         later run releases it.
+      - Even after the gateway reads C(deleted), AWS may refuse to release its address for a
+        while (C(InvalidIPAddress.InUse), or C(AuthFailure) for the address of a NAT gateway);
+        those refusals are tried again for up to 15 minutes, each wait listed in RV(waited).
     type: bool
     default: true
   wait:
@@ -174,6 +185,12 @@ nat_gateways:
       type: dict
       returned: always
       sample: {"Name": "web-nat-a", "Project": "web"}
+waited:
+  description: The waits for AWS this call rode out (a gateway just created not visible yet, an address AWS does not release yet).
+  returned: always
+  type: list
+  elements: str
+  sample: ["release Elastic IP eipalloc-0123456789abcdef0: AWS answered AuthFailure; trying again in 2 s"]
 diff:
   description: Before and after state of the listed gateways, with C(--diff).
   returned: when diff mode is on
@@ -266,7 +283,7 @@ def reconcile_eip_tags(client, address, nat_name, tags, purge_tags, check_mode):
     return bool(to_set or to_remove)
 
 
-def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, check_mode):
+def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, check_mode, note=None):
     warnings = []
     subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
     existing = ec2.describe_nat_gateways(client, subnet_ids=subnet_ids)
@@ -281,7 +298,7 @@ def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, c
     }
 
     changed = False
-    before, after, ids, to_wait = [], [], [], []
+    before, after, ids, to_wait, just_created = [], [], [], [], []
     for wanted in nat_gateways:
         name, subnet_id = wanted["name"], wanted["subnet_id"]
         gateway, extra = ec2.find_nat_gateway(existing, name, subnet_id)
@@ -353,7 +370,7 @@ def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, c
                     ec2.disassociate_address(client, address["AssociationId"])
             elif not check_mode:
                 eip_tags, _purge = ec2.item_tags(ec2.eip_name(name), tags, None)
-                address = ec2.allocate_address(client, eip_tags)
+                address = ec2.allocate_address(client, eip_tags, taken=in_use)
                 allocation_id, public_ip = address["AllocationId"], address.get("PublicIp")
         if allocation_id:
             in_use.add(allocation_id)
@@ -371,9 +388,11 @@ def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, c
                 }
             )
             continue
-        created = ec2.create_nat_gateway(client, subnet_id, allocation_id, nat_tags)
+        # One idempotency token per gateway, reused by every retry of this create.
+        created = ec2.create_nat_gateway(client, subnet_id, allocation_id, nat_tags, token=ec2.client_token())
         ids.append(created["NatGatewayId"])
         to_wait.append(created["NatGatewayId"])
+        just_created.append(created["NatGatewayId"])
 
     if check_mode:
         return changed, after, before, warnings
@@ -381,11 +400,16 @@ def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, c
         wait_for_state(client, to_wait, "available", wait_timeout)
     if not changed and not to_wait:
         return changed, after, before, warnings
-    by_id = {g["NatGatewayId"]: ec2.normalise_nat_gateway(g) for g in ec2.describe_nat_gateways(client, nat_gateway_ids=ids)}
-    return changed, [by_id.get(i) for i in ids], before, warnings
+    # Read back through the retrying lookup: a gateway created a moment ago may not be visible yet
+    # (EC2 eventual consistency), and a module result never holds a null gateway.
+    by_id = {
+        g["NatGatewayId"]: ec2.normalise_nat_gateway(g)
+        for g in ec2.describe_just_created_nat_gateways(client, ids, note=note)
+    }
+    return changed, [by_id[i] for i in ids], before, warnings
 
 
-def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_mode):
+def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_mode, note=None):
     warnings = []
     subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
     existing = ec2.describe_nat_gateways(client, subnet_ids=subnet_ids)
@@ -439,7 +463,11 @@ def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_
                 continue
             changed = True
             if not check_mode:
-                ec2.release_address(client, address["AllocationId"])
+                # An address a gateway of this call held: AWS may refuse it for a while after the
+                # gateway reads "deleted" (InvalidIPAddress.InUse / AuthFailure); ridden out, noted.
+                eni = address.get("NetworkInterfaceId")
+                held = bool(eni) and (eni in doomed_enis or eni in dead.get())
+                ec2.release_address(client, address["AllocationId"], held_by_nat=held, note=note)
     return changed, [], before, warnings
 
 
@@ -466,6 +494,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = mark_waits(module.client("ec2", retry_decorator=retry_decorator()))
     params = module.params
+    waited = []
 
     try:
         validate(params["nat_gateways"])
@@ -478,6 +507,7 @@ def main():
                 params["wait"],
                 params["wait_timeout"],
                 module.check_mode,
+                waited.append,
             )
         else:
             changed, result, before, warnings = ensure_absent(
@@ -487,6 +517,7 @@ def main():
                 params["wait"],
                 params["wait_timeout"],
                 module.check_mode,
+                waited.append,
             )
     except ValueError as e:
         module.fail_json(msg=str(e))
@@ -498,6 +529,7 @@ def main():
     module.exit_json(
         changed=changed,
         nat_gateways=result,
+        waited=waited,
         **diff_result(module, {"nat_gateways": before}, {"nat_gateways": result}),
     )
 

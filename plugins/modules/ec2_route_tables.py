@@ -19,6 +19,11 @@ description:
     need, reads C(Origin) only where present, and reads the VPC's route tables once per run.
   - A route table is identified by its C(Name) tag within the VPC (filtered client side). The
     VPC's main route table is never modified or deleted; naming it in O(route_tables) fails.
+  - A route to a NAT gateway may be added while the gateway is still C(pending), as AWS allows; a
+    gateway or table id created a moment ago that AWS does not know yet
+    (C(InvalidNatGatewayID.NotFound) etc., EC2 eventual consistency) is tried again for up to two
+    minutes. A table that AWS refuses to delete with C(DependencyViolation) is tried again for up
+    to 15 minutes. Each wait is listed in RV(waited).
   - The C(Name) tag of each table is always set from O(route_tables[].name). When neither O(tags)
     nor O(route_tables[].tags) is given, other tags are left alone; otherwise the table's tags
     become O(tags) merged with O(route_tables[].tags) plus C(Name), and O(purge_tags) removes the
@@ -179,6 +184,12 @@ route_tables:
       type: dict
       returned: always
       sample: {"Name": "web-public", "Project": "web"}
+waited:
+  description: The waits for AWS this call rode out (ids created a moment ago not known yet, a table still in use).
+  returned: always
+  type: list
+  elements: str
+  sample: ["create route 0.0.0.0/0 in rtb-0123456789abcdef0: AWS answered InvalidNatGatewayID.NotFound; trying again in 2 s"]
 diff:
   description: Before and after state of the listed tables, with C(--diff).
   returned: when diff mode is on
@@ -240,7 +251,7 @@ def subnet_owners(tables):
     return owners
 
 
-def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, tags, purge_tags, check_mode):
+def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, tags, purge_tags, check_mode, note=None):
     vpc = ec2.describe_vpc(client, vpc_id)
     if vpc is None:
         raise ValueError(f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
@@ -280,9 +291,9 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
             for cidr in route_plan["delete"]:
                 ec2.delete_route(client, table_id, cidr)
             for cidr, target in route_plan["replace"]:
-                ec2.replace_route(client, table_id, cidr, target)
+                ec2.replace_route(client, table_id, cidr, target, note=note)
             for cidr, target in route_plan["create"]:
-                ec2.create_route(client, table_id, cidr, target)
+                ec2.create_route(client, table_id, cidr, target, note=note)
             for subnet, association_id in association_plan["disassociate"]:
                 ec2.disassociate_route_table(client, association_id)
             for subnet, association_id, _from_table in association_plan["replace"]:
@@ -304,11 +315,12 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
 
     if check_mode or not changed:
         return changed, predicted, before
-    by_id = {t["RouteTableId"]: ec2.normalise_route_table(t) for t in ec2.describe_route_tables(client, vpc_id)}
-    return changed, [by_id.get(i) for i in ids], before
+    tables = ec2.describe_just_created_route_tables(client, vpc_id, ids, note=note)
+    by_id = {t["RouteTableId"]: ec2.normalise_route_table(t) for t in tables}
+    return changed, [by_id[i] for i in ids], before
 
 
-def ensure_absent(client, vpc_id, route_tables, check_mode):
+def ensure_absent(client, vpc_id, route_tables, check_mode, note=None):
     if ec2.describe_vpc(client, vpc_id) is None:
         # No VPC, no route tables.
         return False, [], []
@@ -320,7 +332,7 @@ def ensure_absent(client, vpc_id, route_tables, check_mode):
             for association in table.get("Associations") or []:
                 if not association.get("Main") and association.get("RouteTableAssociationId"):
                     ec2.disassociate_route_table(client, association["RouteTableAssociationId"])
-            ec2.delete_route_table(client, table["RouteTableId"])
+            ec2.delete_route_table(client, table["RouteTableId"], note=note)
     return bool(doomed), [], [ec2.normalise_route_table(t) for t in doomed]
 
 
@@ -355,6 +367,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2", retry_decorator=retry_decorator())
     params = module.params
+    waited = []
 
     try:
         validate(params["route_tables"], module.check_mode)
@@ -368,9 +381,12 @@ def main():
                 params["tags"],
                 params["purge_tags"],
                 module.check_mode,
+                waited.append,
             )
         else:
-            changed, result, before = ensure_absent(client, params["vpc_id"], params["route_tables"], module.check_mode)
+            changed, result, before = ensure_absent(
+                client, params["vpc_id"], params["route_tables"], module.check_mode, waited.append
+            )
     except ValueError as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
@@ -379,6 +395,7 @@ def main():
     module.exit_json(
         changed=changed,
         route_tables=result,
+        waited=waited,
         **diff_result(module, {"route_tables": before}, {"route_tables": result}),
     )
 

@@ -18,6 +18,12 @@ description:
   - A subnet is identified by its CIDR block within the VPC. Its availability zone cannot change;
     a listed CIDR that exists in another AZ fails the task before anything is changed.
   - C(MapPublicIpOnLaunch) and the tags are updated in place.
+  - New subnets are read back with a bounded retry, since EC2 is eventually consistent and a
+    describe right after C(CreateSubnet) may not see the new subnet yet.
+  - With O(state=absent), a subnet that AWS refuses to delete with C(DependencyViolation) (a
+    network interface of a load balancer, database, cache, mount target, NAT gateway or task
+    deleted a moment ago is still being released) is tried again for up to 15 minutes; each wait
+    is listed in RV(waited).
   - The C(Name) tag of each subnet is always set from its O(subnets[].name). When neither O(tags)
     nor O(subnets[].tags) is given, other tags are left alone; otherwise the subnet's tags become
     O(tags) merged with O(subnets[].tags) (the subnet's own win) plus C(Name), and
@@ -154,6 +160,12 @@ subnets:
       type: dict
       returned: always
       sample: {"Name": "web-public-a", "Project": "web"}
+waited:
+  description: The waits for AWS this call rode out (eventual consistency after a create, interfaces still being released before a delete).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
 diff:
   description: Before and after state of the listed subnets, with C(--diff).
   returned: when diff mode is on
@@ -180,7 +192,7 @@ def validate(subnets):
     return result
 
 
-def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode):
+def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode, note=None):
     ec2.require_vpc(client, vpc_id)
     current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
 
@@ -206,17 +218,18 @@ def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode):
             ec2.set_map_public_ip_on_launch(client, subnet_id, plan["map_public_ip_on_launch"])
         ids.append(subnet_id)
 
-    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets_by_id(client, ids)}
-    return changed, [by_id.get(subnet_id) for subnet_id in ids], before
+    # Read back through the retrying lookup: a subnet created a moment ago may not be visible yet.
+    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_just_created_subnets(client, ids, note=note)}
+    return changed, [by_id[subnet_id] for subnet_id in ids], before
 
 
-def ensure_absent(client, vpc_id, subnets, check_mode):
+def ensure_absent(client, vpc_id, subnets, check_mode, note=None):
     ec2.require_vpc(client, vpc_id)
     current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
     doomed = [current[s["cidr"]] for s in subnets if s["cidr"] in current]
     if not check_mode:
         for subnet in doomed:
-            ec2.delete_subnet(client, subnet["id"])
+            ec2.delete_subnet(client, subnet["id"], note=note)
     return bool(doomed), [], doomed
 
 
@@ -242,16 +255,17 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2", retry_decorator=retry_decorator())
     params = module.params
+    waited = []
 
     try:
         subnets = validate(params["subnets"])
         if params["state"] == "present":
             changed, result, before = ensure_present(
-                client, params["vpc_id"], subnets, params["tags"], params["purge_tags"], module.check_mode
+                client, params["vpc_id"], subnets, params["tags"], params["purge_tags"], module.check_mode, waited.append
             )
             after = result
         else:
-            changed, result, before = ensure_absent(client, params["vpc_id"], subnets, module.check_mode)
+            changed, result, before = ensure_absent(client, params["vpc_id"], subnets, module.check_mode, waited.append)
             after = []
     except ValueError as e:
         module.fail_json(msg=str(e))
@@ -261,6 +275,7 @@ def main():
     module.exit_json(
         changed=changed,
         subnets=result,
+        waited=waited,
         **diff_result(module, {"subnets": before}, {"subnets": after}),
     )
 

@@ -89,6 +89,17 @@ class FakeClient:
     def describe_nat_gateways(self, aws_retry=False, **params):
         return {"NatGateways": self.pages.pop(0) if len(self.pages) > 1 else self.pages[0]}
 
+    def get_paginator(self, operation):
+        client = self
+
+        class Paginator:
+            def paginate(self, **params):
+                class Result:
+                    def build_full_result(self):
+                        return getattr(client, operation)(**params)
+                return Result()
+        return Paginator()
+
 
 def test_wait_for_state_fails_on_failed_gateway():
     failed = dict(nat("nat-1", "a", state="failed"), FailureCode="Gateway.NotAttached", FailureMessage="no igw")
@@ -198,3 +209,144 @@ def test_given_allocation_and_refusals(client, subnet_id):
     # release_eips only releases the module's own <name>-eip addresses.
     module.ensure_absent(client, gateways, True, True, 30, check_mode=False)
     assert {a["AllocationId"] for a in client.describe_addresses()["Addresses"]} == {given, other}
+
+
+# ---------------------------------------------------------------- AWS's transient answers (issue 13)
+
+
+class AWSAnswers:
+    """Make ``operation`` answer ``code`` (HTTP 400; a list: one code per call) its first ``times`` calls, as AWS does for a
+    while (a just-created id not visible yet, interfaces still being released ...), through
+    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
+    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
+    way back). ``sent`` holds the request parameters of every call."""
+
+    class _Http:
+        def __init__(self, status):
+            self.status_code = status
+            self.headers = {}
+
+    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
+        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
+        self.skip = skip
+        self.sent = []
+        self.operation = operation
+        events = getattr(client, "client", client).meta.events
+        events.register(f"before-call.ec2.{operation}", self._before)
+        events.register(f"after-call.ec2.{operation}", self._after)
+
+    def _error(self):
+        self.remaining -= 1
+        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
+        return self._Http(self.status), {
+            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+
+    def _before(self, params, **kwargs):
+        self.sent.append(dict(params.get("body") or {}))
+        if len(self.sent) <= self.skip:
+            return None
+        if self.remaining > 0 and not self.after_success:
+            return self._error()
+        return None
+
+    def _after(self, http_response, parsed, **kwargs):
+        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
+            http, error = self._error()
+            http_response.status_code = http.status_code
+            parsed.clear()
+            parsed.update(error)
+
+
+def no_sleep(monkeypatch):
+    """base.retry_while without its pauses (the module_utils look it up at call time)."""
+    import functools
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
+    monkeypatch.setattr(ec2, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+
+
+class IdempotentCreate:
+    """CreateNatGateway as AWS treats a ClientToken it has seen: the first answer again."""
+
+    def __init__(self, client):
+        self.answers, self.tokens = {}, []
+        events = client.client.meta.events
+        events.register("before-call.ec2.CreateNatGateway", self._before)
+        events.register("after-call.ec2.CreateNatGateway", self._after)
+
+    def _before(self, params, context, **kwargs):
+        token = (params.get("body") or {}).get("ClientToken")
+        self.tokens.append(token)
+        context["token"] = token
+        if token in self.answers:
+            import copy
+            return AWSAnswers._Http(200), copy.deepcopy(self.answers[token])
+        return None
+
+    def _after(self, http_response, parsed, context, **kwargs):
+        import copy
+        if http_response.status_code < 300 and context.get("token") and context["token"] not in self.answers:
+            self.answers[context["token"]] = copy.deepcopy(parsed)
+
+
+def test_create_sends_one_client_token_for_all_retries(client, subnet_id):
+    """CreateNatGateway carried out, but its reply lost (a 500 on the way back): the retry sends
+    the same ClientToken, so AWS answers the same gateway instead of creating a second one."""
+    aws_side = IdempotentCreate(client)  # what AWS does with a ClientToken it has seen (moto ignores it)
+    aws = AWSAnswers(client, "CreateNatGateway", "InternalError", 1, status=500, after_success=True)
+    _changed, result, _before, _warnings = module.ensure_present(
+        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False)
+    assert aws.remaining == 0
+    tokens = aws_side.tokens
+    assert len(tokens) == 2 and tokens[0] and tokens[0] == tokens[1]
+    assert len(live(client)) == 1 and result[0]["id"] == live(client)[0]["NatGatewayId"]
+    # A second logical create gets a token of its own.
+    aws2 = AWSAnswers(client, "CreateNatGateway", "InternalError", 0)
+    module.ensure_present(client, [{"name": "nat-b", "subnet_id": subnet_id}], None, True, False, 30, False)
+    assert aws2.sent[-1]["ClientToken"] != tokens[0]
+
+
+def test_interrupted_allocation_is_adopted_not_duplicated(client, subnet_id):
+    """AllocateAddress has no token: an allocation carried out whose reply was lost is found by
+    its Name tag (set at creation) on the retry instead of allocating a second address."""
+    aws = AWSAnswers(client, "AllocateAddress", "InternalError", 1, status=500, after_success=True)
+    _changed, result, _before, _warnings = module.ensure_present(
+        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False)
+    addresses = client.describe_addresses()["Addresses"]
+    assert len(aws.sent) == 1, "allocated twice"
+    assert len(addresses) == 1 and result[0]["allocation_id"] == addresses[0]["AllocationId"]
+
+
+def test_created_gateway_is_read_back_even_when_not_visible_yet(client, subnet_id, monkeypatch):
+    """EC2 eventual consistency: DescribeNatGateways right after the create may answer
+    NatGatewayNotFound for the new id; the module retries (noted), never returns a null item."""
+    no_sleep(monkeypatch)
+    aws = AWSAnswers(client, "DescribeNatGateways", "NatGatewayNotFound", 2, skip=1)
+    notes = []
+    _changed, result, _before, _warnings = module.ensure_present(
+        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False, notes.append)
+    assert aws.remaining == 0 and result[0] is not None and result[0]["id"].startswith("nat-")
+    assert len(notes) == 2 and "NatGatewayNotFound" in notes[0]
+
+
+def test_release_rides_out_aws_holding_the_address_of_a_deleted_gateway(client, subnet_id, monkeypatch):
+    """ReleaseAddress of a NAT gateway's address answers AuthFailure / InvalidIPAddress.InUse for
+    a while even once the gateway reads deleted: tried again, noted, then released."""
+    no_sleep(monkeypatch)
+    gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
+    present(client, gateways)
+    aws = AWSAnswers(client, "ReleaseAddress", ["AuthFailure", "InvalidIPAddress.InUse"], 2)
+    notes = []
+    changed, _result, _doomed, warnings = module.ensure_absent(client, gateways, True, True, 30, False, notes.append)
+    assert changed and warnings == [] and aws.remaining == 0
+    assert client.describe_addresses()["Addresses"] == []
+    assert [n.split(": AWS answered ")[1].split(";")[0] for n in notes] == ["AuthFailure", "InvalidIPAddress.InUse"]
+
+
+def test_auth_failure_is_final_for_an_address_no_gateway_held(client, monkeypatch):
+    no_sleep(monkeypatch)
+    allocation = client.allocate_address(Domain="vpc")["AllocationId"]
+    AWSAnswers(client, "ReleaseAddress", "AuthFailure", 1)
+    with pytest.raises(AnsibleEC2Error, match="release Elastic IP"):
+        ec2.release_address(client, allocation)
