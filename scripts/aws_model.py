@@ -35,7 +35,8 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | DeleteFileSystem while mount targets exist (also deleting ones) | until gone | FileSystemInUse | [fsinuse] |
 | CreateMountTarget / CreateAccessPoint while the file system is ``creating`` | 5 s | IncorrectFileSystemLifeCycleState | [fsstate] |
 | ECS rollout IN_PROGRESS, runningCount 0; then one PRIMARY COMPLETED, running = desired | 120 s | DescribeServices | [rollout] |
-| ECS DeleteService: DRAINING, then INACTIVE | 60 s | DescribeServices status | [drain] |
+| ECS DeleteService: DRAINING, then INACTIVE; neither listed by ListServices | 60 s | DescribeServices status | [drain] |
+| CreateService of a DRAINING service's name; of an ACTIVE one's (moto replaces it) | 60 s / - | InvalidParameterException | [svcname] |
 | DeleteCluster while a service is not INACTIVE | until drained | ClusterContainsServicesException | [cluster] |
 | SGs / subnets of tasks, DB instances, cache groups, mount targets held | until drained / gone | DependencyViolation | [dep] |
 | fresh account: ECS service-linked role not assumable (CreateCluster, CreateService) | 20 s from the first ECS call | InvalidParameterException | [slr] |
@@ -77,8 +78,12 @@ Sources (botocore service-2.json doc strings unless said otherwise):
 - [fsinuse] EFS FileSystemInUse: "Returned if a file system has mount targets."; DeleteFileSystem.
 - [fsstate] EFS IncorrectFileSystemLifeCycleState: "Returned if the file system's lifecycle state is not available".
 - [rollout] ECS Deployment.rolloutState / runningCount; the services-stable waiter (one deployment, running = desired).
-- [drain] ECS DeleteService: "the service status moves from ACTIVE to DRAINING ... After all tasks have transitioned to
-  either STOPPING or STOPPED status, the service status moves from DRAINING to INACTIVE".
+- [drain] ECS DeleteService: "the service status moves from ACTIVE to DRAINING, and the service is no longer visible in the
+  console or in the ListServices API operation. After all tasks have transitioned to either STOPPING or STOPPED status,
+  the service status moves from DRAINING to INACTIVE".
+- [svcname] ECS CreateService: service names must be unique in a cluster; AWS's messages "Unable to Start a service that
+  is still Draining." (quoted by ecs-cli deploy scripts that sleep or retry on it) and "Creation of service was not
+  idempotent.".
 - [cluster] ECS ClusterContainsServicesException: "You can't delete a cluster that contains services."
 - [slr] terraform-provider-aws ecs cluster create retries InvalidParameterException "Unable to assume the service linked
   role"; ECS "Using service-linked roles" guide (the role is created on first use).
@@ -1167,13 +1172,18 @@ class AwsModel:
         refused = self._ecs_slr(call)
         if refused is not None:
             return refused
+        old = self.services.get((cluster_name(call.params.get("cluster")), call.params.get("serviceName")))
+        if old is not None and old["deleted"] is None:  # moto replaces it silently
+            return self.err(call, "InvalidParameterException", "Creation of service was not idempotent.")
+        if old is not None and self.within(old["deleted"], ECS_DRAIN):
+            return self.err(call, "InvalidParameterException", "Unable to Start a service that is still Draining.")
         reply = forward(call)
         if not reply.ok:
             return reply
         svc = json.loads(reply.body).get("service") or {}
         sgs, subnets = self._svc_net(call.params)
         self.services[self._svc_key(svc)] = s = {
-            "rollout": self.now(), "td": svc.get("taskDefinition"), "prev_td": None, "prev_desired": 0,
+            "arn": svc.get("serviceArn"), "rollout": self.now(), "td": svc.get("taskDefinition"), "prev_td": None, "prev_desired": 0,
             "desired": svc.get("desiredCount") or 0, "deleted": None, "sgs": sgs, "subnets": subnets}
         data = json.loads(reply.body)
         self._svc_show(data["service"], s)
@@ -1240,7 +1250,7 @@ class AwsModel:
                     continue
                 # made before the model saw it: its rollout finished long ago
                 s = self.services[self._svc_key(svc)] = {
-                    "rollout": float("-inf"), "td": svc.get("taskDefinition"), "prev_td": None, "prev_desired": 0,
+                    "arn": svc.get("serviceArn"), "rollout": float("-inf"), "td": svc.get("taskDefinition"), "prev_td": None, "prev_desired": 0,
                     "desired": svc.get("desiredCount") or 0, "deleted": None, "sgs": (), "subnets": ()}
             self._svc_show(svc, s)
         return json_reply(reply, data)
@@ -1256,6 +1266,16 @@ class AwsModel:
         if s is not None and s["deleted"] is None:
             s["deleted"] = self.now()
             self._svc_show(svc, s)
+        return json_reply(reply, data)
+
+    def _ecs_ListServices(self, call, forward):
+        """DRAINING and INACTIVE services are not listed (moto lists INACTIVE ones)."""
+        reply = forward(call)
+        gone = {s["arn"] for s in self.services.values() if s["deleted"] is not None}
+        if not reply.ok or not gone:
+            return reply
+        data = json.loads(reply.body)
+        data["serviceArns"] = [a for a in data.get("serviceArns") or [] if a not in gone]
         return json_reply(reply, data)
 
     def _ecs_DeleteCluster(self, call, forward):

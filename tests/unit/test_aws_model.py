@@ -376,6 +376,7 @@ def test_service_rollout_drain_and_cluster_delete(env):
                        networkConfiguration=net)
     svc = ecs.describe_services(cluster="c1", services=["web"])["services"][0]
     assert svc["deployments"][0]["rolloutState"] == "IN_PROGRESS" and svc["runningCount"] == 0
+    assert code_of(ecs.create_service, cluster="c1", serviceName="web", taskDefinition=first) == "InvalidParameterException"
     env.clock.advance(aws_model.ECS_ROLLOUT)
     svc = ecs.describe_services(cluster="c1", services=["web"])["services"][0]
     assert [(d["status"], d["rolloutState"], d["runningCount"], d["taskDefinition"]) for d in svc["deployments"]] == \
@@ -393,6 +394,8 @@ def test_service_rollout_drain_and_cluster_delete(env):
     ecs.update_service(cluster="c1", service="web", desiredCount=0)
     ecs.delete_service(cluster="c1", service="web")
     assert ecs.describe_services(cluster="c1", services=["web"])["services"][0]["status"] == "DRAINING"
+    assert ecs.list_services(cluster="c1")["serviceArns"] == []
+    assert code_of(ecs.create_service, cluster="c1", serviceName="web", taskDefinition=first) == "InvalidParameterException"
     assert code_of(ecs.delete_cluster, cluster="c1") == "ClusterContainsServicesException"
     assert code_of(ec2.delete_security_group, GroupId=sg) == "DependencyViolation"
     env.clock.advance(aws_model.ECS_DRAIN)
