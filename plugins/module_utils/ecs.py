@@ -28,6 +28,7 @@ Emulator facts this layer is written around (moto 5.2.5, see docs of each functi
 from __future__ import annotations
 
 import copy
+import uuid
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -36,8 +37,58 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_code
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
+
+# InvalidParameterException messages that pass with time, and how long they are tried again.
+# - A fresh account: CreateCluster "attempts to create the Amazon ECS service-linked role for your
+#   account" (CreateCluster API reference); until AWSServiceRoleForECS has propagated, CreateCluster
+#   (with capacity providers) and CreateService answer "Unable to assume the service linked role.
+#   Please verify that the ECS service linked role exists." (terraform-provider-aws retries it in
+#   retryClusterCreate and on service create, for its IAM propagation timeout).
+# - A target group attached to a listener a moment ago: CreateService answers "The target group
+#   with targetGroupArn ... does not have an associated load balancer." (terraform-provider-aws
+#   retries it on service create and update).
+SERVICE_LINKED_ROLE_NOT_READY = "Unable to assume the service linked role"
+TARGET_GROUP_NOT_ATTACHED = "does not have an associated load balancer"
+PROPAGATION_TIMEOUT = 300
+
+
+class _NotReadyYet(Exception):
+    """An InvalidParameterException whose message says it passes with time.
+
+    It carries a code of its own (the AWS code and the message matched), so that
+    ``base.retry_while`` retries it and notes it, and no other InvalidParameterException.
+    """
+
+    def __init__(self, error, message):
+        super().__init__(str(error))
+        self.error = error
+        self.response = {"Error": {"Code": "InvalidParameterException (%s)" % message}}
+
+
+def retry_not_ready(call, messages, timeout=PROPAGATION_TIMEOUT, note=None, what="the call"):
+    """``call()``, tried again for up to ``timeout`` seconds while ECS answers an
+    InvalidParameterException with one of ``messages``; any other error is raised at once."""
+
+    def attempt():
+        try:
+            return call()
+        except Exception as e:  # only ClientErrors with a listed message are retried
+            if error_code(e) == "InvalidParameterException":
+                text = (e.response.get("Error") or {}).get("Message") or ""
+                for message in messages:
+                    if message.lower() in text.lower():
+                        raise _NotReadyYet(e, message) from e
+            raise
+
+    codes = ["InvalidParameterException (%s)" % m for m in messages]
+    try:
+        return retry_while(attempt, codes, timeout=timeout, note=note, what=what)
+    except _NotReadyYet as e:
+        raise e.error from None
 
 
 class AnsibleECSError(AnsibleAWSError):
@@ -116,7 +167,9 @@ def get_cluster(client, name):
 
 
 @ECSErrorHandler.common_error_handler("create ECS cluster {name}")
-def create_cluster(client, name, settings=None, capacity_providers=None, strategy=None, tags=None):
+def create_cluster(client, name, settings=None, capacity_providers=None, strategy=None, tags=None,
+                   timeout=PROPAGATION_TIMEOUT, note=None):
+    """CreateCluster; in a fresh account, tried again while the service-linked role propagates."""
     params = {"clusterName": name}
     if settings:
         params["settings"] = settings
@@ -126,7 +179,9 @@ def create_cluster(client, name, settings=None, capacity_providers=None, strateg
         params["defaultCapacityProviderStrategy"] = strategy
     if tags:
         params["tags"] = dict_to_ecs_tags(tags)
-    return client.create_cluster(aws_retry=True, **params)["cluster"]
+    return retry_not_ready(lambda: client.create_cluster(aws_retry=True, **params)["cluster"],
+                           [SERVICE_LINKED_ROLE_NOT_READY], timeout=timeout, note=note,
+                           what="create ECS cluster %s" % name)
 
 
 @ECSErrorHandler.common_error_handler("update the settings of ECS cluster {name}")
@@ -146,22 +201,12 @@ _CLUSTER_BUSY = ("ClusterContainsServicesException", "ClusterContainsTasksExcept
 
 
 @ECSErrorHandler.deletion_error_handler("delete ECS cluster {name}")
-def delete_cluster(client, name, timeout=600):
+def delete_cluster(client, name, timeout=600, note=None):
     """Delete a cluster; while AWS still reports draining services or stopping tasks, retry
     until ``timeout``. Returns ``True``, or ``False`` when the cluster was already gone."""
-    last_error = []
-
-    def _try():
-        try:
-            client.delete_cluster(aws_retry=True, cluster=name)
-            return True
-        except is_boto3_error_code(list(_CLUSTER_BUSY)) as e:
-            last_error[:] = [e]
-            return False
-
-    if wait_for(_try, timeout=timeout, delay=2.0, max_delay=15.0):
-        return True
-    raise last_error[0]
+    retry_while(lambda: client.delete_cluster(aws_retry=True, cluster=name), list(_CLUSTER_BUSY),
+                timeout=timeout, note=note, what="delete ECS cluster %s" % name)
+    return True
 
 
 def settings_dict(settings):
@@ -209,11 +254,7 @@ def normalize_cluster(cluster):
 
 @ECSErrorHandler.list_error_handler("list the services of ECS cluster {cluster}", default_value=[])
 def list_service_arns(client, cluster):
-    arns = []
-    paginator = client.get_paginator("list_services")
-    for page in paginator.paginate(cluster=cluster):
-        arns.extend(page.get("serviceArns") or [])
-    return arns
+    return list(paginate(client, "list_services", cluster=cluster).get("serviceArns") or [])
 
 
 @ECSErrorHandler.list_error_handler("describe services of ECS cluster {cluster}", default_value=[])
@@ -251,8 +292,19 @@ def live_services(client, cluster):
 
 
 @ECSErrorHandler.common_error_handler("create ECS service")
-def create_service(client, **params):
-    return client.create_service(aws_retry=True, **params)["service"]
+def create_service(client, timeout=PROPAGATION_TIMEOUT, note=None, **params):
+    """CreateService, with an idempotency token, tried again while ECS answers that the
+    service-linked role is not assumable yet or the target group has no load balancer yet.
+
+    ``clientToken`` ("An identifier that you provide to ensure the idempotency of the request",
+    up to 36 ASCII characters) is made once here, unless given, so every retry of this one
+    logical create carries the same token: a retried call that had in fact succeeded returns the
+    same service instead of failing or making a second one.
+    """
+    params.setdefault("clientToken", str(uuid.uuid4()))
+    return retry_not_ready(lambda: client.create_service(aws_retry=True, **params)["service"],
+                           [SERVICE_LINKED_ROLE_NOT_READY, TARGET_GROUP_NOT_ATTACHED], timeout=timeout, note=note,
+                           what="create ECS service %s" % params.get("serviceName"))
 
 
 @ECSErrorHandler.common_error_handler("update ECS service")
@@ -510,10 +562,7 @@ def parse_task_definition_arn(arn):
 @ECSErrorHandler.common_error_handler("list the task definitions of family {family}")
 def list_task_definition_arns(client, family, status="ACTIVE"):
     """ARNs of the revisions of exactly ``family`` with ``status``, lowest revision first."""
-    arns = []
-    paginator = client.get_paginator("list_task_definitions")
-    for page in paginator.paginate(familyPrefix=family, status=status):
-        arns.extend(page.get("taskDefinitionArns") or [])
+    arns = paginate(client, "list_task_definitions", familyPrefix=family, status=status).get("taskDefinitionArns") or []
     arns = [a for a in arns if parse_task_definition_arn(a)[0] == family]
     return sorted(set(arns), key=lambda a: parse_task_definition_arn(a)[1] or 0)
 

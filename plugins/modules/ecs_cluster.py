@@ -19,6 +19,10 @@ description:
     does not exist (or is C(INACTIVE)), because on some endpoints (moto) it silently resets an
     existing cluster.
   - An unset option leaves that attribute of an existing cluster alone.
+  - In a fresh account C(create_cluster) answers C(InvalidParameterException) "Unable to assume the service
+    linked role" until the ECS service-linked role (which C(create_cluster) itself asks IAM to create) has
+    propagated. That passes with time and is tried again for up to five minutes; each wait is listed in
+    RV(waited). Deleting a cluster whose services are still draining is tried again the same way.
 author:
   - apranova.aws_stack contributors (!UNKNOWN)
 options:
@@ -149,6 +153,12 @@ cluster:
       returned: when the cluster exists
       type: dict
       sample: {"Project": "apranova"}
+waited:
+  description: What the module waited for because AWS refused a call for a while, one line per wait.
+  returned: when AWS refused a call for a while
+  type: list
+  elements: str
+  sample: ["create ECS cluster apranova: AWS answered InvalidParameterException (Unable to assume the service linked role); trying again in 2 s"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -175,7 +185,8 @@ def _check_strategy(capacity_providers, strategy):
             % (", ".join(unknown), "is" if len(unknown) == 1 else "are", sorted(capacity_providers), ", ".join(unknown)))
 
 
-def ensure_present(client, name, container_insights, capacity_providers, strategy, tags, purge_tags, check_mode):
+def ensure_present(client, name, container_insights, capacity_providers, strategy, tags, purge_tags, check_mode,
+                   note=None):
     """Returns ``(changed, before, after)`` as normalised cluster dicts."""
     current = ecs.get_cluster(client, name)
     desired_settings = [{"name": "containerInsights", "value": container_insights}] if container_insights else None
@@ -194,7 +205,7 @@ def ensure_present(client, name, container_insights, capacity_providers, strateg
             return True, {}, after
         ecs.create_cluster(
             client, name, settings=desired_settings, capacity_providers=capacity_providers,
-            strategy=ecs.strategy_to_aws(want_strategy) if want_strategy is not None else None, tags=tags,
+            strategy=ecs.strategy_to_aws(want_strategy) if want_strategy is not None else None, tags=tags, note=note,
         )
         return True, {}, ecs.normalize_cluster(ecs.get_cluster(client, name))
 
@@ -230,7 +241,7 @@ def ensure_present(client, name, container_insights, capacity_providers, strateg
     return True, before, ecs.normalize_cluster(ecs.get_cluster(client, name))
 
 
-def ensure_absent(client, name, force, check_mode):
+def ensure_absent(client, name, force, check_mode, note=None):
     current = ecs.get_cluster(client, name)
     if current is None:
         return False, {}, {}
@@ -254,7 +265,7 @@ def ensure_absent(client, name, force, check_mode):
         if not drained:
             raise ecs.ECSUsageError("the services of ECS cluster %s were not INACTIVE after %d seconds; run the task "
                                     "again once they have drained" % (name, SERVICE_DRAIN_TIMEOUT))
-    ecs.delete_cluster(client, name)
+    ecs.delete_cluster(client, name, note=note)
     return True, before, {}
 
 
@@ -279,20 +290,22 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ecs", retry_decorator=retry_decorator())
     p = module.params
+    waited = []
 
     try:
         if p["state"] == "present":
             changed, before, after = ensure_present(
                 client, p["name"], p["container_insights"], p["capacity_providers"],
-                p["default_capacity_provider_strategy"], p["tags"], p["purge_tags"], module.check_mode)
+                p["default_capacity_provider_strategy"], p["tags"], p["purge_tags"], module.check_mode, waited.append)
         else:
-            changed, before, after = ensure_absent(client, p["name"], p["force"], module.check_mode)
+            changed, before, after = ensure_absent(client, p["name"], p["force"], module.check_mode, waited.append)
     except ecs.ECSUsageError as e:
         module.fail_json(msg=str(e), **e.details)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 
-    module.exit_json(changed=changed, cluster=after, **diff_result(module, before, after))
+    extra = {"waited": waited} if waited else {}
+    module.exit_json(changed=changed, cluster=after, **extra, **diff_result(module, before, after))
 
 
 if __name__ == "__main__":

@@ -25,9 +25,15 @@ description:
   - An unset option leaves that attribute of an existing service alone.
   - O(launch_type) and the network mode of the task definition cannot change after creation; the module
     fails and says to recreate the service. O(load_balancers) can change (C(update_service) supports it on AWS).
+  - C(create_service) carries a C(clientToken) made once per creation, so a retried call that had in fact
+    succeeded returns the same service instead of failing or making a second one.
+  - In a fresh account C(create_service) answers C(InvalidParameterException) "Unable to assume the service
+    linked role" until the ECS service-linked role has propagated, and "does not have an associated load
+    balancer" for a target group attached to a listener a moment ago. Both pass with time and are tried
+    again for up to five minutes; each wait is listed in RV(waited).
 notes:
-  - moto never completes a rollout (its deployments stay C(IN_PROGRESS) with no running tasks), so O(wait)
-    must be V(false) against moto; set it from an inventory variable that is true only for real AWS.
+  - O(wait=true) needs an endpoint that runs tasks and completes rollouts (AWS does); against one that does
+    not, the wait ends with a timeout.
 author:
   - apranova.aws_stack contributors (!UNKNOWN)
 options:
@@ -165,7 +171,6 @@ options:
         C(FAILED), or a rollback by the circuit breaker, fails the task with C(rolloutStateReason) and the
         latest service events.
       - With O(state=absent), wait until the service is C(INACTIVE).
-      - Must be V(false) against moto, which never completes a rollout.
     type: bool
     default: false
   wait_timeout:
@@ -181,7 +186,7 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Run the backend behind the ALB, waiting for the rollout on real AWS only
+- name: Run the backend behind the ALB, waiting for the rollout
   apranova.aws_stack.ecs_service:
     name: backend
     cluster: apranova-prod
@@ -203,7 +208,7 @@ EXAMPLES = r"""
         rollback: true
     health_check_grace_period_seconds: 60
     propagate_tags: SERVICE
-    wait: "{{ ecs_wait_for_steady_state | default(false) }}"
+    wait: true
     tags:
       Project: apranova
 
@@ -324,6 +329,12 @@ changed_attributes:
   type: list
   elements: str
   sample: [task_definition, desired_count]
+waited:
+  description: What the module waited for because AWS refused a call for a while, one line per wait.
+  returned: when AWS refused a call for a while
+  type: list
+  elements: str
+  sample: ["create ECS service backend: AWS answered InvalidParameterException (Unable to assume the service linked role); trying again in 2 s"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -364,8 +375,8 @@ def wait_for_steady_state(client, cluster, name, task_definition, timeout):
     service = wait_for(steady, timeout=timeout, delay=5.0, max_delay=30.0)
     if service is None:
         raise ecs.ECSUsageError(
-            "ECS service %s did not reach a steady state within %d seconds (%s). Raise wait_timeout, or set "
-            "wait: false against an endpoint that does not run tasks (moto never completes a rollout)"
+            "ECS service %s did not reach a steady state within %d seconds (%s); raise wait_timeout, or look "
+            "at the service events (below) for why its tasks do not start or stay unhealthy"
             % (name, timeout, last.get("reason")),
             events=ecs.latest_events(last.get("service")), service=ecs.normalize_service(last.get("service")))
     return service
@@ -435,7 +446,7 @@ def _resolve(client, ref, check_mode, warnings):
 
 
 def ensure_present(client, cluster, name, desired, launch_type, force_new_deployment, tags, purge_tags,
-                   wait, wait_timeout, check_mode, warnings):
+                   wait, wait_timeout, check_mode, warnings, note=None):
     """Returns ``(changed, before, after, changed_attributes)`` as normalised service dicts."""
     if ecs.get_cluster(client, cluster) is None:
         if not check_mode:
@@ -466,7 +477,7 @@ def ensure_present(client, cluster, name, desired, launch_type, force_new_deploy
                                     "(subnets, security_groups) to create service %s" % (desired["task_definition"], name))
         if check_mode:
             return True, {}, _planned_service(cluster, name, desired, launch_type, tags), ["created"]
-        ecs.create_service(client, **_create_params(cluster, name, desired, launch_type, tags))
+        ecs.create_service(client, note=note, **_create_params(cluster, name, desired, launch_type, tags))
         current = ecs.normalize_service(ecs.get_service(client, cluster, name))
         # moto drops deploymentConfiguration, the grace period and enableExecuteCommand on create.
         params, _dummy = ecs.service_updates(current, desired)
@@ -596,6 +607,7 @@ def main():
 
     client = mark_waits(module.client("ecs", retry_decorator=retry_decorator()))
     warnings = []
+    waited = []
     try:
         if p["state"] == "present":
             desired = {key: p[key] for key in (
@@ -604,7 +616,7 @@ def main():
                 "propagate_tags")}
             changed, before, after, changed_attributes = ensure_present(
                 client, p["cluster"], p["name"], desired, p["launch_type"], p["force_new_deployment"], p["tags"],
-                p["purge_tags"], p["wait"], p["wait_timeout"], module.check_mode, warnings)
+                p["purge_tags"], p["wait"], p["wait_timeout"], module.check_mode, warnings, waited.append)
         else:
             changed, before = ensure_absent(client, p["cluster"], p["name"], p["wait"], p["wait_timeout"],
                                             module.check_mode)
@@ -616,7 +628,8 @@ def main():
 
     for warning in warnings:
         module.warn(warning)
-    module.exit_json(changed=changed, service=after, changed_attributes=changed_attributes,
+    extra = {"waited": waited} if waited else {}
+    module.exit_json(changed=changed, service=after, changed_attributes=changed_attributes, **extra,
                      **diff_result(module, before, after))
 
 

@@ -90,3 +90,47 @@ def test_ensure_absent_refuses_services_unless_forced(client):
     assert ecs.get_cluster(client, "c1") is None
     assert ecs.describe_service(client, "c1", "web")["status"] == "INACTIVE"
     assert ecs_cluster.ensure_absent(client, "c1", True, False)[0] is False
+
+
+# ---------------------------------------------------------------- a fresh account (issue 13), stubbed
+
+import functools  # noqa: E402
+
+from botocore.stub import Stubber  # noqa: E402
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+
+SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    import boto3
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(ecs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+    raw = boto3.client("ecs", region_name="us-east-1")
+    with Stubber(raw) as stub:
+        yield stub, RetryingBotoClientWrapper(raw, retry_decorator())
+        stub.assert_no_pending_responses()
+
+
+def test_create_cluster_waits_for_the_service_linked_role(stubbed):
+    stub, client = stubbed
+    request = {"clusterName": "c", "capacityProviders": ["FARGATE"]}
+    stub.add_client_error("create_cluster", "InvalidParameterException", SLR, expected_params=request)
+    stub.add_client_error("create_cluster", "InvalidParameterException", SLR, expected_params=request)
+    stub.add_response("create_cluster", {"cluster": {"clusterName": "c", "status": "ACTIVE"}}, request)
+    notes = []
+    assert ecs.create_cluster(client, "c", capacity_providers=["FARGATE"], note=notes.append)["clusterName"] == "c"
+    assert len(notes) == 2 and "Unable to assume the service linked role" in notes[0]
+
+
+def test_create_cluster_other_invalid_parameter_fails_at_once(stubbed):
+    stub, client = stubbed
+    stub.add_client_error("create_cluster", "InvalidParameterException", "The capacity provider NOPE is not valid.")
+    with pytest.raises(ecs.AnsibleECSError):
+        ecs.create_cluster(client, "c", capacity_providers=["NOPE"])

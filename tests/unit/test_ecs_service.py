@@ -184,11 +184,12 @@ def test_create_needs_task_definition_and_network(env):
         ecs_service.ensure_present(client, "nope", "web", desired, "FARGATE", False, None, True, False, 5, False, [])
 
 
-def test_wait_times_out_with_a_clear_message_on_moto(env):
+def test_wait_times_out_with_a_clear_message(env):
     client, desired = env
     with pytest.raises(ecs.ECSUsageError, match="did not reach a steady state within 1 seconds") as err:
         ecs_service.ensure_present(client, "c", "web", desired, "FARGATE", False, None, True, True, 1, False, [])
-    assert "wait: false" in str(err.value)
+    assert "raise wait_timeout" in str(err.value) and "service events" in str(err.value)
+    assert "moto" not in str(err.value)  # the message is about the service, not about an emulator
 
 
 def test_wait_succeeds_when_tasks_run(env, monkeypatch):
@@ -207,3 +208,67 @@ def test_ensure_absent(env):
     assert ecs.describe_service(client, "c", "web")["status"] == "INACTIVE"
     assert ecs_service.ensure_absent(client, "c", "web", True, 5, False)[0] is False
     assert ecs_service.ensure_absent(client, "missing-cluster", "web", True, 5, False)[0] is False
+
+
+# ---------------------------------------------------------------- AWS answers moto does not give (issue 13), stubbed
+
+import functools  # noqa: E402
+
+from botocore.stub import Stubber  # noqa: E402
+
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+
+SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+NO_LB = "The target group with targetGroupArn %s does not have an associated load balancer." % TG
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(ecs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+    raw = boto3.client("ecs", region_name="us-east-1")
+    sent = []
+    raw.meta.events.register("provide-client-params.ecs.*", lambda params, model, **kw: sent.append(
+        (model.name, dict(params))))
+    with Stubber(raw) as stub:
+        yield stub, RetryingBotoClientWrapper(raw, retry_decorator()), sent
+        stub.assert_no_pending_responses()
+
+
+def test_create_service_rides_out_propagation_with_one_client_token(stubbed):
+    stub, client, sent = stubbed
+    stub.add_client_error("create_service", "InvalidParameterException", SLR)
+    stub.add_client_error("create_service", "InvalidParameterException", NO_LB)
+    stub.add_response("create_service", {"service": {"serviceName": "web", "status": "ACTIVE"}})
+    notes = []
+    service = ecs.create_service(client, note=notes.append, cluster="c", serviceName="web", taskDefinition=TD1,
+                                 desiredCount=1)
+    assert service["serviceName"] == "web"
+    tokens = [params.get("clientToken") for name, params in sent if name == "CreateService"]
+    assert len(tokens) == 3 and tokens[0] and len(set(tokens)) == 1 and len(tokens[0]) <= 36
+    assert len(notes) == 2 and "service linked role" in notes[0] and "associated load balancer" in notes[1]
+    # a second logical create gets a token of its own
+    stub.add_response("create_service", {"service": {"serviceName": "api", "status": "ACTIVE"}})
+    ecs.create_service(client, cluster="c", serviceName="api", taskDefinition=TD1, desiredCount=1)
+    assert sent[-1][1]["clientToken"] != tokens[0]
+
+
+def test_create_service_other_invalid_parameter_fails_at_once(stubbed):
+    stub, client, sent = stubbed
+    stub.add_client_error("create_service", "InvalidParameterException", "subnet-x is not valid")
+    with pytest.raises(ecs.AnsibleECSError):
+        ecs.create_service(client, cluster="c", serviceName="web", taskDefinition=TD1, desiredCount=1)
+    assert len(sent) == 1
+
+
+def test_list_services_reads_every_page_and_retries_a_throttled_one(stubbed):
+    stub, client, sent = stubbed
+    stub.add_response("list_services", {"serviceArns": ["arn:s1"], "nextToken": "t1"}, {"cluster": "c"})
+    stub.add_client_error("list_services", "ThrottlingException", "Rate exceeded",
+                          expected_params={"cluster": "c", "nextToken": "t1"})
+    stub.add_response("list_services", {"serviceArns": ["arn:s1"], "nextToken": "t1"}, {"cluster": "c"})
+    stub.add_response("list_services", {"serviceArns": ["arn:s2"]}, {"cluster": "c", "nextToken": "t1"})
+    assert ecs.list_service_arns(client, "c") == ["arn:s1", "arn:s2"]

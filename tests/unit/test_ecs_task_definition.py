@@ -173,3 +173,28 @@ def test_replace_previous_deregisters_only_the_revision_it_replaces(client):
                                                                 replace_previous=True)
     assert changed and after["revision"] == 3
     assert _active(client) == [1, 3]
+
+
+def test_list_task_definitions_reads_every_page_and_retries_a_throttled_one(monkeypatch):
+    """The paginator walk goes through the retry policy (base.paginate), and no page is skipped."""
+    from botocore.stub import Stubber
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    raw = boto3.client("ecs", region_name="us-east-1")
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/%s"
+    first = {"familyPrefix": "backend", "status": "ACTIVE"}
+    with Stubber(raw) as stub:
+        stub.add_response("list_task_definitions", {"taskDefinitionArns": [arn % "backend:2", arn % "backend-x:9"],
+                                                    "nextToken": "t1"}, first)
+        stub.add_client_error("list_task_definitions", "ThrottlingException", "Rate exceeded",
+                              expected_params=dict(first, nextToken="t1"))
+        stub.add_response("list_task_definitions", {"taskDefinitionArns": [arn % "backend:2", arn % "backend-x:9"],
+                                                    "nextToken": "t1"}, first)
+        stub.add_response("list_task_definitions", {"taskDefinitionArns": [arn % "backend:10"]},
+                          dict(first, nextToken="t1"))
+        client = RetryingBotoClientWrapper(raw, retry_decorator())
+        assert ecs.list_task_definition_arns(client, "backend") == [arn % "backend:2", arn % "backend:10"]
+        stub.assert_no_pending_responses()
