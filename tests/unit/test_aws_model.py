@@ -336,6 +336,13 @@ def test_file_system_and_mount_targets(env):
     assert code_of(efs.create_access_point, FileSystemId=fs_id) == "IncorrectFileSystemLifeCycleState"
     env.clock.advance(aws_model.EFS_CREATE)
     assert efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]["LifeCycleState"] == "available"
+    assert code_of(efs.create_file_system, CreationToken="tok-1") == "FileSystemAlreadyExists"
+    env.model.lost_replies = 1.0  # rest-json 500; the retry with the same ClientToken answers the first answer
+    assert code_of(efs.create_access_point, FileSystemId=fs_id, ClientToken="ap-tok") == "InternalFailure"
+    env.model.lost_replies = 0.0
+    ap = efs.create_access_point(FileSystemId=fs_id, ClientToken="ap-tok")["AccessPointId"]
+    assert [a["AccessPointId"] for a in efs.describe_access_points(FileSystemId=fs_id)["AccessPoints"]] == [ap]
+    efs.delete_access_point(AccessPointId=ap)
     mt = efs.create_mount_target(FileSystemId=fs_id, SubnetId=subnets[0], SecurityGroups=[sg])
     assert mt["LifeCycleState"] == "creating"
     assert efs.describe_mount_targets(FileSystemId=fs_id)["MountTargets"][0]["LifeCycleState"] == "creating"
