@@ -33,6 +33,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 
@@ -41,6 +42,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 TAGS_BATCH = 20
 NAMES_BATCH = 20
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# DeleteTargetGroup answers ResourceInUse (ResourceInUseException) while a listener or rule still
+# forwards to the group, and for a while after the load balancer that did is deleted (the
+# deletion is asynchronous). terraform-provider-aws retries it for 2 minutes on delete.
+IN_USE_CODES = ["ResourceInUse"]
+TARGET_GROUP_RELEASE_TIMEOUT = 300
 
 # option name -> (AWS attribute key, kind, AWS default when the key is missing)
 LB_ATTRIBUTES = {
@@ -251,10 +257,18 @@ def modify_target_group_attributes(client, arn, attributes):
 
 
 @ELBv2LBErrorHandler.deletion_error_handler("delete target group {arn}")
-def delete_target_group(client, arn):
-    """``True`` deleted, ``False`` already gone, ``None`` refused because a listener/rule uses it."""
+def delete_target_group(client, arn, in_use_timeout=0, note=None):
+    """``True`` deleted, ``False`` already gone, ``None`` refused because a listener/rule uses it.
+
+    ``in_use_timeout``: for a group that no live listener or rule forwards to any more (its load
+    balancer was deleted a moment ago), AWS still answers ``ResourceInUse`` for a while; it is
+    tried again for that many seconds (``base.retry_while``, each wait told to ``note``).
+    """
     try:
-        client.delete_target_group(TargetGroupArn=arn, aws_retry=True)
+        retry_while(
+            lambda: client.delete_target_group(TargetGroupArn=arn, aws_retry=True),
+            IN_USE_CODES, timeout=in_use_timeout, note=note, what=f"delete target group {elbv2.target_group_name_from_arn(arn)}",
+        )
     except is_boto3_error_code("ResourceInUse"):
         return None
     return True

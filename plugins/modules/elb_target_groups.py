@@ -22,7 +22,9 @@ description:
   - Registered targets are never touched (ECS services register and deregister them).
   - With O(state=absent) the listed groups are deleted. A group still used by a listener or a rule
     gives an error naming the load balancer and the listener/rule (in check mode, a warning, so that
-    a teardown that deletes the load balancer first can be checked).
+    a teardown that deletes the load balancer first can be checked). A group that no listener or
+    rule uses any more but that AWS still calls C(ResourceInUse) (its load balancer was deleted a
+    moment ago) is tried again for up to 5 minutes; each wait is listed in RV(waited).
 author:
   - Apranova platform team (!UNKNOWN)
 options:
@@ -212,6 +214,12 @@ target_groups:
       description: Tags of the group (C(aws:) tags left out).
       type: dict
       sample: {"Project": "apranova"}
+waited:
+  description: The waits for AWS this call rode out (C(ResourceInUse) just after a load balancer was deleted).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete target group backend: AWS answered ResourceInUse; trying again in 2 s"]
 diff:
   description: The listed groups before and after, keyed by name, when run with C(--diff).
   returned: when diff mode is on
@@ -325,7 +333,7 @@ def ensure_present(client, vpc_id, groups, common_tags, purge_tags, check_mode):
     return changed, before, [predicted[n] for n in names]
 
 
-def ensure_absent(client, groups, check_mode):
+def ensure_absent(client, groups, check_mode, note=None):
     """Delete every listed group that exists. Returns ``(changed, before, after, warnings)``."""
     names = [g["name"] for g in groups]
     current = read_target_groups(client, names)
@@ -351,7 +359,11 @@ def ensure_absent(client, groups, check_mode):
         return False, before, [], warnings
     if not check_mode:
         for group in before:
-            result = elbv2_lb.delete_target_group(client, group["target_group_arn"])
+            # No live listener or rule forwards to it (checked above): a ResourceInUse now is the
+            # load balancer deleted a moment ago, which AWS is still releasing. Ride it out.
+            result = elbv2_lb.delete_target_group(
+                client, group["target_group_arn"], in_use_timeout=elbv2_lb.TARGET_GROUP_RELEASE_TIMEOUT, note=note
+            )
             if result is None:
                 lbs = ", ".join(elbv2_lb.load_balancer_name_from_arn(a) for a in group["load_balancer_arns"]) or "unknown"
                 errors.append(
@@ -399,6 +411,7 @@ def main():
 
     client = module.client("elbv2", retry_decorator=retry_decorator())
     warnings = []
+    waited = []
     try:
         if params["state"] == "present":
             changed, before, after = ensure_present(
@@ -410,7 +423,7 @@ def main():
                 module.check_mode,
             )
         else:
-            changed, before, after, warnings = ensure_absent(client, params["target_groups"], module.check_mode)
+            changed, before, after, warnings = ensure_absent(client, params["target_groups"], module.check_mode, waited.append)
     except TargetGroupError as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
@@ -421,6 +434,7 @@ def main():
     module.exit_json(
         changed=changed,
         target_groups=after,
+        waited=waited,
         **diff_result(
             module,
             {g["target_group_name"]: g for g in before},
