@@ -4,7 +4,9 @@
 """Find the resources of one stack by name (the lookup behind the stack_info module).
 
 Every lookup filters by id or name server-side and by tags client-side: emulators ignore some
-tag filters, and their tagging APIs miss resource types.
+tag filters, and their tagging APIs miss resource types. Every list that AWS may answer in pages
+is read whole through ``base.paginate`` (the paginator walk under the collection's retry policy);
+the other calls name one resource (or at most ten services) and get one page.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
 try:
@@ -27,7 +30,7 @@ _LIVE_NAT_STATES = ("pending", "available")
 
 
 def _vpc(ec2, name):
-    vpcs = ec2.describe_vpcs(aws_retry=True, Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
+    vpcs = paginate(ec2, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": [name]}]).get("Vpcs") or []
     vpcs = [v for v in vpcs if tags_to_dict(v.get("Tags")).get("Name") == name]
     if not vpcs:
         return None
@@ -38,7 +41,7 @@ def _vpc(ec2, name):
 def _network(ec2, vpc_id):
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
     subnets = {"public": [], "private": []}
-    for s in ec2.describe_subnets(aws_retry=True, Filters=filters)["Subnets"]:
+    for s in paginate(ec2, "describe_subnets", Filters=filters).get("Subnets") or []:
         tags = tags_to_dict(s.get("Tags"))
         tier = tags.get("Tier")
         if tier in subnets:
@@ -46,9 +49,10 @@ def _network(ec2, vpc_id):
                                   "availability_zone": s["AvailabilityZone"], "name": tags.get("Name")})
     for tier in subnets:
         subnets[tier].sort(key=lambda x: (x["availability_zone"], x["cidr_block"]))
-    igws = ec2.describe_internet_gateways(aws_retry=True, Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
-    igw = igws["InternetGateways"][0] if igws["InternetGateways"] else None
-    nats = [n for n in ec2.describe_nat_gateways(aws_retry=True, Filter=filters)["NatGateways"]
+    igws = paginate(ec2, "describe_internet_gateways",
+                    Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]).get("InternetGateways") or []
+    igw = igws[0] if igws else None
+    nats = [n for n in paginate(ec2, "describe_nat_gateways", Filter=filters).get("NatGateways") or []
             if n.get("VpcId") == vpc_id and n.get("State") in _LIVE_NAT_STATES]
     return {
         "subnets": subnets,
@@ -64,9 +68,10 @@ def _network(ec2, vpc_id):
 
 
 def _security_groups(ec2, vpc_id, names):
-    found = ec2.describe_security_groups(
-        aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": list(names)}]
-    )["SecurityGroups"]
+    found = paginate(
+        ec2, "describe_security_groups",
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": list(names)}],
+    ).get("SecurityGroups") or []
     return {g["GroupName"]: g["GroupId"] for g in found if g["GroupName"] in names}
 
 
@@ -132,19 +137,18 @@ def _cache(ec, group_id):
 
 def _efs(efs, name, access_point_name):
     fs = None
-    for page in efs.get_paginator("describe_file_systems").paginate():
-        for f in page["FileSystems"]:
-            if tags_to_dict(f.get("Tags")).get("Name") == name and f.get("LifeCycleState") not in ("deleting", "deleted"):
-                fs = f
+    for f in paginate(efs, "describe_file_systems").get("FileSystems") or []:
+        if tags_to_dict(f.get("Tags")).get("Name") == name and f.get("LifeCycleState") not in ("deleting", "deleted"):
+            fs = f
     if fs is None:
         return None, None, []
     fs_id = fs["FileSystemId"]
-    mts = efs.describe_mount_targets(aws_retry=True, FileSystemId=fs_id)["MountTargets"]
+    mts = paginate(efs, "describe_mount_targets", FileSystemId=fs_id).get("MountTargets") or []
     mount_targets = [{"id": m["MountTargetId"], "subnet_id": m["SubnetId"], "ip_address": m.get("IpAddress"),
                       "availability_zone": m.get("AvailabilityZoneName")} for m in mts]
     ap = None
     if access_point_name:
-        for a in efs.describe_access_points(aws_retry=True, FileSystemId=fs_id)["AccessPoints"]:
+        for a in paginate(efs, "describe_access_points", FileSystemId=fs_id).get("AccessPoints") or []:
             if tags_to_dict(a.get("Tags")).get("Name") == access_point_name or a.get("Name") == access_point_name:
                 ap = {"id": a["AccessPointId"], "arn": a["AccessPointArn"], "name": access_point_name,
                       "posix_user": a.get("PosixUser"), "root_directory": (a.get("RootDirectory") or {}).get("Path")}
@@ -161,7 +165,7 @@ def _load_balancer(elb, name):
     except is_boto3_error_code("LoadBalancerNotFound"):
         return None, []
     listeners = []
-    for lis in elb.describe_listeners(aws_retry=True, LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+    for lis in paginate(elb, "describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"]).get("Listeners") or []:
         listeners.append({"arn": lis["ListenerArn"], "port": lis["Port"], "protocol": lis["Protocol"],
                           # used by the architecture report (stack_report)
                           "ssl_policy": lis.get("SslPolicy") if lis["Protocol"] in ("HTTPS", "TLS") else None,
@@ -232,7 +236,7 @@ def _repositories(ecr, names):
 def _log_groups(logs, names):
     out = {}
     for name in names:
-        for g in logs.describe_log_groups(aws_retry=True, logGroupNamePrefix=name)["logGroups"]:
+        for g in paginate(logs, "describe_log_groups", logGroupNamePrefix=name).get("logGroups") or []:
             if g["logGroupName"] == name:
                 out[name] = {"arn": g.get("arn"), "retention_in_days": g.get("retentionInDays"),
                              "stored_bytes": g.get("storedBytes")}  # stored_bytes: for stack_report
@@ -240,10 +244,9 @@ def _log_groups(logs, names):
 
 
 def _topic(sns, name):
-    for page in sns.get_paginator("list_topics").paginate():
-        for t in page["Topics"]:
-            if t["TopicArn"].split(":")[-1] == name:
-                return {"arn": t["TopicArn"], "name": name}
+    for t in paginate(sns, "list_topics").get("Topics") or []:
+        if t["TopicArn"].split(":")[-1] == name:
+            return {"arn": t["TopicArn"], "name": name}
     return None
 
 
