@@ -180,6 +180,7 @@ class Reply:
     status: int
     headers: dict
     body: bytes
+    note: str | None = None  # the error code when the model refused the call itself (logged by the proxy)
 
     @property
     def ok(self):
@@ -215,18 +216,18 @@ def error_reply(service: str, protocol: str, code: str, message: str, status: in
     if protocol == "query" and service == "ec2":
         body = ('<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message>'
                 "</Error></Errors><RequestID>%s</RequestID></Response>" % (esc(code), esc(message), REQUEST_ID))
-        return Reply(status, {"Content-Type": "text/xml;charset=UTF-8"}, body.encode())
+        return Reply(status, {"Content-Type": "text/xml;charset=UTF-8"}, body.encode(), code)
     if protocol == "query":
         kind = "Receiver" if status >= 500 else "Sender"
         body = ('<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s'
                 "</Message></Error><RequestId>%s</RequestId></ErrorResponse>" % (kind, esc(code), esc(message), REQUEST_ID))
-        return Reply(status, {"Content-Type": "text/xml"}, body.encode())
+        return Reply(status, {"Content-Type": "text/xml"}, body.encode(), code)
     if protocol == "rest":
         body = json.dumps({"ErrorCode": code, "Message": message}).encode()
         return Reply(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code,
-                              "x-amzn-RequestId": REQUEST_ID}, body)
+                              "x-amzn-RequestId": REQUEST_ID}, body, code)
     body = json.dumps({"__type": code, "message": message}).encode()
-    return Reply(status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": REQUEST_ID}, body)
+    return Reply(status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": REQUEST_ID}, body, code)
 
 
 def internal_error(service: str, protocol: str) -> Reply:

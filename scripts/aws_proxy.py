@@ -4,7 +4,8 @@
 It forwards every request to the emulator and can
 - log each call as one JSON line {"t": epoch, "service": ..., "action": ..., "status": ...,
   "wait": bool} (the benchmark reads it for API counts and the create/wait order; "wait" is a
-  call a module made while waiting, marked in its User-Agent), and
+  call a module made while waiting, marked in its User-Agent; with --aws-model, "model" is the
+  error code when the model refused the call itself), and
 - answer a configurable share of calls with a throttling error or a 500 internal error (both in
   the caller's protocol, as AWS sends them), optionally after a delay, to show that the playbooks
   ride out API faults.
@@ -22,7 +23,8 @@ refused in AWS's own error codes, moto's gaps filled), driven only by the clock 
 --time-scale F multiplies every AWS duration (default 0: instant, the rest of the model applies).
 POST /aws-model/rds-minor-upgrade makes every available DB instance report its next minor
 version; GET /aws-model/state shows what the model tracks; POST /moto-api/reset wipes the model
-too. --slow-creates is kept as a deprecated alias of --aws-model --time-scale 0.02.
+too. --slow-creates is kept as a deprecated alias of --aws-model --time-scale 0.1 (what
+tests/stack/test_long_creates.py asks for through tests/stack/test_faults.py's AwsProxy).
 
 Only loopback addresses are accepted for --listen and --target.
 """
@@ -151,13 +153,16 @@ class Proxy(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # quiet: the JSON log is the record
         pass
 
-    def _record(self, service, action, status, injected):
+    def _record(self, service, action, status, injected, model=None):
         if self.log_file is None:
             return
         # The collection's modules mark the calls they make while waiting (module_utils/base.py).
         wait = WAIT_USER_AGENT in (self.headers.get("User-Agent") or "")
-        line = json.dumps({"t": round(time.time(), 4), "service": service, "action": action,
-                           "status": status, "injected": injected, "wait": wait})
+        entry = {"t": round(time.time(), 4), "service": service, "action": action,
+                 "status": status, "injected": injected, "wait": wait}
+        if self.model is not None:
+            entry["model"] = model  # --aws-model: the error code when the model refused the call itself
+        line = json.dumps(entry)
         with self.lock:
             self.log_file.write(line + "\n")
             self.log_file.flush()
@@ -199,7 +204,7 @@ class Proxy(BaseHTTPRequestHandler):
                 traceback.print_exc()
                 reply = self.aws_model.error_reply(service, protocol, "InternalFailure", "aws_model failed: see the proxy's stderr", 500)
             self._reply(reply.status, {k: v for k, v in reply.headers.items() if k.lower() not in HOP_HEADERS}, reply.body)
-            self._record(service, action, reply.status, None)
+            self._record(service, action, reply.status, None, reply.note)
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Host"] = self.headers.get("Host", target.netloc)
@@ -271,12 +276,12 @@ def make_server(argv=None) -> ThreadingHTTPServer:
     p.add_argument("--page-size", type=int, default=0, help="--aws-model: answer list/describe calls in pages of N (0: off)")
     p.add_argument("--lost-replies", type=float, default=0.0,
                    help="--aws-model: share of creates done upstream whose answer is then a 500 (reply lost)")
-    p.add_argument("--slow-creates", action="store_true", help="deprecated: --aws-model --time-scale 0.02")
+    p.add_argument("--slow-creates", action="store_true", help="deprecated: --aws-model --time-scale 0.1")
     cfg = p.parse_args(argv)
     if cfg.slow_creates:
         cfg.aws_model = True
         if cfg.time_scale is None:
-            cfg.time_scale = 0.02
+            cfg.time_scale = 0.1
     if (cfg.time_scale is not None or cfg.page_size or cfg.lost_replies) and not cfg.aws_model:
         p.error("--time-scale, --page-size and --lost-replies need --aws-model")
     if cfg.time_scale is not None and cfg.time_scale < 0 or cfg.page_size < 0 or not 0.0 <= cfg.lost_replies < 1.0:

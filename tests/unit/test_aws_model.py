@@ -467,3 +467,19 @@ def test_lost_reply_and_client_token(env):
     env.model.lost_replies = 0.0
     svc = ecs.create_service(cluster="c1", serviceName="web", taskDefinition=first, desiredCount=1, clientToken="svc-tok")
     assert svc["service"]["serviceName"] == "web"
+
+
+def test_proxy_log_names_the_model_refusals(env, tmp_path):
+    log = tmp_path / "calls.jsonl"
+    aws_proxy.Proxy.log_file = open(log, "a", encoding="utf-8")
+    try:
+        ec2 = env.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
+        assert code_of(ec2.describe_subnets, SubnetIds=[subnet]) == "InvalidSubnetID.NotFound"
+    finally:
+        aws_proxy.Proxy.log_file.close()
+        aws_proxy.Proxy.log_file = None
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(c["action"], c["status"], c["model"]) for c in calls] == [
+        ("CreateVpc", 200, None), ("CreateSubnet", 200, None), ("DescribeSubnets", 400, "InvalidSubnetID.NotFound")]
