@@ -17,11 +17,14 @@ another one: tags go through ``TagResource`` / ``UntagResource`` with the resour
 
 from __future__ import annotations
 
+import uuid
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
@@ -37,6 +40,12 @@ LIFECYCLE_KEYS = (
 )
 
 GONE_STATES = ("deleting", "deleted")
+
+# DeleteFileSystem answers FileSystemInUse while the file system has mount targets, those being
+# deleted included (DeleteMountTarget returns while the target is still "deleting"; EFS API
+# reference). The module waits for them first; the code is still ridden out, bounded, in case the
+# describe lags behind.
+FILE_SYSTEM_IN_USE_CODES = ["FileSystemInUse"]
 
 
 class AnsibleEFSError(AnsibleAWSError):
@@ -109,7 +118,21 @@ def get_file_system(client, file_system_id):
 
 @EFSFileSystemErrorHandler.common_error_handler("create file system {creation_token}")
 def create_file_system(client, creation_token, **params):
-    return client.create_file_system(aws_retry=True, CreationToken=creation_token, **params)
+    """CreateFileSystem with ``creation_token`` as its idempotency token.
+
+    The token is the same for the call and all its retries (and every run), so a retried call
+    whose first reply was lost creates nothing more: AWS answers ``FileSystemAlreadyExists`` for
+    the file system the first attempt made, which is then described and returned (the caller has
+    made sure beforehand that no other file system held the token).
+    """
+    try:
+        return client.create_file_system(aws_retry=True, CreationToken=creation_token, **params)
+    except is_boto3_error_code("FileSystemAlreadyExists"):
+        existing = [fs for fs in describe_file_systems(client, creation_token=creation_token)
+                    if fs.get("LifeCycleState") not in GONE_STATES]
+        if not existing:
+            raise
+        return existing[0]
 
 
 @EFSFileSystemErrorHandler.common_error_handler(
@@ -121,8 +144,13 @@ def update_file_system(client, file_system_id, **params):
 
 
 @EFSFileSystemErrorHandler.deletion_error_handler("delete file system {file_system_id}")
-def delete_file_system(client, file_system_id):
-    client.delete_file_system(aws_retry=True, FileSystemId=file_system_id)
+def delete_file_system(client, file_system_id, timeout=0, note=None):
+    """Delete a file system; ``FileSystemInUse`` (mount targets still being deleted) is tried
+    again for ``timeout`` seconds (``base.retry_while``, each wait told to ``note``)."""
+    retry_while(
+        lambda: client.delete_file_system(aws_retry=True, FileSystemId=file_system_id),
+        FILE_SYSTEM_IN_USE_CODES, timeout=timeout, note=note, what=f"delete file system {file_system_id}",
+    )
     return True
 
 
@@ -267,7 +295,9 @@ def create_access_point(client, file_system_id, name, posix_user=None, root_dire
         params["PosixUser"] = posix_user
     if root_directory:
         params["RootDirectory"] = root_directory
-    # ClientToken is an idempotency token botocore fills in when it is left out.
+    # One idempotency token for this create and all its retries: botocore would fill in a new one
+    # on every attempt, so a retry of a call whose reply was lost would make a second access point.
+    params["ClientToken"] = str(uuid.uuid4())
     return client.create_access_point(aws_retry=True, **params)
 
 

@@ -90,6 +90,8 @@ extends_documentation_fragment:
 notes:
   - The C(Name) tag always equals O(name); O(tags) may repeat it but not contradict it.
   - Support for check mode and diff mode. In check mode a new access point is returned with a null ID.
+  - C(CreateAccessPoint) carries one idempotency C(ClientToken) for the call and all its retries, so
+    a retried call whose first reply was lost returns the same access point instead of a second one.
 """
 
 EXAMPLES = r"""

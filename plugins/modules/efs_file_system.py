@@ -106,8 +106,10 @@ options:
     description:
       - Wait until the file system is C(available) after a creation or throughput change, or until it
         is gone after a deletion.
-      - Mount targets deleted by O(force=true) are always waited for, since the file system can't be
-        deleted before they are gone; lifecycle policies of a new file system are set once it is available.
+      - Mount targets deleted by O(force=true), or by an earlier task and still C(deleting), are
+        always waited for, since AWS refuses to delete the file system (C(FileSystemInUse)) before
+        they are gone; that answer is also tried again for up to O(wait_timeout) seconds. Lifecycle
+        policies of a new file system are set once it is available.
     type: bool
     default: true
   wait_timeout:
@@ -122,6 +124,9 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - The C(Name) tag always equals O(name); O(tags) may repeat it but not contradict it.
+  - The creation token is O(name), sent with every attempt of C(CreateFileSystem): a retried call
+    whose first reply was lost gets C(FileSystemAlreadyExists), and the file system it made is
+    adopted rather than a second one created.
   - Support for check mode and diff mode.
 """
 
@@ -227,6 +232,12 @@ file_system:
       type: dict
       returned: when state=present
       sample: {"Name": "production-workspaces", "Environment": "production"}
+waited:
+  description: With O(state=absent), the waits for AWS this call rode out (mount targets being deleted, C(FileSystemInUse)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["file system fs-0123456789abcdef0: waiting for mount targets fsmt-0123456789abcdef0 to be deleted"]
 diff:
   description: The file system before and after (without C(size_in_bytes)), in diff mode.
   returned: when diff mode is on
@@ -406,7 +417,7 @@ def ensure_present(client, params, check_mode):
     return True, current, read_back(client, fs_id) or after
 
 
-def ensure_absent(client, params, check_mode):
+def ensure_absent(client, params, check_mode, note=None):
     """Returns ``(changed, before, after)``."""
     fs, _every = find_file_system(client, params["name"])
     if fs is None:
@@ -419,6 +430,10 @@ def ensure_absent(client, params, check_mode):
 
     before = efs.normalize_file_system(fs, efs.describe_lifecycle_configuration(client, fs_id))
     mount_targets = efs.list_mount_targets(client, fs_id)
+    # Mount targets deleted a moment ago (by another task, with wait: false) still hold the file
+    # system until they are gone: AWS answers FileSystemInUse meanwhile.
+    deleting = [m["MountTargetId"] for m in efs.describe_mount_targets(client, fs_id) or []
+                if m.get("LifeCycleState") == "deleting"]
     if mount_targets and not params["force"]:
         where = ", ".join(f"{m['mount_target_id']} in {m['subnet_id']}" for m in mount_targets)
         raise efs.AnsibleEFSError(
@@ -433,10 +448,12 @@ def ensure_absent(client, params, check_mode):
             efs.delete_access_point(client, ap["AccessPointId"])
         for mt in mount_targets:
             efs.delete_mount_target(client, mt["mount_target_id"])
-        efs.wait_mount_targets(
-            client, fs_id, deleted=[m["mount_target_id"] for m in mount_targets], timeout=params["wait_timeout"]
-        )
-    efs.delete_file_system(client, fs_id)
+        deleting += [m["mount_target_id"] for m in mount_targets]
+    if deleting:
+        if note is not None:
+            note(f"file system {fs_id}: waiting for mount targets {', '.join(deleting)} to be deleted")
+        efs.wait_mount_targets(client, fs_id, deleted=deleting, timeout=params["wait_timeout"])
+    efs.delete_file_system(client, fs_id, timeout=params["wait_timeout"], note=note)
     if params["wait"]:
         efs.wait_file_system_deleted(client, fs_id, params["wait_timeout"])
     return True, before, {}
@@ -484,15 +501,16 @@ def main():
             module.fail_json(msg=" ".join(errors))
 
     client = mark_waits(module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES)))
+    waited = []
     try:
         if params["state"] == "present":
             changed, before, after = ensure_present(client, params, module.check_mode)
         else:
-            changed, before, after = ensure_absent(client, params, module.check_mode)
+            changed, before, after = ensure_absent(client, params, module.check_mode, waited.append)
     except efs.AnsibleEFSError as e:
         module.fail_json_aws_error(e)
 
-    result = dict(changed=changed, file_system=after or {})
+    result = dict(changed=changed, file_system=after or {}, waited=waited)
     if changed:
         result.update(diff_result(module, _for_diff(before), _for_diff(after)))
     module.exit_json(**result)

@@ -257,3 +257,102 @@ def test_duplicate_names_are_an_error(clients):
         raw.create_file_system(CreationToken=token, Tags=[{"Key": "Name", "Value": "fs-unit"}])
     with pytest.raises(efs.AnsibleEFSError, match="2 file systems are named fs-unit"):
         mod.ensure_present(client, params(), check_mode=True)
+
+
+
+# ---------------------------------------------------------------- AWS's transient answers (issue 13)
+
+
+class AWSAnswers:
+    """Make ``operation`` answer ``code`` (HTTP 400) its first ``times`` calls, as AWS does for a
+    while (a just-created id not visible yet, interfaces still being released ...), through
+    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
+    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
+    way back). ``sent`` holds the request parameters of every call."""
+
+    class _Http:
+        def __init__(self, status):
+            self.status_code = status
+            self.headers = {}
+
+    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
+        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
+        self.skip = skip
+        self.sent = []
+        self.operation = operation
+        meta = getattr(client, "client", client).meta
+        service = meta.service_model.service_id.hyphenize()
+        meta.events.register(f"before-call.{service}.{operation}", self._before)
+        meta.events.register(f"after-call.{service}.{operation}", self._after)
+
+    def _error(self):
+        self.remaining -= 1
+        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
+        return self._Http(self.status), {
+            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+
+    def _before(self, params, **kwargs):
+        body = params.get("body") or {}
+        if isinstance(body, (bytes, str)):
+            import json
+            body = json.loads(body or b"{}")
+        self.sent.append(dict(body))
+        if len(self.sent) <= self.skip:
+            return None
+        if self.remaining > 0 and not self.after_success:
+            return self._error()
+        return None
+
+    def _after(self, http_response, parsed, **kwargs):
+        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
+            http, error = self._error()
+            http_response.status_code = http.status_code
+            parsed.clear()
+            parsed.update(error)
+
+
+def no_sleep(monkeypatch):
+    """base.retry_while and base.wait_for without their pauses (looked up at call time)."""
+    import functools
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
+    monkeypatch.setattr(efs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
+    monkeypatch.setattr(efs, "wait_for", functools.partial(base.wait_for, sleep=lambda s: None))
+
+
+def test_create_retried_after_a_lost_reply_adopts_the_file_system(clients):
+    """CreateFileSystem carried out, its reply lost (a 500): the retry carries the same creation
+    token, AWS answers FileSystemAlreadyExists, and that file system is the result (no second)."""
+    client, raw, _ec2 = clients
+    answers = AWSAnswers(client, "CreateFileSystem", "InternalError", 1, status=500, after_success=True)
+    changed, _before, after = mod.ensure_present(client, params(), check_mode=False)
+    assert changed and answers.remaining == 0 and len(answers.sent) == 2
+    assert answers.sent[0]["CreationToken"] == answers.sent[1]["CreationToken"] == "fs-unit"
+    assert [fs["FileSystemId"] for fs in raw.describe_file_systems()["FileSystems"]] == [after["file_system_id"]]
+
+
+def test_delete_waits_for_mount_targets_still_deleting(clients, monkeypatch):
+    """A mount target deleted a moment ago (an earlier task, wait: false) is "deleting" for a
+    while, and DeleteFileSystem answers FileSystemInUse until it is gone: the module waits for it
+    and rides out the refusal, each wait noted."""
+    no_sleep(monkeypatch)
+    client, raw, _ec2 = clients
+    fs_id = mod.ensure_present(client, params(), check_mode=False)[2]["file_system_id"]
+    lingering = {"MountTargetId": "fsmt-0123456789abcdef0", "FileSystemId": fs_id, "SubnetId": "subnet-1",
+                 "LifeCycleState": "deleting", "OwnerId": "123456789012"}
+    describes = []
+
+    def still_deleting(http_response, parsed, **kwargs):
+        describes.append(1)
+        if len(describes) <= 3 and http_response.status_code < 300:
+            parsed.setdefault("MountTargets", []).append(dict(lingering))
+
+    client.client.meta.events.register("after-call.efs.DescribeMountTargets", still_deleting)
+    in_use = AWSAnswers(client, "DeleteFileSystem", "FileSystemInUse", 1)
+    notes = []
+    changed, _before, _after = mod.ensure_absent(client, params(state="absent", wait=True), False, notes.append)
+    assert changed and in_use.remaining == 0 and len(describes) > 3
+    assert raw.describe_file_systems()["FileSystems"] == []
+    assert "waiting for mount targets fsmt-0123456789abcdef0" in notes[0]
+    assert "FileSystemInUse" in notes[1]
