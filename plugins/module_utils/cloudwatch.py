@@ -4,7 +4,7 @@
 """The CloudWatch API layer: metric alarms (as a set) and dashboards.
 
 Every boto3 call of the ``cloudwatch`` service made by this collection lives here, with
-``aws_retry=True`` (or the shared retry decorator around paginators), "not found" turned into
+``aws_retry=True`` (or ``base.paginate``, the paginator walk under the same retry policy), "not found" turned into
 ``None``, and the normalisers that turn AWS shapes into the snake_case dicts the modules compare
 and return. The validation and comparison helpers are pure functions, tested offline.
 """
@@ -25,7 +25,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import (
     dict_to_tags,
-    retry_decorator,
+    paginate,
     tags_to_dict,
 )
 
@@ -109,11 +109,8 @@ def _batches(items, size=BATCH_SIZE):
 # ---------------------------------------------------------------------------------------------
 
 
-@retry_decorator()
 def _paginate_metric_alarms(client, **params):
-    paginator = client.get_paginator("describe_alarms")
-    result = paginator.paginate(AlarmTypes=["MetricAlarm"], **params).build_full_result()
-    return result.get("MetricAlarms", [])
+    return paginate(client, "describe_alarms", AlarmTypes=["MetricAlarm"], **params).get("MetricAlarms", [])
 
 
 @CloudWatchErrorHandler.list_error_handler("describe alarms with prefix {prefix}", default_value=[])
