@@ -26,7 +26,7 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | replication group ``deleting``, then gone from every describe (moto: deleting forever) | 300 s | ReplicationGroupNotFoundFault | [rgdel] |
 | Modify/DeleteReplicationGroup while ``creating`` or ``deleting`` | 420 s / 300 s | InvalidReplicationGroupState | [rgstate] |
 | DeleteCacheSubnetGroup answered (moto: HTML 500); refused while a group uses it | until the group is gone | CacheSubnetGroupInUse | [csg] |
-| member cache clusters of a replication group describable (moto: not) | - | DescribeCacheClusters | [members] |
+| member cache clusters of a replication group describable (moto: not), NumCacheClusters of them (moto: 1) | - | DescribeCacheClusters | [members] |
 | load balancer ``provisioning``, then ``active`` | 150 s | describe State.Code | [lb] |
 | DeleteTargetGroup of a just-deleted load balancer's target groups | 30 s | ResourceInUse | [tg] |
 | SGs / subnets of a deleted load balancer held while its ENIs are released | 90 s | DependencyViolation | [dep] |
@@ -818,7 +818,7 @@ class AwsModel:
                 "port": p.get("Port") or "6379", "snapshot_retention": p.get("SnapshotRetentionLimit") or "0",
                 "parameter_group": p.get("CacheParameterGroupName") or "default.redis7",
                 "region": (re.search(r"Credential=[^/]+/\d+/([^/]+)/", call.header("Authorization")) or [None, "us-east-1"])[1],
-                "members": [m.text for m in el.iter("ClusterId")],
+                "members": self._member_ids(rg_id, [m.text for m in el.iter("ClusterId")], p.get("NumCacheClusters")),
                 "arn_prefix": (el.findtext("ARN") or "").split(":replicationgroup:")[0],
                 "created_text": el.findtext("ReplicationGroupCreateTime") or time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             }
@@ -826,9 +826,24 @@ class AwsModel:
             self._rg_show(el, g)
         return xml_reply(reply, root)
 
+    @staticmethod
+    def _member_ids(rg_id, listed, num) -> list:
+        """AWS makes NumCacheClusters members <id>-001, -002, ... (moto makes one)."""
+        members = list(listed)
+        count = int(num) if num and str(num).isdigit() else len(members)
+        for i in range(len(members) + 1, count + 1):
+            members.append("%s-%03d" % (rg_id, i))
+        return members
+
     def _rg_show(self, el, g) -> None:
         status = self._rg_status(g)
         set_text(el, "Status", status)
+        listing = el.find("MemberClusters")
+        if listing is not None and len(listing) < len(g["members"]):
+            for node in list(listing):
+                listing.remove(node)
+            for member in g["members"]:
+                ET.SubElement(listing, "ClusterId").text = member
         if status == "creating":
             drop(el, "PrimaryEndpoint", "ReaderEndpoint", "ConfigurationEndpoint")
             for node in el.iter("NodeGroup"):

@@ -232,11 +232,11 @@ def test_rds_minor_upgrade_endpoint(env):
 # --------------------------------------------------------------------------------------------
 # ElastiCache
 
-def _cache(env, subnets, sg):
+def _cache(env, subnets, sg, members=1):
     ec = env.client("elasticache")
     ec.create_cache_subnet_group(CacheSubnetGroupName="csg", CacheSubnetGroupDescription="c", SubnetIds=subnets)
     rg = ec.create_replication_group(ReplicationGroupId="redis1", ReplicationGroupDescription="r", Engine="redis",
-                                     EngineVersion="7.0", CacheNodeType="cache.t3.micro", NumCacheClusters=1,
+                                     EngineVersion="7.0", CacheNodeType="cache.t3.micro", NumCacheClusters=members,
                                      CacheSubnetGroupName="csg", SecurityGroupIds=[sg], AtRestEncryptionEnabled=True,
                                      TransitEncryptionEnabled=True, PreferredCacheClusterAZs=[f"{REGION}b"])["ReplicationGroup"]
     return ec, rg
@@ -286,8 +286,9 @@ def test_replication_group_lifecycle_and_members(env):
 def test_cache_gaps_filled_at_time_scale_zero(env):
     env.model.scale = 0.0
     _ec2, _vpc, subnets, sg = network(env)
-    ec, rg = _cache(env, subnets, sg)
-    assert rg["Status"] == "available"
+    ec, rg = _cache(env, subnets, sg, members=2)
+    assert rg["Status"] == "available" and rg["MemberClusters"] == ["redis1-001", "redis1-002"]
+    assert [c["CacheClusterId"] for c in ec.describe_cache_clusters(CacheClusterId="redis1-002")["CacheClusters"]] == ["redis1-002"]
     cluster = ec.describe_cache_clusters(CacheClusterId=rg["MemberClusters"][0])["CacheClusters"][0]
     assert cluster["SecurityGroups"] == [{"SecurityGroupId": sg, "Status": "active"}] and cluster["EngineVersion"] == "7.0"
     ec.delete_replication_group(ReplicationGroupId="redis1")
