@@ -99,9 +99,16 @@ Sources (botocore service-2.json doc strings unless said otherwise):
 - [fstoken] EFS CreateFileSystem: "Otherwise, this operation returns a FileSystemAlreadyExists error with the ID of the
   existing file system."
 
-Not modelled: recreating a replication group with the id of a deleted one (moto keeps it
-``deleting`` forever and refuses the id); recreating a cache subnet group deleted by the model
-(moto still holds it: CacheSubnetGroupAlreadyExists).
+moto's gaps the model also fills, so that names can be used again after a teardown: a cache subnet
+group the model deleted can be created again (the model answers and describes it with its new
+subnets; ModifyCacheSubnetGroup, an HTTP 500 in moto, is answered the same way), and a replication
+group deleted for good can be created again under its id (moto, which keeps the old one
+``deleting`` forever, holds the new one as ``<id>-rN``; the model translates ids, member ids and
+ARNs both ways).
+
+Not modelled: a DB instance's ``modifying`` / ``backing-up`` states and pending modifications;
+replacing a live resource by name (ELBv2 CreateLoadBalancer on an existing name still makes a
+second one in moto); eventual consistency outside EC2.
 """
 
 from __future__ import annotations
@@ -376,6 +383,8 @@ class AwsModel:
             self.rgs: dict = {}         # rg id -> {created, deleted, params..., members}
             self.csgs: dict = {}        # cache subnet group name -> subnet ids
             self.csg_deleted: set = set()
+            self.csg_override: dict = {}  # cache subnet group name -> the element the model describes (recreated, modified)
+            self.rg_alias: dict = {}    # replication group id -> the id moto knows its recreation by
             self.lbs: dict = {}         # lb arn -> {created, deleted, sgs, subnets, vpc, public, tgs}
             self.fss: dict = {}         # fs id -> created
             self.mts: dict = {}         # mount target id -> {created, deleted, fs, subnet, sgs, json}
@@ -423,6 +432,8 @@ class AwsModel:
             token = call.params.get(token_param) if token_param else None
             if token and (call.service, call.action, token) in self.tokens:
                 return self.tokens[(call.service, call.action, token)]  # AWS: a repeat answers the first answer
+            if call.service == "elasticache":
+                call = self._rg_alias_request(call)
             if key in PAGED and self.page_size > 0:
                 reply = self._paged(call, forward)
             elif handler is None and call.service == EFS:
@@ -431,6 +442,8 @@ class AwsModel:
                 reply = forward(call)
             else:
                 reply = handler(call, forward)
+            if call.service == "elasticache" and self.rg_alias:
+                reply = self._rg_alias_reply(reply)
             if key in CREATES and reply.ok:
                 if token:
                     self.tokens[(call.service, call.action, token)] = reply
@@ -748,19 +761,57 @@ class AwsModel:
                 self.csgs[name] = tuple(x.text for x in xml_load(reply.body).iter("SubnetIdentifier"))
         return self.csgs.get(name, ())
 
+    def _csg_element(self, name, description, subnets):
+        """A CacheSubnetGroup element as AWS describes one (VPC and zones read from EC2)."""
+        el = ET.Element("CacheSubnetGroup")
+        ET.SubElement(el, "CacheSubnetGroupName").text = name
+        ET.SubElement(el, "CacheSubnetGroupDescription").text = description
+        params = {"Action": "DescribeSubnets", "Version": "2016-11-15"}
+        params.update({"SubnetId.%d" % (i + 1): subnet for i, subnet in enumerate(subnets)})
+        found = self.query("ec2", params) if subnets else None
+        zones, vpc = {}, ""
+        if found is not None and found.ok:
+            for _p, item in with_child(xml_load(found.body), "subnetId"):
+                zones[item.findtext("subnetId")] = item.findtext("availabilityZone")
+                vpc = item.findtext("vpcId") or vpc
+        ET.SubElement(el, "VpcId").text = vpc
+        listing = ET.SubElement(el, "Subnets")
+        for subnet in subnets:
+            node = ET.SubElement(listing, "Subnet")
+            ET.SubElement(node, "SubnetIdentifier").text = subnet
+            ET.SubElement(ET.SubElement(node, "SubnetAvailabilityZone"), "Name").text = zones.get(subnet, "")
+        return el
+
+    def _csg_answer(self, action, name, description, subnets) -> Reply:
+        el = self._csg_element(name, description, subnets)
+        self.csg_override[name] = copy.deepcopy(el)
+        self.csgs[name] = tuple(subnets)
+        return Reply(200, {"Content-Type": "text/xml"}, xml_response("elasticache", action, [el]))
+
     def _elasticache_CreateCacheSubnetGroup(self, call, forward):
+        name = call.params.get("CacheSubnetGroupName")
+        subnets = plist(call.params, "SubnetIds.SubnetIdentifier") or plist(call.params, "SubnetIds")
+        if name in self.csg_deleted:  # moto still holds the one the model deleted: the model answers
+            self.csg_deleted.discard(name)
+            return self._csg_answer("CreateCacheSubnetGroup", name, call.params.get("CacheSubnetGroupDescription", ""), subnets)
         reply = forward(call)
         if reply.ok:
-            subnets = plist(call.params, "SubnetIds.SubnetIdentifier") or plist(call.params, "SubnetIds")
-            self.csgs[call.params.get("CacheSubnetGroupName")] = tuple(subnets)
+            self.csgs[name] = tuple(subnets)
         return reply
 
     def _elasticache_ModifyCacheSubnetGroup(self, call, forward):
-        reply = forward(call)
+        """moto does not implement it (HTTP 500): the model answers, and describes the group so from now on."""
+        name = call.params.get("CacheSubnetGroupName")
+        if name in self.csg_deleted:
+            return self.err(call, "CacheSubnetGroupNotFoundFault", "CacheSubnetGroup %s not found." % name)
+        found = self.query("elasticache", {"Action": "DescribeCacheSubnetGroups", "Version": "2015-02-02", "CacheSubnetGroupName": name})
+        if found is None or not found.ok:
+            return found or self.err(call, "CacheSubnetGroupNotFoundFault", "CacheSubnetGroup %s not found." % name)
+        current = next((el for _p, el in with_child(xml_load(found.body), "CacheSubnetGroupName")), None)
         subnets = plist(call.params, "SubnetIds.SubnetIdentifier") or plist(call.params, "SubnetIds")
-        if reply.ok and subnets:
-            self.csgs[call.params.get("CacheSubnetGroupName")] = tuple(subnets)
-        return reply
+        subnets = subnets or [x.text for x in current.iter("SubnetIdentifier")]
+        description = call.params.get("CacheSubnetGroupDescription") or current.findtext("CacheSubnetGroupDescription") or ""
+        return self._csg_answer("ModifyCacheSubnetGroup", name, description, subnets)
 
     def _elasticache_DeleteCacheSubnetGroup(self, call, forward):
         name = call.params.get("CacheSubnetGroupName")
@@ -774,6 +825,7 @@ class AwsModel:
         if found is None or not found.ok:
             return found or self.err(call, "CacheSubnetGroupNotFoundFault", "CacheSubnetGroup %s not found." % name)
         self.csg_deleted.add(name)  # moto cannot delete one (HTML 500): the model forgets it instead
+        self.csg_override.pop(name, None)
         body = ('<?xml version="1.0" encoding="UTF-8"?><DeleteCacheSubnetGroupResponse xmlns="%s"><ResponseMetadata><RequestId>%s'
                 "</RequestId></ResponseMetadata></DeleteCacheSubnetGroupResponse>" % (XML_NS["elasticache"], REQUEST_ID))
         return Reply(200, {"Content-Type": "text/xml"}, body.encode())
@@ -783,13 +835,54 @@ class AwsModel:
         if name in self.csg_deleted:
             return self.err(call, "CacheSubnetGroupNotFoundFault", "CacheSubnetGroup %s not found." % name)
         reply = forward(call)
-        if not reply.ok or not self.csg_deleted:
+        if not reply.ok or not (self.csg_deleted or self.csg_override):
             return reply
         root = xml_load(reply.body)
         for parent, el in list(with_child(root, "CacheSubnetGroupName")):
             if el.findtext("CacheSubnetGroupName") in self.csg_deleted:
                 parent.remove(el)
+            elif el.findtext("CacheSubnetGroupName") in self.csg_override:
+                index = list(parent).index(el)
+                parent.remove(el)
+                parent.insert(index, copy.deepcopy(self.csg_override[el.findtext("CacheSubnetGroupName")]))
         return xml_reply(reply, root)
+
+    # A replication group deleted for good stays "deleting" in moto forever, so its id cannot be
+    # created again there. The model creates it again in moto under an alias (<id>-rN) and
+    # translates at the boundary: real id -> alias in requests, alias -> real id in answers.
+    def _rg_alias_request(self, call):
+        p = call.params
+        rg_id = p.get("ReplicationGroupId")
+        if call.action == "CreateReplicationGroup" and rg_id:
+            current = self.rg_alias.get(rg_id, rg_id)
+            g = self.rgs.get(current)
+            if g is not None and self._rg_gone(g):
+                n = 2
+                while "%s-r%d" % (rg_id[:35], n) in self.rgs:
+                    n += 1
+                self.rg_alias[rg_id] = "%s-r%d" % (rg_id[:35], n)
+        if not self.rg_alias:
+            return call
+
+        def alias(value):
+            for real, moto_id in self.rg_alias.items():
+                if value == real:
+                    return moto_id
+                if re.fullmatch(re.escape(real) + r"-\d{3}(-\d{3})?", value):
+                    return moto_id + value[len(real):]
+                m = re.fullmatch(r"(arn:[^:]+:elasticache:[^:]*:[^:]*:(?:replicationgroup|cluster):)(.*)", value)
+                if m and m.group(2) != alias(m.group(2)):
+                    return m.group(1) + alias(m.group(2))
+            return value
+        pairs = [(k, alias(v)) for k, v in urllib.parse.parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)]
+        body = urllib.parse.urlencode(pairs).encode()
+        return Call(call.method, call.path, call.headers, body, call.service, call.action, call.protocol)
+
+    def _rg_alias_reply(self, reply):
+        body = reply.body
+        for real, moto_id in self.rg_alias.items():
+            body = body.replace(moto_id.encode(), real.encode())
+        return Reply(reply.status, {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}, body, reply.note)
 
     def _elasticache_CreateCacheCluster(self, call, forward):
         if call.params.get("CacheSubnetGroupName") in self.csg_deleted:

@@ -297,6 +297,42 @@ def test_cache_gaps_filled_at_time_scale_zero(env):
     assert code_of(ec.delete_cache_subnet_group, CacheSubnetGroupName="csg") == "CacheSubnetGroupNotFoundFault"
 
 
+def test_cache_names_can_be_used_again(env):
+    """A rebuild after a teardown: the same cache subnet group and replication group names again."""
+    env.model.scale = 0.0
+    ec2, vpc, subnets, sg = network(env)
+    ec, _rg = _cache(env, subnets, sg)
+    ec.delete_replication_group(ReplicationGroupId="redis1")
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="csg")
+    new = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.9.0/24", AvailabilityZone=f"{REGION}c")["Subnet"]["SubnetId"]
+    ec.create_cache_subnet_group(CacheSubnetGroupName="csg", CacheSubnetGroupDescription="again", SubnetIds=[new])
+    group = ec.describe_cache_subnet_groups(CacheSubnetGroupName="csg")["CacheSubnetGroups"][0]
+    assert [x["SubnetIdentifier"] for x in group["Subnets"]] == [new] and group["VpcId"] == vpc
+    assert group["Subnets"][0]["SubnetAvailabilityZone"]["Name"] == f"{REGION}c"
+    ec.modify_cache_subnet_group(CacheSubnetGroupName="csg", SubnetIds=[new, subnets[0]])  # moto: not implemented
+    group = ec.describe_cache_subnet_groups()["CacheSubnetGroups"][0]
+    assert [x["SubnetIdentifier"] for x in group["Subnets"]] == [new, subnets[0]]
+    env.model.scale = 1.0
+    env.clock.advance(aws_model.RG_DELETE)  # (the time scale changed: the first group's deletion is over)
+    rg = ec.create_replication_group(ReplicationGroupId="redis1", ReplicationGroupDescription="again", Engine="redis",
+                                     CacheNodeType="cache.t3.micro", CacheSubnetGroupName="csg",
+                                     SecurityGroupIds=[sg])["ReplicationGroup"]
+    assert rg["ReplicationGroupId"] == "redis1" and rg["Status"] == "creating" and rg["MemberClusters"] == ["redis1-001"]
+    assert [(g["ReplicationGroupId"], g["Status"]) for g in ec.describe_replication_groups()["ReplicationGroups"]] == \
+        [("redis1", "creating")]
+    env.clock.advance(aws_model.RG_CREATE)
+    got = ec.describe_replication_groups(ReplicationGroupId="redis1")["ReplicationGroups"][0]
+    assert got["Status"] == "available" and got["ARN"].endswith(":replicationgroup:redis1")
+    assert ec.describe_cache_clusters(CacheClusterId="redis1-001")["CacheClusters"][0]["ReplicationGroupId"] == "redis1"
+    ec.add_tags_to_resource(ResourceName=got["ARN"], Tags=[{"Key": "Name", "Value": "again"}])
+    assert ec.list_tags_for_resource(ResourceName=got["ARN"])["TagList"] == [{"Key": "Name", "Value": "again"}]
+    assert code_of(ec.delete_cache_subnet_group, CacheSubnetGroupName="csg") == "CacheSubnetGroupInUse"
+    ec.delete_replication_group(ReplicationGroupId="redis1")
+    env.clock.advance(aws_model.RG_DELETE)
+    assert code_of(ec.describe_replication_groups, ReplicationGroupId="redis1") == "ReplicationGroupNotFoundFault"
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="csg")
+
+
 # --------------------------------------------------------------------------------------------
 # ELBv2
 
