@@ -1,11 +1,12 @@
 """Issue 8: every long create is requested before the run waits on any of them.
 
 moto makes every resource ready at once, which would hide the order. scripts/aws_proxy.py in its
-AWS-lifecycle mode (--aws-model --time-scale 0.02, which test_faults.AwsProxy's slow_creates=True
+AWS-lifecycle mode (--aws-model --time-scale 0.1, which test_faults.AwsProxy's slow_creates=True
 asks for as --slow-creates) plays AWS's timing instead, from the clock alone: NAT gateways stay
 pending, the DB instance and the replication group creating without endpoint addresses, the load
-balancer provisioning, mount targets creating and service rollouts in progress for 2% of AWS's
-durations (scripts/aws_model.py). The calls a module makes inside wait_for are marked in their
+balancer provisioning, mount targets creating and service rollouts in progress for a tenth of
+AWS's durations (scripts/aws_model.py): 42 s for the DB instance and the replication group, so
+they are still creating when the end-of-run wait starts. The calls a module makes inside wait_for are marked in their
 User-Agent (module_utils/base.py) and logged as waits; the model does not look at that mark.
 
 A cold site.yml through it must
@@ -65,8 +66,10 @@ def test_every_long_create_is_requested_before_the_first_wait(aws, slow_proxy, t
     assert last_create < first_wait, (
         "a long create came after a wait: %s at call %d, first wait %s at call %d"
         % (calls[last_create]["action"], last_create, calls[first_wait]["action"], first_wait))
-    # every slow service really was waited on (the model reported it coming up until then)
-    assert {c["service"] for _i, c in waits} >= {"ec2", "rds", "elasticache", "elasticloadbalancing"}
+    # the run really waited for what was still coming up: the DB instance (42 s). The replication
+    # group, created with it and as long to create, is ready when that wait ends, and a NAT gateway
+    # (9 s) or a load balancer (15 s) may be ready before the wait starts, as on AWS.
+    assert "rds" in {c["service"] for _i, c in waits}
     # (AWS accepts a route to a pending NAT gateway, and so does the model: issue 13 item 7)
     assert "0 tasks" in first.out, "the backend was not held at 0 tasks while the data tier had no address"
 
