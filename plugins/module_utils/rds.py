@@ -318,7 +318,7 @@ def version_accepted(engine, current, desired):
         return False
     if version_satisfied(current, desired):
         return True
-    return major_version(engine, current) == major_version(engine, desired) and not is_downgrade(desired, current)
+    return major_version(engine, current) == major_version(engine, desired) and _cmp_key(current) >= _cmp_key(desired)
 
 
 def _same(key, current, desired):
