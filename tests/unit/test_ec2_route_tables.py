@@ -284,3 +284,42 @@ def test_delete_rides_out_dependency_violation(client, monkeypatch):
     changed, _, _ = module.ensure_absent(client, vpc_id, [{"name": "rt"}], False, notes.append)
     assert changed and aws.remaining == 0 and len(notes) == 2
     assert [t for t in ec2.describe_route_tables(client, vpc_id) if ec2.name_tag(t) == "rt"] == []
+
+
+# ---------------------------------------------------------------- the network role's route tables
+
+
+def network_route_tables(nat_gateways, per_az=False, check_mode=False):
+    """``__network_route_tables`` of roles/network/vars/main.yml, rendered as Ansible would."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    loader = DataLoader()
+    variables = dict(loader.load_from_file(str(Path(__file__).resolve().parents[2] / "roles/network/vars/main.yml")))
+    variables.update(
+        stack_name_prefix="p", network_availability_zones=["us-east-1a", "us-east-1b"], network_nat_per_az=per_az,
+        network_public_subnet_cidrs=["10.0.1.0/24", "10.0.2.0/24"],
+        network_private_subnet_cidrs=["10.0.11.0/24", "10.0.12.0/24"],
+        stack_tags={}, network_tags={}, stack_nat_name="p-nat", ansible_check_mode=check_mode,
+        __network_vpc={"vpc": {"id": "vpc-1"}},
+        __network_subnet_result={"subnets": [
+            {"name": f"p-{tier}-us-east-1{zone}", "id": f"subnet-{tier}-{zone}"}
+            for tier in ("public", "private") for zone in "ab"]},
+        __network_igw={"gateway_id": "igw-1"},
+        __network_nat={"nat_gateways": nat_gateways},
+    )
+    variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in variables.items()}
+    return Templar(loader=loader, variables=variables).template(variables["__network_route_tables"])
+
+
+def test_network_role_routes_through_a_pending_nat_gateway_at_once():
+    """AWS accepts a route to a NAT gateway that is still pending (issue 13, finding 7): the network
+    tier routes the private subnets through it when it is requested, not at the end-of-run wait,
+    so ECS tasks have egress from their first start."""
+    tables = {t["name"]: t for t in network_route_tables([{"id": "nat-1", "state": "pending"}])}
+    assert tables["p-private-rt"]["routes"] == [{"destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-1"}]
+    assert tables["p-private-rt"]["subnet_ids"] == ["subnet-private-a", "subnet-private-b"]
+    tables = {t["name"]: t for t in network_route_tables(
+        [{"id": "nat-a", "state": "pending"}, {"id": "nat-b", "state": "available"}], per_az=True)}
+    assert tables["p-private-rt-us-east-1a"]["routes"][0]["nat_gateway_id"] == "nat-a"
+    assert tables["p-private-rt-us-east-1b"]["routes"][0]["nat_gateway_id"] == "nat-b"
