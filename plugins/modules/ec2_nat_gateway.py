@@ -30,7 +30,7 @@ description:
     The module's Elastic IP is tagged at creation, and a retried allocation first adopts a free
     address with that name.
   - A gateway just created is read back with a bounded retry (EC2 is eventually consistent).
-  - The gateway can be routed to while it is still C(pending): AWS accepts a route to a pending
+  - The gateway can be routed to while it is still C(pending); AWS accepts a route to a pending
     NAT gateway, so O(wait=false) and a route in the same run give the subnets egress as soon as
     the gateway is up.
   - The gateways' C(Name) tag is always set from O(nat_gateways[].name). When neither O(tags) nor

@@ -28,7 +28,7 @@ description:
   - With O(state=absent) the listed groups are deleted after the rules of any group of the VPC that
     reference them are revoked, so a chain of groups goes in one call. A group still attached to a
     network interface (load balancer, ECS task, RDS instance, cache node, mount target) is waited
-    for, up to O(wait_timeout) seconds: AWS releases the interfaces of a resource deleted a moment
+    for, up to O(wait_timeout) seconds, since AWS releases the interfaces of a resource deleted a moment
     ago asynchronously, in minutes. If they are still there then, the module fails and names
     them. C(DependencyViolation) on the delete itself is tried again for the same time. Each wait
     is listed in RV(waited).

@@ -124,7 +124,7 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - The C(Name) tag always equals O(name); O(tags) may repeat it but not contradict it.
-  - The creation token is O(name), sent with every attempt of C(CreateFileSystem): a retried call
+  - The creation token is O(name), sent with every attempt of C(CreateFileSystem), so a retried call
     whose first reply was lost gets C(FileSystemAlreadyExists), and the file system it made is
     adopted rather than a second one created.
   - Support for check mode and diff mode.
