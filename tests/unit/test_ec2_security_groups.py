@@ -416,3 +416,12 @@ def test_delete_waits_for_interfaces_being_released(ec2, monkeypatch):
     ticks = iter([0.0, 30.0])
     with pytest.raises(sg.RuleError, match=rf"after waiting 30s: ecs .* {eni['NetworkInterfaceId']}"):
         module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}], False, 30, clock=lambda: next(ticks))
+
+
+def test_rules_and_tags_of_a_group_just_created_ride_out_not_found(ec2):
+    """EC2 eventual consistency: right after CreateSecurityGroup, AuthorizeSecurityGroupIngress and
+    CreateTags may answer InvalidGroup.NotFound for the new id; they are tried again."""
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    flaky = Flaky(ec2, "authorize_security_group_ingress", "InvalidGroup.NotFound", 1)
+    _, result, _, _, _ = present(flaky, vpc_id, chain()[:1])
+    assert flaky.remaining == 0 and result[0]["group_id"] and len(result[0]["ingress"]) == 1
