@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,57 +22,43 @@ BIN = Path(sys.executable).parent
 REGION = "us-east-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from aws_model import WHOLE_PAGES_HEADER  # noqa: E402
+from emulator import LocalAws  # noqa: E402  (scripts/emulator.py: the one place that starts moto)
 
 
 class Emulator:
-    """A moto server on 127.0.0.1, started and stopped by PID."""
+    """The local AWS emulator (moto behind the harness's model of AWS), started and stopped by PID.
 
-    def __init__(self, port: int | None = None, logdir: Path | None = None):
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.logdir = logdir or (REPO / ".emulator")
-        self.proc: subprocess.Popen | None = None
+    ``Emulator(port=N)`` without ``start()`` only names an address (nothing needs to listen there).
+    """
+
+    def __init__(self, port: int | None = None, logdir: Path | None = None, time_scale: float = 0.0,
+                 proxy_args: list[str] | None = None):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}" if port else ""
+        self._aws = LocalAws(time_scale=time_scale, proxy_args=proxy_args, logdir=logdir)
 
     def start(self) -> "Emulator":
-        self.logdir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-        log = open(self.logdir / f"moto-test-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(
-            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/moto-api/", timeout=2)
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"moto_server exited with {self.proc.returncode}")
-                time.sleep(0.1)
-        raise RuntimeError(f"moto_server did not answer on {self.url}")
+        self._aws.start()
+        self.url = self._aws.url
+        self.port = int(self.url.rsplit(":", 1)[1])
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        self._aws.stop()
 
     def reset(self) -> None:
         req = urllib.request.Request(self.url + "/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=60)
 
     def client(self, service: str, region: str = REGION):
-        return boto3.client(
+        client = boto3.client(
             service, region_name=region, endpoint_url=self.url,
             aws_access_key_id="testing", aws_secret_access_key="testing",
         )
+        client.meta.events.register("before-send", _whole_pages)
+        return client
 
     def env(self, **extra: str) -> dict:
         """Environment for an ansible-playbook run against this emulator."""
@@ -91,6 +75,11 @@ class Emulator:
         )
         env.update(extra)
         return env
+
+
+def _whole_pages(request, **kwargs):
+    """The test's own reads ask the model for whole answers (no small pages; see aws_model.py)."""
+    request.headers[WHOLE_PAGES_HEADER] = "off"
 
 
 @dataclass

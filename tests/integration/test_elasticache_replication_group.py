@@ -4,9 +4,8 @@ The VPC, two subnets, the cache subnet group and the security group are made her
 the playbook asserts the four-step results per phase, and this file asserts the emulator's state
 between the phases.
 
-moto 5.2.5 quirks this test documents: NumCacheClusters is ignored (one member cluster), member
-clusters are not describable, and a deleted group stays in ``deleting`` forever, so after the
-deletion phase the group is still listed (status ``deleting``) and its id cannot be reused.
+The emulator is moto behind the harness's model of AWS (scripts/aws_model.py, time scale 0): the
+member clusters are describable and a deleted group is gone, as on AWS, so its id can be used again.
 """
 
 from __future__ import annotations
@@ -72,8 +71,10 @@ def test_elasticache_replication_group(aws, network):
     assert group["NodeGroups"][0]["PrimaryEndpoint"]["Port"] == 6379
     tags = ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"]
     assert {t["Key"]: t["Value"] for t in tags} == {"Name": RG_ID, "env": "test"}
-    # The module warned that the member cluster's attributes could not be read (moto quirk).
-    assert "cannot be described" in run.out
+    # The member cluster answers as on AWS (the harness's model serves it): nothing left uncompared.
+    assert "cannot be described" not in run.out
+    member = ec.describe_cache_clusters(CacheClusterId=group["MemberClusters"][0])["CacheClusters"][0]
+    assert member["ReplicationGroupId"] == RG_ID and member["CacheNodeType"] == "cache.t3.micro"
 
     # Rejected changes: nothing reaches the emulator.
     _phase(aws, network, "errors")
@@ -91,14 +92,12 @@ def test_elasticache_replication_group(aws, network):
     assert groups[0]["Status"] == "available"
     assert groups[0]["ARN"] == group["ARN"]
 
-    # Delete: four steps. On AWS the group would be gone; moto keeps it in `deleting` forever.
+    # Delete: four steps; the group is gone.
     run = _phase(aws, network, "delete")
     assert run.changed == 2, run  # check mode + the real delete
-    groups = _groups(aws)
-    assert [(g["ReplicationGroupId"], g["Status"]) for g in groups] == [(RG_ID, "deleting")]
+    assert _groups(aws) == []
 
-    # Creating the same id while it is still deleting fails with a clear message (asserted in the
-    # playbook) and creates nothing.
-    _phase(aws, network, "recreate")
-    groups = _groups(aws)
-    assert [(g["ReplicationGroupId"], g["Status"]) for g in groups] == [(RG_ID, "deleting")]
+    # The id can be used again once the deletion finished.
+    run = _phase(aws, network, "recreate")
+    assert run.changed == 1, run
+    assert [(g["ReplicationGroupId"], g["Status"]) for g in _groups(aws)] == [(RG_ID, "available")]

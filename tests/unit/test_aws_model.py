@@ -459,6 +459,14 @@ def test_small_pages(env):
         ec2.create_route_table(VpcId=vpc)
     first = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
     assert len(first["SecurityGroups"]) == 2 and first["NextToken"]
+
+    def whole_pages(request, **kwargs):
+        request.headers[aws_model.WHOLE_PAGES_HEADER] = "off"
+
+    ec2.meta.events.register("before-send", whole_pages)
+    whole = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    assert len(whole["SecurityGroups"]) == 5 and not whole.get("NextToken")  # a test's own reads: no pages
+    ec2.meta.events.unregister("before-send", whole_pages)
     every = [g for p in ec2.get_paginator("describe_security_groups").paginate(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
              for g in p["SecurityGroups"]]
     assert len(every) == 5  # default + app + g0..g2
