@@ -44,6 +44,7 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | CreateRoute / ReplaceRoute naming a new NAT gateway | 3 s | InvalidNatGatewayID.NotFound | [ec] |
 | a route to a ``pending`` NAT gateway is accepted | - | CreateRoute succeeds | [route] |
 | RDS automatic minor version upgrade (POST /aws-model/rds-minor-upgrade) | on demand | EngineVersion 16.4 -> 16.5 | [amvu] |
+| CreateDBInstance with a major version only ("16") creates that major's default minor ("16.4") | - | EngineVersion | [major-only] |
 | small pages (``--page-size``) of list/describe calls that name no ids | - | NextToken / NextMarker | [pages] |
 | a create repeated with its idempotency token answers the first answer | - | the first answer | [token] |
 | EFS CreateFileSystem repeated with its CreationToken | - | FileSystemAlreadyExists (moto does it) | [fstoken] |
@@ -93,6 +94,8 @@ Sources (botocore service-2.json doc strings unless said otherwise):
   right after CreateNatGateway.
 - [amvu] RDS CreateDBInstance AutoMinorVersionUpgrade: "minor engine upgrades are applied automatically to the DB instance
   during the maintenance window" (on by default).
+- [major-only] RDS DescribeDBEngineVersions DefaultOnly (each major has a default minor); terraform-provider-aws
+  db_instance engine_version doc: with auto minor upgrades on, a version prefix such as "16" may be given.
 - [pages] the services' paginators (botocore paginators-1.json: NextToken / Marker).
 - [token] EC2 CreateNatGateway ClientToken, ECS CreateService clientToken, EFS CreateAccessPoint ClientToken
   ("to ensure the idempotency of the request"); EC2 guide "Ensuring idempotency".
@@ -144,6 +147,7 @@ ECS_SLR = 20
 EC2_CONSISTENCY = 3
 
 SLR_MESSAGE = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+DEFAULT_MINOR = 4  # the minor version AWS picks when a create names a major version only
 TOKEN_PREFIX = "awsmodel-"
 # A test's own reads (not the collection's) ask for whole answers with this header set to "off".
 WHOLE_PAGES_HEADER = "X-Aws-Model-Pages"
@@ -641,6 +645,13 @@ class AwsModel:
 
     def _rds_CreateDBInstance(self, call, forward):
         self._db_expire()
+        version = call.params.get("EngineVersion", "")
+        if re.fullmatch(r"\d+", version):
+            # [major-only] AWS creates the engine's default minor of that major (moto would store "16")
+            pairs = [(k, "%s.%s" % (v, DEFAULT_MINOR) if k == "EngineVersion" else v)
+                     for k, v in urllib.parse.parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)]
+            call = Call(call.method, call.path, call.headers, urllib.parse.urlencode(pairs).encode(), call.service,
+                        call.action, call.protocol)
         db_id = call.params.get("DBInstanceIdentifier", "").lower()
         if db_id in self.dbs and self.dbs[db_id]["deleted"] is not None:
             return self.err(call, "DBInstanceAlreadyExists", "DB instance %s is still being deleted" % db_id)

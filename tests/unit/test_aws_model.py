@@ -528,3 +528,15 @@ def test_proxy_log_names_the_model_refusals(env, tmp_path):
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(c["action"], c["status"], c["model"]) for c in calls] == [
         ("CreateVpc", 200, None), ("CreateSubnet", 200, None), ("DescribeSubnets", 400, "InvalidSubnetID.NotFound")]
+
+
+def test_a_major_version_alone_creates_the_default_minor(env):
+    env.model.scale = 0.0
+    _ec2, _vpc, subnets, sg = network(env)
+    rds = env.client("rds")
+    rds.create_db_subnet_group(DBSubnetGroupName="majsub", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.create_db_instance(DBInstanceIdentifier="db16", Engine="postgres", EngineVersion="16", DBInstanceClass="db.t3.micro",
+                           AllocatedStorage=20, MasterUsername="u", MasterUserPassword="p4ssw0rd-long",
+                           DBSubnetGroupName="majsub", VpcSecurityGroupIds=[sg])
+    version = rds.describe_db_instances(DBInstanceIdentifier="db16")["DBInstances"][0]["EngineVersion"]
+    assert version == "16.%d" % aws_model.DEFAULT_MINOR
