@@ -23,8 +23,7 @@ refused in AWS's own error codes, moto's gaps filled), driven only by the clock 
 --time-scale F multiplies every AWS duration (default 0: instant, the rest of the model applies).
 POST /aws-model/rds-minor-upgrade makes every available DB instance report its next minor
 version; GET /aws-model/state shows what the model tracks; POST /moto-api/reset wipes the model
-too. --slow-creates is kept as a deprecated alias of --aws-model --time-scale 0.1 (what
-tests/stack/test_long_creates.py asks for through tests/stack/test_faults.py's AwsProxy).
+too. scripts/emulator.py starts it in front of moto for every user of the emulator.
 
 Only loopback addresses are accepted for --listen and --target.
 """
@@ -276,12 +275,7 @@ def make_server(argv=None) -> ThreadingHTTPServer:
     p.add_argument("--page-size", type=int, default=0, help="--aws-model: answer list/describe calls in pages of N (0: off)")
     p.add_argument("--lost-replies", type=float, default=0.0,
                    help="--aws-model: share of creates done upstream whose answer is then a 500 (reply lost)")
-    p.add_argument("--slow-creates", action="store_true", help="deprecated: --aws-model --time-scale 0.1")
     cfg = p.parse_args(argv)
-    if cfg.slow_creates:
-        cfg.aws_model = True
-        if cfg.time_scale is None:
-            cfg.time_scale = 0.1
     if (cfg.time_scale is not None or cfg.page_size or cfg.lost_replies) and not cfg.aws_model:
         p.error("--time-scale, --page-size and --lost-replies need --aws-model")
     if cfg.time_scale is not None and cfg.time_scale < 0 or cfg.page_size < 0 or not 0.0 <= cfg.lost_replies < 1.0:

@@ -16,76 +16,42 @@ from __future__ import annotations
 import collections
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from emulator import start_proxy, stop_process  # scripts/emulator.py (on sys.path through conftest)
 
-from conftest import REPO, run_playbook
+from conftest import run_playbook
 
 from .stack_checks import check_stack, inventory_values
 
-PROXY = REPO / "scripts" / "aws_proxy.py"
 FAULT_RATE = 0.2
 # A fixed seed makes a failure reproducible (the threads of a run still interleave differently);
 # AWS_PROXY_SEED=<n> tries another sequence of faults.
 SEED = int(os.environ.get("AWS_PROXY_SEED", "6"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class AwsProxy:
-    """scripts/aws_proxy.py on a free loopback port in front of ``target``, stopped by PID."""
+    """scripts/aws_proxy.py on a free loopback port in front of ``target`` (scripts/emulator.start_proxy)."""
 
-    def __init__(self, target: str, log: Path, fault_rate: float = 0.0, seed: int | None = None, delay_ms: int = 0,
-                 slow_creates: bool = False):
+    def __init__(self, target: str, log: Path, fault_rate: float = 0.0, seed: int | None = None, delay_ms: int = 0):
         self.target, self.log, self.fault_rate, self.seed, self.delay_ms = target, Path(log), fault_rate, seed, delay_ms
-        self.slow_creates = slow_creates
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> "AwsProxy":
-        for _attempt in range(5):  # another process may take the port between bind and listen
-            port = _free_port()
-            cmd = [sys.executable, str(PROXY), "--listen", f"127.0.0.1:{port}", "--target", self.target,
-                   "--fault-rate", str(self.fault_rate), "--log", str(self.log)]
-            if self.seed is not None:
-                cmd += ["--seed", str(self.seed)]
-            if self.delay_ms:
-                cmd += ["--delay-ms", str(self.delay_ms)]
-            if self.slow_creates:
-                cmd.append("--slow-creates")
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            self.url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:  # /moto-api is passed through, never faulted
-                    urllib.request.urlopen(self.url + "/moto-api/", timeout=2)
-                    return self
-                except OSError:
-                    time.sleep(0.1)
-            err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
-            self.stop()
-            if "Address already in use" not in err:
-                raise RuntimeError(f"aws_proxy did not start on {self.url}: {err[-2000:]}")
-        raise RuntimeError("aws_proxy found no free port")
+        args = ["--fault-rate", str(self.fault_rate), "--log", str(self.log)]
+        if self.seed is not None:
+            args += ["--seed", str(self.seed)]
+        if self.delay_ms:
+            args += ["--delay-ms", str(self.delay_ms)]
+        self.proc, self.url = start_proxy(self.target, args)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def calls(self) -> list[dict]:
         if not self.log.exists():
