@@ -39,7 +39,7 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | CreateService of a DRAINING service's name; of an ACTIVE one's (moto replaces it) | 60 s / - | InvalidParameterException | [svcname] |
 | DeleteCluster while a service is not INACTIVE | until drained | ClusterContainsServicesException | [cluster] |
 | SGs / subnets of tasks, DB instances, cache groups, mount targets held | until drained / gone | DependencyViolation | [dep] |
-| fresh account: ECS service-linked role not assumable (CreateCluster, CreateService) | 20 s from the first ECS call | InvalidParameterException | [slr] |
+| fresh account: ECS service-linked role not assumable (CreateCluster, CreateService) | 20 s from the first CreateCluster or CreateService | InvalidParameterException | [slr] |
 | a describe naming a new subnet / NAT gateway / security group | 3 s | InvalidSubnetID.NotFound, NatGatewayNotFound, InvalidGroup.NotFound | [ec] |
 | CreateRoute / ReplaceRoute naming a new NAT gateway | 3 s | InvalidNatGatewayID.NotFound | [ec] |
 | a route to a ``pending`` NAT gateway is accepted | - | CreateRoute succeeds | [route] |
@@ -395,7 +395,7 @@ class AwsModel:
             self.fss: dict = {}         # fs id -> created
             self.mts: dict = {}         # mount target id -> {created, deleted, fs, subnet, sgs, json}
             self.services: dict = {}    # (cluster, name) -> {...}
-            self.ecs_first = None       # time of the first ECS call since reset
+            self.ecs_first = None       # time of the first CreateCluster/CreateService since reset
             self.tokens: dict = {}      # (service, action, token) -> Reply
             self.auth: dict = {}        # service -> headers of its latest call (for internal calls)
 
@@ -430,8 +430,10 @@ class AwsModel:
         """Answer ``call``; ``forward(call) -> Reply`` sends it (or a rewritten copy) to moto."""
         with self.lock:
             self.auth[call.service] = dict(call.headers)
-            if call.service == "ecs" and self.ecs_first is None:
-                self.ecs_first = self.now()  # the fresh account's service-linked role is created now
+            if call.service == "ecs" and call.action in ("CreateCluster", "CreateService") and self.ecs_first is None:
+                # [slr] CreateCluster makes ECS create the account's service-linked role: it is not
+                # assumable for a while after the first call that needs it (describes create nothing)
+                self.ecs_first = self.now()
             handler = getattr(self, "_%s" % re.sub(r"[^A-Za-z0-9]", "_", "%s_%s" % (call.service, call.action)), None)
             key = (call.service, call.action)
             token_param = CREATES.get(key)
@@ -1278,7 +1280,7 @@ class AwsModel:
 
     def _ecs_slr(self, call):
         if self.ecs_first is None:
-            self.ecs_first = self.now()
+            return None
         if call.action in ("CreateCluster", "CreateService") and self.within(self.ecs_first, ECS_SLR):
             return self.err(call, "InvalidParameterException", SLR_MESSAGE)
         return None
