@@ -114,7 +114,7 @@ def test_cold_build_converges_and_reruns_unchanged(model):
     model.reset()
     start = len(model.calls_log.read_text().splitlines())
     first = site(model)
-    assert first.rc == 0, first
+    assert first.rc == 0, str(first)
     assert_long_creates_before_waits(calls_since(model.calls_log, start))
     assert "0 tasks" in first.out, "the backend was not held at 0 tasks while the data tier had no address"
 
@@ -134,7 +134,7 @@ def test_cold_build_converges_and_reruns_unchanged(model):
     assert private, "no route table sends 0.0.0.0/0 through the NAT gateway"
 
     again = site(model)
-    assert again.rc == 0 and again.changed == 0, again
+    assert again.rc == 0 and again.changed == 0, str(again)
 
 
 def test_rerun_after_aws_upgraded_the_db_minor_version(model):
@@ -146,21 +146,21 @@ def test_rerun_after_aws_upgraded_the_db_minor_version(model):
     assert after != before and after.split(".")[0] == before.split(".")[0], (before, after, upgraded)
 
     run = site(model)
-    assert run.rc == 0 and run.changed == 0, run
+    assert run.rc == 0 and run.changed == 0, str(run)
     now = rds.describe_db_instances(DBInstanceIdentifier=f"{ENV}-apranova-db")["DBInstances"][0]["EngineVersion"]
     assert now == after, "the run tried to take the DB back to the inventory's minor version"
 
 
 def test_confirmed_teardown_then_a_second_one(model):
     run = teardown(model)
-    assert run.rc == 0 and run.failed == 0, run
+    assert run.rc == 0 and run.failed == 0, str(run)
     assert left_behind(model) == {}
     left = remains(model)
     assert [s for s in left["db_final_snapshots"] if s.startswith(f"{ENV}-apranova-db")], left["db_final_snapshots"]
     assert left["file_systems"] == [f"{ENV}-efs"] and left["secrets"] == [f"{ENV}/apranova-db/master"]
 
     again = teardown(model)
-    assert again.rc == 0 and again.failed == 0 and again.changed == 0, again
+    assert again.rc == 0 and again.failed == 0 and again.changed == 0, str(again)
     assert left_behind(model) == {}
 
 
@@ -178,7 +178,7 @@ def test_rerun_while_the_first_build_is_still_creating(slow_model, tmp_path):
     assert state == {"db": ["creating"], "cache": ["creating"]}, f"not a rerun during creation: {state}"
 
     rerun = site(slow_model)
-    assert rerun.rc == 0, rerun
+    assert rerun.rc == 0, str(rerun)
     assert check_stack(slow_model.client, inventory_values(ENV)) == []
 
 
@@ -190,7 +190,7 @@ def test_teardown_of_a_build_killed_half_way(slow_model, tmp_path):
     assert state == {"db": ["creating"], "cache": ["creating"]}, f"not a teardown during creation: {state}"
 
     run = teardown(slow_model)
-    assert run.rc == 0 and run.failed == 0, run
+    assert run.rc == 0 and run.failed == 0, str(run)
     assert left_behind(slow_model) == {}
     again = teardown(slow_model)
-    assert again.rc == 0 and again.failed == 0 and again.changed == 0, again
+    assert again.rc == 0 and again.failed == 0 and again.changed == 0, str(again)
