@@ -23,8 +23,8 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | ModifyDBInstance while not ``available`` (creating, deleting) | 420 s / 300 s | InvalidDBInstanceState | [dbstate] |
 | DeleteDBInstance asking for a final snapshot while ``creating`` | 420 s | InvalidDBInstanceState | [dbstate] |
 | replication group ``creating``: no Primary/Reader/Configuration/node-group endpoints | 420 s | describe | [rg] |
-| replication group ``deleting``, then gone from every describe (moto: deleting forever) | 300 s | ReplicationGroupNotFoundFault | [rgdel] |
-| Modify/DeleteReplicationGroup while ``creating`` or ``deleting`` | 420 s / 300 s | InvalidReplicationGroupState | [rgstate] |
+| replication group ``deleting``, then gone from every describe (moto: deleting forever) | 400 s | ReplicationGroupNotFoundFault | [rgdel] |
+| Modify/DeleteReplicationGroup while ``creating`` or ``deleting`` | 420 s / 400 s | InvalidReplicationGroupState | [rgstate] |
 | DeleteCacheSubnetGroup answered (moto: HTML 500); refused while a group uses it | until the group is gone | CacheSubnetGroupInUse | [csg] |
 | member cache clusters of a replication group describable (moto: not), NumCacheClusters of them (moto: 1) | - | DescribeCacheClusters | [members] |
 | load balancer ``provisioning``, then ``active`` | 150 s | describe State.Code | [lb] |
@@ -134,7 +134,7 @@ NAT_DELETE = 60
 DB_CREATE = 420
 DB_DELETE = 300
 RG_CREATE = 420
-RG_DELETE = 300
+RG_DELETE = 400  # longer than DB_DELETE: code that waits for the DB and assumes the cache is gone too is caught
 LB_CREATE = 150
 LB_ENI_RELEASE = 90
 LB_TG_IN_USE = 30

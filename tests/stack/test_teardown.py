@@ -9,9 +9,8 @@ tests run in file order on it:
     the variable to set;
 10. with both, the emulator keeps nothing of the stack but the final DB snapshot, the two ECR
     repositories, the EFS file system and the DB secret; a second teardown fails nothing;
-13. a rebuild in place: blocked by the emulator only (xfail, see the reason); with the Redis names
-    changed everything else rebuilds under its old names and reuses the kept data; and after a
-    teardown of everything (data included) plus an emulator reset, site.yml converges clean.
+13. a rebuild in place converges under the same names and reuses the kept data; after a teardown
+    of everything (data included), site.yml converges clean in the same account.
 12. (``--tags alb`` on an empty emulator names the tier to run first) is
     tests/stack/test_bad_input.py::test_tier_needs_its_prerequisites.
 
@@ -19,11 +18,9 @@ site.yml runs skip the architecture report and the printed summary (``--skip-tag
 both only read the stack back; tested by test_stack.py and test_report.py). Under xdist run the
 stack files with ``--dist loadfile``.
 
-moto quirks accepted below (each says so where it is accepted):
-- a deleted ElastiCache replication group stays in status ``deleting`` forever, so the same id
-  cannot be created again;
-- DeleteCacheSubnetGroup and ModifyCacheSubnetGroup are not implemented (HTTP 500): the cache
-  subnet group outlives the teardown, still naming the deleted subnets, and cannot be repointed.
+The emulator is moto behind the harness's model of AWS (scripts/aws_model.py, time scale 0): a
+deleted replication group and a deleted cache subnet group are gone and their names free again, as
+on AWS (moto alone keeps the group ``deleting`` forever and cannot delete cache subnet groups).
 """
 
 from __future__ import annotations
@@ -106,9 +103,9 @@ def remains(emu) -> dict:
     out["db_instances"] = [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]]
     out["db_subnet_groups"] = [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]]
     out["db_final_snapshots"] = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]]
-    # moto quirk: a deleted replication group stays in status "deleting" forever; that is deleted.
-    out["redis"] = [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"] if g["Status"] != "deleting"]
-    # (cache subnet groups are not listed: moto cannot delete them, see the module docstring)
+    out["redis"] = [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"]]
+    out["cache_subnet_groups"] = [g["CacheSubnetGroupName"] for g in ec.describe_cache_subnet_groups()["CacheSubnetGroups"]
+                                  if g["CacheSubnetGroupName"] != "default"]
     fss = efs.describe_file_systems()["FileSystems"]
     out["file_systems"] = [_name(f.get("Tags")) for f in fss]
     out["mount_targets"] = [m["MountTargetId"] for f in fss for m in efs.describe_mount_targets(FileSystemId=f["FileSystemId"])["MountTargets"]]
@@ -160,7 +157,7 @@ def test_protected_production_is_refused_before_anything_is_deleted(stack):
 GONE = ["vpcs", "subnets", "security_groups", "route_tables", "internet_gateways", "nat_gateways",
         "elastic_ips", "load_balancers", "target_groups", "ecs_clusters", "ecs_services", "task_definitions",
         "iam_roles", "log_groups", "alarms", "dashboards", "topics", "db_instances", "db_subnet_groups",
-        "redis", "mount_targets", "access_points"]
+        "redis", "cache_subnet_groups", "mount_targets", "access_points"]
 
 
 def test_confirmed_teardown_keeps_only_the_data(stack):
@@ -186,47 +183,23 @@ def test_second_teardown_fails_nothing(stack):
 
 # --- 13. rebuilding ------------------------------------------------------------------------------
 
-# The two names moto cannot reuse after a teardown (see the module docstring).
-RENAMED_CACHE = {"stack_cache_id": f"{ENV}-redis-b", "data_redis_subnet_group_name": f"{ENV}-cache-subnets-b"}
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "moto quirks, not the playbooks: the deleted replication group stays 'deleting' forever so "
-    "production-redis cannot be created again, and the cache subnet group that moto could not "
-    "delete (DeleteCacheSubnetGroup not implemented) cannot be repointed at the new subnets "
-    "(ModifyCacheSubnetGroup not implemented). On AWS both finish; see the next test for the rest."))
-def test_rebuild_in_place_after_teardown(stack):
-    run = site(stack.emu, extra_vars={"data_wait_timeout": 30})
-    assert run.rc == 0, run
+def test_rebuild_in_place_after_teardown_reuses_the_data(stack):
+    run = site(stack.emu)
+    assert run.rc == 0 and run.failed == 0, str(run)
     assert check_stack(stack.emu.client, inventory_values(ENV)) == []
-
-
-def test_rebuild_in_place_of_everything_but_the_cache_reuses_the_data(stack):
-    """With only the two ids moto cannot reuse changed, the rest rebuilds under its old names."""
-    run = site(stack.emu, extra_vars=RENAMED_CACHE)
-    assert run.rc == 0 and run.failed == 0, run
-    problems = check_stack(stack.emu.client, inventory_values(ENV))
-    # the checker looks for production-redis and production-cache-subnets: the only two left out
-    expected = {f"expected Redis {ENV}-redis", "cache subnet group is not the private subnets"}
-    assert set(problems) == expected, "\n".join(problems)
-    group = stack.emu.client("elasticache").describe_replication_groups(ReplicationGroupId=f"{ENV}-redis-b")["ReplicationGroups"][0]
-    assert group["Status"] == "available" and group["CacheNodeType"] == "cache.t3.micro"
     # the kept data is reused, not duplicated: same file system, repositories, secret and password
     assert kept_data(stack.emu) == stack.kept
     assert len(stack.emu.client("efs").describe_file_systems()["FileSystems"]) == 1
 
 
-def test_full_teardown_then_rebuild_on_a_fresh_emulator(stack):
-    # the stack of the previous test: same variables (its cache has the other names)
-    run = teardown(stack.emu, dict(UNPROTECT, teardown_delete_data=True, **RENAMED_CACHE))
-    assert run.rc == 0 and run.failed == 0, run
+def test_full_teardown_then_rebuild_in_the_same_account(stack):
+    run = teardown(stack.emu, dict(UNPROTECT, teardown_delete_data=True))
+    assert run.rc == 0 and run.failed == 0, str(run)
     left = remains(stack.emu)
     for kind in GONE + ["repositories", "file_systems", "secrets"]:
         assert left[kind] == [], f"{kind} left after a teardown with teardown_delete_data=true: {left[kind]}"
     assert len(left["db_final_snapshots"]) == 2, left["db_final_snapshots"]  # one per teardown of a DB
 
-    stack.emu.reset()
     run = site(stack.emu)
-    assert run.rc == 0 and run.failed == 0, run
-    problems = check_stack(stack.emu.client, inventory_values(ENV))
-    assert problems == [], "\n".join(problems)
+    assert run.rc == 0 and run.failed == 0, str(run)
+    assert check_stack(stack.emu.client, inventory_values(ENV)) == []
