@@ -10,7 +10,10 @@ the tests run in file order and each starts from the state the previous one left
    and points the backend service at it, leaving the frontend alone;
 7. listener rules given through ``-e alb_rules``: a moved priority, a rule with three paths, a
    removed rule, each converging in one run and read back exactly;
-8. data changes (Redis node type, RDS storage, EFS mount-target zones): each changes exactly that.
+8. data changes (Redis node type, RDS storage, EFS mount-target zones): each changes exactly that;
+issue 17: a Redis security group changed behind Ansible's back, and a new Redis engine version in
+the inventory, are reported by ``--check --diff`` like any other drift (AWS reports both on the
+replication group's member clusters, which the harness's model of AWS serves).
 
 Every site.yml run skips the architecture report and the printed summary (``--skip-tags
 report,summary``): both only read the stack back, are tested by test_stack.py and test_report.py,
@@ -322,3 +325,54 @@ def test_data_changes_change_exactly_that(stack):
         assert again.rc == 0, again
         assert again.changed == 0, f"{step_vars}: changed tasks on the rerun: {changed_tasks(again.out)}\n{again}"
         assert data_state(stack) == after
+
+
+# --- issue 17: Redis attributes read from its member clusters ------------------------------------
+
+def redis_member(emu) -> dict:
+    ec = emu.client("elasticache")
+    group = ec.describe_replication_groups(ReplicationGroupId=f"{ENV}-redis")["ReplicationGroups"][0]
+    return ec.describe_cache_clusters(CacheClusterId=group["MemberClusters"][0])["CacheClusters"][0]
+
+
+def sg_id(emu, name) -> str:
+    return emu.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"][0]["GroupId"]
+
+
+# the inventory as the data changes above left it (a run without them would undo them)
+AFTER_DATA_STEPS = {k: v for step_vars, _expected in DATA_STEPS for k, v in step_vars.items()}
+
+
+def test_redis_security_group_and_engine_version_drift_is_reported(stack):
+    """The Redis security groups and engine version are compared (AWS reports them on the member
+    clusters; moto alone cannot describe those, the harness's model serves them as AWS does)."""
+    extra = dict(AFTER_DATA_STEPS)
+    redis_sg, ecs_sg = sg_id(stack, f"{ENV}-redis-sg"), sg_id(stack, f"{ENV}-ecs-sg")
+    assert [g["SecurityGroupId"] for g in redis_member(stack)["SecurityGroups"]] == [redis_sg]
+    stack.client("elasticache").modify_replication_group(
+        ReplicationGroupId=f"{ENV}-redis", SecurityGroupIds=[ecs_sg], ApplyImmediately=True)
+    assert [g["SecurityGroupId"] for g in redis_member(stack)["SecurityGroups"]] == [ecs_sg]
+
+    check = site(stack, tags="data", check=True, diff=True, extra_vars=extra)
+    assert check.rc == 0, check
+    text = section(check.out, "Request the Redis replication group")
+    assert re.search(r"^changed: ", text, flags=re.M), f"the security group drift is not reported:\n{text}"
+    assert "could not read" not in check.out.lower() and "cannot be described" not in check.out
+    assert re.search(r"^-\s+- %s$" % ecs_sg, text, flags=re.M) and re.search(r"^\+\s+- %s$" % redis_sg, text, flags=re.M), text
+    assert [g["SecurityGroupId"] for g in redis_member(stack)["SecurityGroups"]] == [ecs_sg], "--check changed the group"
+
+    repair = site(stack, tags="data", extra_vars=extra)
+    assert repair.rc == 0, repair
+    assert [g["SecurityGroupId"] for g in redis_member(stack)["SecurityGroups"]] == [redis_sg]
+    quiet = site(stack, tags="data", extra_vars=extra)
+    assert quiet.rc == 0 and quiet.changed == 0, f"changed tasks: {changed_tasks(quiet.out)}\n{quiet}"
+
+    version = redis_member(stack)["EngineVersion"]
+    check = site(stack, tags="data", check=True, diff=True, extra_vars=dict(extra, data_redis_engine_version="7.2"))
+    assert check.rc == 0, check
+    text = section(check.out, "Request the Redis replication group")
+    assert re.search(r"^changed: ", text, flags=re.M), f"the engine version change is not reported:\n{text}"
+    assert re.search(r"^-\s+engine_version: '?%s'?$" % re.escape(version), text, flags=re.M), text
+    assert re.search(r"^\+\s+engine_version: '?7\.2'?$", text, flags=re.M), text
+    assert redis_member(stack)["EngineVersion"] == version, "--check changed the engine version"
