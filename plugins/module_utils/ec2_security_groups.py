@@ -48,9 +48,13 @@ _AFTER_CREATE_CODES = ["InvalidGroup.NotFound", "InvalidGroupId.NotFound"]
 # DeleteSecurityGroup answers "DependencyViolation" while a network interface still uses the group
 # (those of a load balancer, DB, cache, mount target or task deleted a moment ago are released by
 # AWS asynchronously, in minutes) or another group's rule still references it.
-# terraform-provider-aws retries it for the delete timeout (15 min); so does this module.
+# terraform-provider-aws retries it for the delete timeout (15 min). Here the interfaces AWS lists
+# are waited for first (up to the module's wait_timeout, DELETE_TIMEOUT by default); once none is
+# listed, the delete itself rides the code out for DEPENDENCY_RETRY_TIMEOUT at most, so a group
+# held by something that lists no interface and is not going away fails in minutes, not 15.
 DELETE_RETRY_CODES = ["DependencyViolation"]
 DELETE_TIMEOUT = 900
+DEPENDENCY_RETRY_TIMEOUT = 180
 
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1", "-1": "-1"}
 PORTED_PROTOCOLS = ("tcp", "udp", "icmp", "icmpv6")

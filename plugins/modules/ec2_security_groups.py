@@ -30,8 +30,8 @@ description:
     network interface (load balancer, ECS task, RDS instance, cache node, mount target) is waited
     for, up to O(wait_timeout) seconds, since AWS releases the interfaces of a resource deleted a moment
     ago asynchronously, in minutes. If they are still there then, the module fails and names
-    them. C(DependencyViolation) on the delete itself is tried again for the same time. Each wait
-    is listed in RV(waited).
+    them. C(DependencyViolation) on the delete itself is then tried again for up to 3 minutes
+    (less if O(wait_timeout) is less). Each wait is listed in RV(waited).
 author: Apranova platform team (@apranova)
 options:
   vpc_id:
@@ -127,7 +127,8 @@ options:
   wait_timeout:
     description:
       - With O(state=absent), how many seconds to wait for the network interfaces still using the
-        groups to be released, and to try the delete again while AWS answers C(DependencyViolation).
+        groups to be released (and, up to 3 minutes of it, to try the delete again while AWS answers
+        C(DependencyViolation)).
       - V(0) fails at once when an interface still uses a group.
     type: int
     default: 900
@@ -603,7 +604,9 @@ def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_
                 _revoke(client, group["GroupId"], egress, entries)
     for name in names:
         if name in targets:
-            sgapi.delete_group(client, targets[name]["GroupId"], timeout=max(wait_timeout, 0), note=note)
+            sgapi.delete_group(
+                client, targets[name]["GroupId"], timeout=min(max(wait_timeout, 0), sgapi.DEPENDENCY_RETRY_TIMEOUT), note=note
+            )
     return True, deleted, before
 
 
