@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import time
-
 DOCUMENTATION = r"""
 module: ec2_security_groups
 short_description: Reconcile a set of security groups of one VPC, rules that reference each other included
@@ -297,6 +295,8 @@ waited:
   elements: str
   sample: ["delete security group sg-0fedcba9876543210: AWS answered DependencyViolation; trying again in 2 s"]
 """
+
+import time
 
 try:
     import botocore  # pylint: disable=unused-import
