@@ -61,8 +61,11 @@ just_created_retry = AWSRetry.jittered_backoff(retries=5, delay=1, max_delay=8, 
 # How long a delete rides out AWS's refusals while the network interfaces of resources deleted a
 # moment ago (load balancer, DB, cache, mount targets, NAT gateway, Fargate tasks) are released.
 # AWS releases those interfaces asynchronously, in minutes; terraform-provider-aws waits up to
-# its delete timeout (20 min for subnets, 15 for security groups) on the same codes.
-RELEASE_TIMEOUT = 900
+# its delete timeout (20 min for subnets, 15 for security groups) on the same codes. The network
+# teardown deletes the security groups first, and ec2_security_groups waits (up to 15 min) until
+# no interface uses them, so what is left here is AWS catching up: 5 minutes, and a subnet held
+# by something live fails in minutes rather than after 20.
+RELEASE_TIMEOUT = 300
 
 # A just-created id that the next call does not see yet (eventual consistency): waited for this long.
 JUST_CREATED_TIMEOUT = 120

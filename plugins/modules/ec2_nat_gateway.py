@@ -82,7 +82,7 @@ options:
         later run releases it.
       - Even after the gateway reads C(deleted), AWS may refuse to release its address for a
         while (C(InvalidIPAddress.InUse), or C(AuthFailure) for the address of a NAT gateway);
-        those refusals are tried again for up to 15 minutes, each wait listed in RV(waited).
+        those refusals are tried again for up to 5 minutes, each wait listed in RV(waited).
     type: bool
     default: true
   wait:

@@ -23,7 +23,7 @@ description:
     gateway or table id created a moment ago that AWS does not know yet
     (C(InvalidNatGatewayID.NotFound) etc., EC2 eventual consistency) is tried again for up to two
     minutes. A table that AWS refuses to delete with C(DependencyViolation) is tried again for up
-    to 15 minutes. Each wait is listed in RV(waited).
+    to 5 minutes. Each wait is listed in RV(waited).
   - The C(Name) tag of each table is always set from O(route_tables[].name). When neither O(tags)
     nor O(route_tables[].tags) is given, other tags are left alone; otherwise the table's tags
     become O(tags) merged with O(route_tables[].tags) plus C(Name), and O(purge_tags) removes the

@@ -22,7 +22,7 @@ description:
     describe right after C(CreateSubnet) may not see the new subnet yet.
   - With O(state=absent), a subnet that AWS refuses to delete with C(DependencyViolation) (a
     network interface of a load balancer, database, cache, mount target, NAT gateway or task
-    deleted a moment ago is still being released) is tried again for up to 15 minutes; each wait
+    deleted a moment ago is still being released) is tried again for up to 5 minutes; each wait
     is listed in RV(waited).
   - The C(Name) tag of each subnet is always set from its O(subnets[].name). When neither O(tags)
     nor O(subnets[].tags) is given, other tags are left alone; otherwise the subnet's tags become
