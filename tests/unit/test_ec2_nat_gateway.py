@@ -20,6 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_nat_gateway as module  # noqa: E402
+from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
 
 
 def nat(nat_id, name, subnet="subnet-1", state="available", created="2026-01-01", eni="eni-1", alloc="eipalloc-1"):
@@ -214,58 +215,6 @@ def test_given_allocation_and_refusals(client, subnet_id):
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
 
 
-class AWSAnswers:
-    """Make ``operation`` answer ``code`` (HTTP 400; a list: one code per call) its first ``times`` calls, as AWS does for a
-    while (a just-created id not visible yet, interfaces still being released ...), through
-    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
-    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
-    way back). ``sent`` holds the request parameters of every call."""
-
-    class _Http:
-        def __init__(self, status):
-            self.status_code = status
-            self.headers = {}
-
-    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
-        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
-        self.skip = skip
-        self.sent = []
-        self.operation = operation
-        events = getattr(client, "client", client).meta.events
-        events.register(f"before-call.ec2.{operation}", self._before)
-        events.register(f"after-call.ec2.{operation}", self._after)
-
-    def _error(self):
-        self.remaining -= 1
-        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
-        return self._Http(self.status), {
-            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
-            "ResponseMetadata": {"HTTPStatusCode": self.status},
-        }
-
-    def _before(self, params, **kwargs):
-        self.sent.append(dict(params.get("body") or {}))
-        if len(self.sent) <= self.skip:
-            return None
-        if self.remaining > 0 and not self.after_success:
-            return self._error()
-        return None
-
-    def _after(self, http_response, parsed, **kwargs):
-        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
-            http, error = self._error()
-            http_response.status_code = http.status_code
-            parsed.clear()
-            parsed.update(error)
-
-
-def no_sleep(monkeypatch):
-    """base.retry_while without its pauses (the module_utils look it up at call time)."""
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(ec2, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
-
-
 class IdempotentCreate:
     """CreateNatGateway as AWS treats a ClientToken it has seen: the first answer again."""
 
@@ -321,7 +270,7 @@ def test_interrupted_allocation_is_adopted_not_duplicated(client, subnet_id):
 def test_created_gateway_is_read_back_even_when_not_visible_yet(client, subnet_id, monkeypatch):
     """EC2 eventual consistency: DescribeNatGateways right after the create may answer
     NatGatewayNotFound for the new id; the module retries (noted), never returns a null item."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     aws = AWSAnswers(client, "DescribeNatGateways", "NatGatewayNotFound", 2, skip=1)
     notes = []
     _changed, result, _before, _warnings = module.ensure_present(
@@ -333,7 +282,7 @@ def test_created_gateway_is_read_back_even_when_not_visible_yet(client, subnet_i
 def test_release_rides_out_aws_holding_the_address_of_a_deleted_gateway(client, subnet_id, monkeypatch):
     """ReleaseAddress of a NAT gateway's address answers AuthFailure / InvalidIPAddress.InUse for
     a while even once the gateway reads deleted: tried again, noted, then released."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
     present(client, gateways)
     aws = AWSAnswers(client, "ReleaseAddress", ["AuthFailure", "InvalidIPAddress.InUse"], 2)
@@ -345,7 +294,7 @@ def test_release_rides_out_aws_holding_the_address_of_a_deleted_gateway(client, 
 
 
 def test_auth_failure_is_final_for_an_address_no_gateway_held(client, monkeypatch):
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     allocation = client.allocate_address(Domain="vpc")["AllocationId"]
     AWSAnswers(client, "ReleaseAddress", "AuthFailure", 1)
     with pytest.raises(AnsibleEC2Error, match="release Elastic IP"):

@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module  # noqa: E402
+from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
 
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"}
 
@@ -189,62 +190,10 @@ def test_ensure_present_and_absent(client):
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
 
 
-class AWSAnswers:
-    """Make ``operation`` answer ``code`` (HTTP 400; a list: one code per call) its first ``times`` calls, as AWS does for a
-    while (a just-created id not visible yet, interfaces still being released ...), through
-    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
-    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
-    way back). ``sent`` holds the request parameters of every call."""
-
-    class _Http:
-        def __init__(self, status):
-            self.status_code = status
-            self.headers = {}
-
-    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
-        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
-        self.skip = skip
-        self.sent = []
-        self.operation = operation
-        events = getattr(client, "client", client).meta.events
-        events.register(f"before-call.ec2.{operation}", self._before)
-        events.register(f"after-call.ec2.{operation}", self._after)
-
-    def _error(self):
-        self.remaining -= 1
-        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
-        return self._Http(self.status), {
-            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
-            "ResponseMetadata": {"HTTPStatusCode": self.status},
-        }
-
-    def _before(self, params, **kwargs):
-        self.sent.append(dict(params.get("body") or {}))
-        if len(self.sent) <= self.skip:
-            return None
-        if self.remaining > 0 and not self.after_success:
-            return self._error()
-        return None
-
-    def _after(self, http_response, parsed, **kwargs):
-        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
-            http, error = self._error()
-            http_response.status_code = http.status_code
-            parsed.clear()
-            parsed.update(error)
-
-
-def no_sleep(monkeypatch):
-    """base.retry_while without its pauses (the module_utils look it up at call time)."""
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(ec2, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
-
-
 def test_route_to_a_gateway_aws_does_not_know_yet_is_retried_and_noted(client, monkeypatch):
     """A NAT gateway id a few seconds old may answer InvalidNatGatewayID.NotFound (EC2 eventual
     consistency; AWS accepts a route to a pending gateway): tried again, each wait noted."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     igw = client.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     client.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
@@ -258,7 +207,7 @@ def test_route_to_a_gateway_aws_does_not_know_yet_is_retried_and_noted(client, m
 
 
 def test_new_table_missing_from_the_first_read_back_is_read_again(client, monkeypatch):
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     real = ec2.describe_route_tables
     calls = []
@@ -276,7 +225,7 @@ def test_new_table_missing_from_the_first_read_back_is_read_again(client, monkey
 
 
 def test_delete_rides_out_dependency_violation(client, monkeypatch):
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, ec2)
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     module.ensure_present(client, vpc_id, [{"name": "rt", "subnet_ids": None, "routes": None}], True, True, None, True, False)
     aws = AWSAnswers(client, "DeleteRouteTable", "DependencyViolation", 2)

@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sg  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_security_groups as module  # noqa: E402
+from .aws_answers import no_sleep  # noqa: E402
 
 
 def rule(**kw):
@@ -359,16 +360,10 @@ class Flaky:
         return call
 
 
-def no_sleep(monkeypatch):
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(sg, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
-
-
 def test_delete_rides_out_dependency_violation(ec2, monkeypatch):
     """DeleteSecurityGroup answers DependencyViolation for a while after the load balancer (or DB,
     cache, mount target, task) that used the group is deleted: tried again, and each wait noted."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, sg)
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     present(ec2, vpc_id, chain())
     flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 2)
@@ -381,7 +376,7 @@ def test_delete_rides_out_dependency_violation(ec2, monkeypatch):
 
 
 def test_delete_gives_up_after_the_timeout(ec2, monkeypatch):
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, sg)
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     present(ec2, vpc_id, chain())
     flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 10**6)

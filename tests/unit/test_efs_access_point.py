@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_access_point as mod  # noqa: E402
+from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
 
 ROOT = {"path": "/workspaces", "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "755"}}
 USER = {"uid": 1000, "gid": 1000, "secondary_gids": None}
@@ -153,66 +154,7 @@ def test_missing_file_system(world):
     assert mod.ensure_absent(client, params("fs-00000000", state="absent"), check_mode=False)[0] is False
 
 
-
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
-
-
-class AWSAnswers:
-    """Make ``operation`` answer ``code`` (HTTP 400) its first ``times`` calls, as AWS does for a
-    while (a just-created id not visible yet, interfaces still being released ...), through
-    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
-    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
-    way back). ``sent`` holds the request parameters of every call."""
-
-    class _Http:
-        def __init__(self, status):
-            self.status_code = status
-            self.headers = {}
-
-    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
-        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
-        self.skip = skip
-        self.sent = []
-        self.operation = operation
-        meta = getattr(client, "client", client).meta
-        service = meta.service_model.service_id.hyphenize()
-        meta.events.register(f"before-call.{service}.{operation}", self._before)
-        meta.events.register(f"after-call.{service}.{operation}", self._after)
-
-    def _error(self):
-        self.remaining -= 1
-        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
-        return self._Http(self.status), {
-            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
-            "ResponseMetadata": {"HTTPStatusCode": self.status},
-        }
-
-    def _before(self, params, **kwargs):
-        body = params.get("body") or {}
-        if isinstance(body, (bytes, str)):
-            import json
-            body = json.loads(body or b"{}")
-        self.sent.append(dict(body))
-        if len(self.sent) <= self.skip:
-            return None
-        if self.remaining > 0 and not self.after_success:
-            return self._error()
-        return None
-
-    def _after(self, http_response, parsed, **kwargs):
-        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
-            http, error = self._error()
-            http_response.status_code = http.status_code
-            parsed.clear()
-            parsed.update(error)
-
-
-def no_sleep(monkeypatch):
-    """base.retry_while and base.wait_for without their pauses (looked up at call time)."""
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(efs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
-    
 
 
 def test_create_sends_one_client_token_for_all_retries(world):

@@ -22,6 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_file_system as mod  # noqa: E402
+from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
 
 
 def params(**overrides):
@@ -259,66 +260,7 @@ def test_duplicate_names_are_an_error(clients):
         mod.ensure_present(client, params(), check_mode=True)
 
 
-
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
-
-
-class AWSAnswers:
-    """Make ``operation`` answer ``code`` (HTTP 400) its first ``times`` calls, as AWS does for a
-    while (a just-created id not visible yet, interfaces still being released ...), through
-    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
-    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
-    way back). ``sent`` holds the request parameters of every call."""
-
-    class _Http:
-        def __init__(self, status):
-            self.status_code = status
-            self.headers = {}
-
-    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
-        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
-        self.skip = skip
-        self.sent = []
-        self.operation = operation
-        meta = getattr(client, "client", client).meta
-        service = meta.service_model.service_id.hyphenize()
-        meta.events.register(f"before-call.{service}.{operation}", self._before)
-        meta.events.register(f"after-call.{service}.{operation}", self._after)
-
-    def _error(self):
-        self.remaining -= 1
-        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
-        return self._Http(self.status), {
-            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
-            "ResponseMetadata": {"HTTPStatusCode": self.status},
-        }
-
-    def _before(self, params, **kwargs):
-        body = params.get("body") or {}
-        if isinstance(body, (bytes, str)):
-            import json
-            body = json.loads(body or b"{}")
-        self.sent.append(dict(body))
-        if len(self.sent) <= self.skip:
-            return None
-        if self.remaining > 0 and not self.after_success:
-            return self._error()
-        return None
-
-    def _after(self, http_response, parsed, **kwargs):
-        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
-            http, error = self._error()
-            http_response.status_code = http.status_code
-            parsed.clear()
-            parsed.update(error)
-
-
-def no_sleep(monkeypatch):
-    """base.retry_while and base.wait_for without their pauses (looked up at call time)."""
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(efs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
-    monkeypatch.setattr(efs, "wait_for", functools.partial(base.wait_for, sleep=lambda s: None))
 
 
 def test_create_retried_after_a_lost_reply_adopts_the_file_system(clients):
@@ -336,7 +278,7 @@ def test_delete_waits_for_mount_targets_still_deleting(clients, monkeypatch):
     """A mount target deleted a moment ago (an earlier task, wait: false) is "deleting" for a
     while, and DeleteFileSystem answers FileSystemInUse until it is gone: the module waits for it
     and rides out the refusal, each wait noted."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, efs, "retry_while", "wait_for")
     client, raw, _ec2 = clients
     fs_id = mod.ensure_present(client, params(), check_mode=False)[2]["file_system_id"]
     lingering = {"MountTargetId": "fsmt-0123456789abcdef0", "FileSystemId": fs_id, "SubnetId": "subnet-1",

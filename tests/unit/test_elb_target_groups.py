@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_target_groups as mod  # noqa: E402
+from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
 
 RAW = {
     "TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067",
@@ -191,67 +192,13 @@ def test_create_params():
     assert lb.target_group_create_params(group(target_type="lambda", port=None), None, None) == {"TargetType": "lambda"}
 
 
-
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
-
-
-class AWSAnswers:
-    """Make ``operation`` answer ``code`` (HTTP 400) its first ``times`` calls, as AWS does for a
-    while (a just-created id not visible yet, interfaces still being released ...), through
-    botocore's ``before-call`` hook: paginators and the retry wrapper see it like a real answer.
-    The first ``skip`` calls pass untouched. ``after_success`` answers an error *after* letting the call through (a reply lost on the
-    way back). ``sent`` holds the request parameters of every call."""
-
-    class _Http:
-        def __init__(self, status):
-            self.status_code = status
-            self.headers = {}
-
-    def __init__(self, client, operation, code, times, status=400, after_success=False, skip=0):
-        self.code, self.remaining, self.status, self.after_success = code, times, status, after_success
-        self.skip = skip
-        self.sent = []
-        self.operation = operation
-        meta = getattr(client, "client", client).meta
-        service = meta.service_model.service_id.hyphenize()
-        meta.events.register(f"before-call.{service}.{operation}", self._before)
-        meta.events.register(f"after-call.{service}.{operation}", self._after)
-
-    def _error(self):
-        self.remaining -= 1
-        code = self.code if isinstance(self.code, str) else self.code[len(self.code) - self.remaining - 1]
-        return self._Http(self.status), {
-            "Error": {"Code": code, "Message": f"{self.operation}: {code} (test)"},
-            "ResponseMetadata": {"HTTPStatusCode": self.status},
-        }
-
-    def _before(self, params, **kwargs):
-        self.sent.append(dict(params.get("body") or {}))
-        if len(self.sent) <= self.skip:
-            return None
-        if self.remaining > 0 and not self.after_success:
-            return self._error()
-        return None
-
-    def _after(self, http_response, parsed, **kwargs):
-        if len(self.sent) > self.skip and self.remaining > 0 and self.after_success and http_response.status_code < 300:
-            http, error = self._error()
-            http_response.status_code = http.status_code
-            parsed.clear()
-            parsed.update(error)
-
-
-def no_sleep(monkeypatch):
-    """base.retry_while without its pauses (the module_utils look it up at call time)."""
-    import functools
-    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
-    monkeypatch.setattr(lb, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
 
 
 def test_delete_rides_out_resource_in_use_just_after_the_load_balancer(aws, monkeypatch):
     """DeleteTargetGroup answers ResourceInUse for a while after the load balancer that forwarded
     to the group was deleted: no live listener uses it, so it is tried again, each wait noted."""
-    no_sleep(monkeypatch)
+    no_sleep(monkeypatch, lb)
     client, raw, vpc, subnets = aws
     mod.ensure_present(client, vpc, [group("frontend", port=3000)], None, True, False)
     answers = AWSAnswers(client, "DeleteTargetGroup", "ResourceInUse", 2)
