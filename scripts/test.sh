@@ -32,11 +32,9 @@ integration() {
 
 stack() {
   stage "stack tests: site.yml on the emulator (acceptance, bad input, faults, interruptions, secrets)"
-  # --dist loadgroup: a file that builds one stack in a module fixture and runs its tests on it in
-  # order carries an xdist_group mark and stays on one worker; every other test (each on a wiped
-  # emulator: the interrupted runs, bad input, faults ...) goes to whichever worker is free. Three
-  # workers on two cores: much of a stack test is waiting (the lifecycle model's scaled AWS times).
-  python -m pytest -q -n "${STACK_JOBS:-3}" --dist loadgroup tests/stack
+  # --dist loadfile: a stack file builds one stack in a module fixture and its tests build on it
+  # in order, so a file must stay on one worker (the default "load" splits it across workers).
+  python -m pytest -q -n "$jobs" --dist loadfile tests/stack
 }
 
 molecule_default() {

@@ -39,9 +39,6 @@ from .stack_checks import check_stack, inventory_values
 from .test_interrupt import Point, interrupted_run
 from .test_teardown import GONE, remains
 
-# One stack per file, its tests in order on it: one xdist worker for the whole file.
-pytestmark = pytest.mark.xdist_group("test_aws_lifecycle")
-
 ENV = "production"
 SKIP = ["--skip-tags", "report,summary"]
 UNPROTECT = {"confirm_teardown": ENV, "teardown_disable_deletion_protection": True}

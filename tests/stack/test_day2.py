@@ -17,7 +17,7 @@ replication group's member clusters, which the harness's model of AWS serves).
 
 Every site.yml run skips the architecture report and the printed summary (``--skip-tags
 report,summary``): both only read the stack back, are tested by test_stack.py and test_report.py,
-and cost ~20-30 s a run. Under xdist the file is one ``xdist_group`` (``--dist loadgroup``).
+and cost ~20-30 s a run. Under xdist run the stack files with ``--dist loadfile``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ from conftest import run_playbook
 
 from .stack_checks import check_stack, inventory_values
 from .test_bad_input import RULES
-
-# One stack per file, its tests in order on it: one xdist worker for the whole file.
-pytestmark = pytest.mark.xdist_group("test_day2")
 
 ENV = "production"
 SKIP_REPORT = ["--skip-tags", "report,summary"]

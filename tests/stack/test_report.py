@@ -17,9 +17,6 @@ import yaml
 
 from conftest import REPO, run_playbook
 
-# One stack per file, its tests in order on it: one xdist worker for the whole file.
-pytestmark = pytest.mark.xdist_group("test_report")
-
 REPORT = REPO / "reports" / "production" / "architecture.md"
 PRICES = yaml.safe_load((REPO / "roles" / "report" / "vars" / "main.yml").read_text())["__report_price_tables"]["us-east-1"]
 HOURS = 730

@@ -15,7 +15,7 @@ Every run writes the architecture report into this file's own temporary ``report
 (``reports/<env>/`` in the checkout) is shared with every other run on the machine, and a guide
 rewritten by someone else's stack would show up here as a change.
 
-Order matters (pytest keeps file order); under xdist the file is one ``xdist_group`` (``--dist loadgroup``, scripts/test.sh)
+Order matters (pytest keeps file order); under xdist run the stack files with ``--dist loadfile``
 so one worker runs a whole file.
 """
 
@@ -29,9 +29,6 @@ from conftest import run_playbook
 
 from .stack_checks import check_stack, inventory_values
 from .test_bad_input import inventory_of
-
-# One stack per file, its tests in order on it: one xdist worker for the whole file.
-pytestmark = pytest.mark.xdist_group("test_stack")
 
 PRODUCTION = "inventories/production"
 STAGING = "inventories/staging"

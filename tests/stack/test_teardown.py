@@ -15,8 +15,8 @@ tests run in file order on it:
     tests/stack/test_bad_input.py::test_tier_needs_its_prerequisites.
 
 site.yml runs skip the architecture report and the printed summary (``--skip-tags report,summary``:
-both only read the stack back; tested by test_stack.py and test_report.py). Under xdist the
-file is one ``xdist_group`` (``--dist loadgroup``).
+both only read the stack back; tested by test_stack.py and test_report.py). Under xdist run the
+stack files with ``--dist loadfile``.
 
 The emulator is moto behind the harness's model of AWS (scripts/aws_model.py, time scale 0): a
 deleted replication group and a deleted cache subnet group are gone and their names free again, as
@@ -35,9 +35,6 @@ from conftest import run_playbook
 from .stack_checks import check_stack, inventory_values
 from .test_bad_input import inventory_of
 from .test_day2 import converged
-
-# One stack per file, its tests in order on it: one xdist worker for the whole file.
-pytestmark = pytest.mark.xdist_group("test_teardown")
 
 ENV = "production"
 CONFIRM = {"confirm_teardown": ENV}
