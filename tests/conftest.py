@@ -16,15 +16,19 @@ from pathlib import Path
 
 import boto3
 import pytest
+from ansible.plugins.loader import init_plugin_loader
+
+from aws_model import WHOLE_PAGES_HEADER
+from emulator import LocalAws  # scripts/emulator.py: the one place that starts moto
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REGION = "us-east-1"
 
-
-sys.path.insert(0, str(REPO / "scripts"))
-from aws_model import WHOLE_PAGES_HEADER  # noqa: E402
-from emulator import LocalAws  # noqa: E402  (scripts/emulator.py: the one place that starts moto)
+# Ansible's collection loader, as ansible-playbook and ansible-test install it, before anything
+# imports ansible_collections: the roles' templates rendered in unit tests find the collection's
+# filters by FQCN (an ansible_collections package imported first would carry no metadata).
+init_plugin_loader([str(REPO / "collections")])
 
 
 class Emulator:

@@ -24,11 +24,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "scripts") not in sys.path:
-    sys.path.insert(0, str(REPO / "scripts"))
 
-import aws_model  # noqa: E402
-import aws_proxy  # noqa: E402
+import aws_model
+import aws_proxy
 
 REGION = "us-east-1"
 MOTO = Path(sys.executable).parent / "moto_server"

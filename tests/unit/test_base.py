@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import boto3
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 
 def _agents(client):

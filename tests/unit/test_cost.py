@@ -6,19 +6,16 @@ and written out, so a change in the model or in the table shows up as a failing 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible.errors import AnsibleFilterError  # noqa: E402
+from ansible.errors import AnsibleFilterError
 
-from ansible_collections.apranova.aws_stack.plugins.filter import cost  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.filter import cost
 
 PRICE_FILE = REPO / "roles" / "report" / "vars" / "main.yml"
 

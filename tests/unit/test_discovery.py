@@ -6,18 +6,15 @@ Stubbed with botocore's Stubber: the answers are AWS's, pages included (moto ans
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 
 VPC = "vpc-1"
 

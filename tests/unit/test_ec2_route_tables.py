@@ -6,20 +6,18 @@ moto's in-process backend (``mock_aws``; no network).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
+import moto
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module  # noqa: E402
-from .aws_answers import AWSAnswers, no_sleep  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module
+from .aws_answers import AWSAnswers, no_sleep
 
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"}
 
@@ -128,7 +126,6 @@ def test_validate():
 
 # ---------------------------------------------------------------- module logic against mock_aws
 
-moto = pytest.importorskip("moto")
 
 
 @pytest.fixture

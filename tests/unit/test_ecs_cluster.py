@@ -3,19 +3,16 @@ functions against moto's in-process mock."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster
 
 
 def test_normalize_cluster_without_capacity_providers():
@@ -94,11 +91,11 @@ def test_ensure_absent_refuses_services_unless_forced(client):
 
 # ---------------------------------------------------------------- a fresh account (issue 13), stubbed
 
-import functools  # noqa: E402
+import functools
 
-from botocore.stub import Stubber  # noqa: E402
+from botocore.stub import Stubber
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
 

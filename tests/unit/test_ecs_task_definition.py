@@ -4,19 +4,16 @@ ecs_task_definition's ensure_* functions against moto's in-process mock."""
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 

@@ -6,19 +6,16 @@ against moto's in-process backend (``mock_aws``; no network).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import elasticache_replication_group as module  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import elasticache_replication_group as module
 
 ARN = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg1"
 KMS_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -311,7 +308,7 @@ def test_deletion_settled(monkeypatch):
 
 @pytest.fixture
 def client():
-    moto = pytest.importorskip("moto")
+    import moto  # a requirement: a missing moto fails here, never skips
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         os.environ.pop(key, None)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
@@ -392,11 +389,11 @@ def test_module_create_requires_node_type(client):
 # what AWS answers instead. The Stubber fails on any call not listed (a ModifyReplicationGroup or
 # DeleteReplicationGroup sent to a group that is still creating).
 
-import functools  # noqa: E402
+import functools
 
-from botocore.stub import Stubber  # noqa: E402
+from botocore.stub import Stubber
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 
 @pytest.fixture

@@ -6,16 +6,13 @@ priority that is in use exactly as the moto server does, so a plan that collides
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 
 TG_A = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067"
 TG_B = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
@@ -285,7 +282,7 @@ def test_plan_modify_and_tags():
 
 @pytest.fixture
 def moto_listener(monkeypatch):
-    moto = pytest.importorskip("moto")
+    import moto  # a requirement: a missing moto fails here, never skips
     import boto3
 
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):

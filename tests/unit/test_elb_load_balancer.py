@@ -3,22 +3,19 @@ elb_load_balancer module's ensure functions (moto's in-process backend, no netwo
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"

@@ -18,10 +18,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.apranova.aws_stack.plugins.plugin_utils import in_process  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils import in_process
 
 RUNTIME = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
 ACTION = "apranova.aws_stack.stack_info"

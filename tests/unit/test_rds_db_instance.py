@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from pathlib import Path
 
 import boto3
@@ -16,14 +15,12 @@ import pytest
 from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import rds  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import rds_db_instance as mod  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import rds_db_instance as mod
 
 RAW = {
     "DBInstanceIdentifier": "db1",
@@ -352,11 +349,11 @@ def test_delete_skip_final_snapshot(env):
 # (a ModifyDBInstance against a creating instance, a DeleteDBInstance before it is available)
 # fails the test.
 
-import functools  # noqa: E402
+import functools
 
-from botocore.stub import Stubber  # noqa: E402
+from botocore.stub import Stubber
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 CREATING = {k: v for k, v in RAW.items() if k != "Endpoint"}
 CREATING.update(DBInstanceStatus="creating", DbInstancePort=0)

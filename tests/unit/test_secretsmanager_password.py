@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import string
-import sys
 from pathlib import Path
 
 import boto3
@@ -17,14 +16,12 @@ import pytest
 from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator  # noqa: E402
-from ansible_collections.apranova.aws_stack.plugins.modules import secretsmanager_password as mod  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.modules import secretsmanager_password as mod
 
 
 # --------------------------------------------------------------------------- password generator

@@ -7,7 +7,6 @@ in-process backend (``mock_aws``) on a small stack built with boto3.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,10 +15,8 @@ import pytest
 from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "collections") not in sys.path:
-    sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import report  # noqa: E402
+from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 
 TG_BACK = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/p-backend-tg/73e2d6bc24d8a067"
 TG_FRONT = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/p-frontend-tg/0123456789abcdef"
