@@ -7,8 +7,8 @@ A benchmark, not a test: it asserts nothing, it measures and writes bench/result
                      [--no-profile] [--no-extras]
 
 What it does:
-1. starts its own moto_server (MOTO_IAM_LOAD_MANAGED_POLICIES=true) on a free 127.0.0.1 port and
-   scripts/aws_proxy.py in front of it (fault rate 0) on another, logging every AWS call, with
+1. starts the emulator on free 127.0.0.1 ports (scripts/emulator.py's LocalAws: moto_server and
+   scripts/aws_proxy.py in front of it, fault rate 0), the proxy logging every AWS call, with
    --aws-model --time-scale 0.02 (scripts/aws_model.py): after each wipe the NAT gateway, DB,
    cache, ALB, mount targets and service rollouts come up (and teardowns go away) over 2% of
    AWS's durations, so the cold run and the teardown take the same path as on AWS;
@@ -38,8 +38,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,8 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+
+from emulator import LocalAws  # scripts/emulator.py, beside this file: the one place that starts moto
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -110,40 +110,12 @@ _EFS_REST = [
 
 _PROFILE_LINE = re.compile(r"^(.*?)\s-{2,}\s+(\d+\.\d+)s\s*$")
 
-# Run in a child process as `bench.py _proxy ARGS`: scripts/aws_proxy.py.
 # AWS's durations scaled down: a DB instance creates in 8.4 s instead of 420 s (scripts/aws_model.py).
-BENCH_TIME_SCALE = "0.02"
-PROXY_MODE = "_proxy"
-
-
-def proxy_child(argv):
-    sys.path.insert(0, str(REPO / "scripts"))
-    import aws_proxy  # noqa: E402  (a sibling script, not a package)
-
-    return aws_proxy.main(argv)
+BENCH_TIME_SCALE = 0.02
 
 
 # --------------------------------------------------------------------------------------------
 # Processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"bench: {what} exited with {proc.returncode}; see its log in the output dir")
-            time.sleep(0.1)
-    raise SystemExit(f"bench: {what} did not answer on {url} within {timeout:.0f} s")
 
 
 def proc_cpu(pid: int) -> float:
@@ -160,39 +132,27 @@ def loadavg() -> list[float]:
 
 
 class Stack:
-    """moto_server + the logging proxy, both on free loopback ports, stopped by PID."""
+    """The emulator (scripts/emulator.py: moto behind the model of AWS) with every call logged."""
 
     def __init__(self, out: Path):
         self.out = out
-        self.moto_port = free_port()
-        self.proxy_port = free_port()
-        self.moto_url = f"http://127.0.0.1:{self.moto_port}"
-        self.proxy_url = f"http://127.0.0.1:{self.proxy_port}"
         self.calls_log = out / "calls.jsonl"
+        self.aws = None
         self.moto = self.proxy = None
+        self.moto_url = self.proxy_url = ""
 
     def start(self):
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         self.calls_log.write_text("")
-        self.moto = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
-                                     stdout=open(self.out / "moto.log", "wb"), stderr=subprocess.STDOUT, env=env)
-        wait_http(self.moto_url + "/moto-api/", self.moto, "moto_server")
-        self.proxy = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), PROXY_MODE, "--listen", f"127.0.0.1:{self.proxy_port}",
-             "--target", self.moto_url, "--fault-rate", "0", "--aws-model", "--time-scale", BENCH_TIME_SCALE, "--log", str(self.calls_log)],
-            stdout=open(self.out / "proxy.log", "wb"), stderr=subprocess.STDOUT)
         # The proxy forwards /moto-api/ (logged as service "emulator", never counted).
-        wait_http(self.proxy_url + "/moto-api/", self.proxy, "aws_proxy")
+        self.aws = LocalAws(time_scale=BENCH_TIME_SCALE, logdir=self.out,
+                            proxy_args=["--fault-rate", "0", "--log", str(self.calls_log)]).start()
+        self.moto, self.proxy = self.aws.moto, self.aws.proxy
+        self.moto_url, self.proxy_url = self.aws.moto_url, self.aws.url
         return self
 
     def stop(self):
-        for p in (self.proxy, self.moto):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        if self.aws:
+            self.aws.stop()
 
     def reset(self):
         # through the proxy, which wipes the AWS model too (a fresh account again)
@@ -252,7 +212,7 @@ def ansible_env(endpoint: str, **extra) -> dict:
 def parse_recap(out: str) -> dict:
     """PLAY RECAP totals: the test harness's parser (tests/conftest.py), so both count alike."""
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import parse_recap as parse  # noqa: E402  (the tests' helper module, not a package)
+    from conftest import parse_recap as parse  # the tests' helper module, not a package
 
     return parse(out)
 
@@ -876,8 +836,6 @@ PHASES = [
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == [PROXY_MODE]:
-        return proxy_child(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3, help="repetitions of each phase (median reported)")
     ap.add_argument("--inventory", default="inventories/production")
