@@ -4,7 +4,8 @@ site.yml builds the whole stack on a wiped emulator with -vvv (module arguments 
 printed) and ANSIBLE_LOG_PATH set. The password the stack generated is then read from Secrets
 Manager with boto3 and searched, in the plain and the escaped forms it could take, in the console
 output, the log file and every file under reports/ (the guide of this run, written to a directory of
-the test, and the repository's reports/ if present).
+the test, and the repository's reports/ if present), and in the -vvv output of a `--check --diff`
+run that would change the database and of a confirmed teardown.
 """
 
 from __future__ import annotations
@@ -54,10 +55,20 @@ def test_db_password_is_in_no_output_log_or_report(aws, tmp_path):
     guide = reports / "production" / "architecture.md"
     assert guide.is_file() and SECRET in guide.read_text(), "the guide of this run was not written"
 
+    # the other outputs that print module arguments and results, both -vvv: a --check --diff run
+    # with a change to the database (its diff is printed) and a teardown
+    drift = run_playbook(aws, "site.yml", args=["-vvv", "--skip-tags", "report,summary"], check=True, diff=True,
+                         extra_vars={"data_rds_allocated_storage": 30})
+    assert drift.rc == 0 and drift.changed > 0 and "allocated_storage" in drift.out, drift
+    down = run_playbook(aws, "playbooks/teardown.yml", args=["-vvv"],
+                        extra_vars={"confirm_teardown": "production", "teardown_disable_deletion_protection": True})
+    assert down.rc == 0 and "ESTABLISH LOCAL CONNECTION" in down.out, down
+
     leaks = []
     for form in forms(password) | forms(value):
-        if form in run.out:
-            leaks.append("console output")
+        for name, out in (("console output", run.out), ("--check --diff output", drift.out), ("teardown output", down.out)):
+            if form in out:
+                leaks.append(name)
         if form in log_text:
             leaks.append(f"log file {log}")
         for path in files_under(reports, REPO / "reports"):
