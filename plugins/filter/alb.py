@@ -10,23 +10,19 @@ elb_listener_rules (roles/alb/vars/main.yml); ``alb_problems`` the preflight's p
 Scalars are read the way the Jinja these filters replace read them, so the results do not change:
 ``| int`` is Jinja's (``'80'`` -> 80, ``'8.9'`` -> 8, ``'abc'`` -> 0), ``~`` is ``str()``, ``is match``
 is Ansible's test (the value as text, ``re.match``), ``| unique`` is Ansible's (strings compared
-case-insensitively) and ``| flatten`` is Ansible's (nested lists opened, null items dropped).
+case-insensitively) and ``| flatten`` is Ansible's (nested lists opened, null items dropped):
+plugins/plugin_utils/filter_inputs.py keeps them for every tier's filters.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence, Sized
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
-try:
-    from ansible.errors import AnsibleFilterError
-    from ansible.module_utils.common.text.converters import to_text
-except ImportError:  # pragma: no cover - only outside Ansible
-    AnsibleFilterError = ValueError
+from ansible.errors import AnsibleFilterError
 
-    def to_text(obj: Any, errors: str | None = None) -> str:
-        return obj.decode("utf-8") if isinstance(obj, bytes) else str(obj)
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import (
+    count_unique, flatten, jinja_int, matches, require_dict, require_key, require_length, require_sequence)
 
 # Load balancer and target group names: 1-32 letters, digits or hyphens, no hyphen at either end.
 NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"
@@ -34,80 +30,17 @@ CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$
 MAX_NAME = 32
 MAX_PATH_VALUES = 5
 
-
-# ---------------------------------------------------------------- input checks and Jinja's semantics
-
-
-def _list(value: Any, what: str, where: str) -> list:
-    """``value`` as a list; a list (or tuple), never a string or a mapping."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise AnsibleFilterError("%s: %s must be a list, got %s" % (where, what, type(value).__name__))
-    return list(value)
+# What require_key's errors call an entry of each list input.
+A_TARGET_GROUP = "an entry of alb_target_groups"
+A_RULE = "an entry of alb_rules"
 
 
 def _entries(value: Any, what: str, where: str) -> list[Mapping]:
     """``value`` as a list of dicts."""
-    entries = _list(value, what, where)
+    entries = require_sequence(value, what, where)
     for entry in entries:
-        if not isinstance(entry, Mapping):
-            raise AnsibleFilterError("%s: each entry of %s must be a dict, got %s" % (where, what, type(entry).__name__))
+        require_dict(entry, "each entry of %s" % what, where)
     return entries
-
-
-def _key(entry: Mapping, key: str, what: str, where: str) -> Any:
-    if key not in entry:
-        raise AnsibleFilterError("%s: an entry of %s has no '%s' (%r)" % (where, what, key, dict(entry)))
-    return entry[key]
-
-
-def _int(value: Any) -> int:
-    """Jinja's ``int`` filter: '42' -> 42, '42.7' -> 42, anything else that is no number -> 0."""
-    try:
-        if isinstance(value, str):
-            return int(value, 10)
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            return 0
-
-
-def _matches(pattern: str, value: Any) -> bool:
-    """Ansible's ``is match`` test: ``re.match`` on the value as text."""
-    return bool(re.match(pattern, to_text(value, errors="surrogate_or_strict")))
-
-
-def _count_unique(values: list) -> int:
-    """``values | unique | length`` as Ansible computes it: strings compared case-insensitively;
-    a list holding unhashable items falls back to plain equality."""
-    try:
-        return len(set(v.lower() if isinstance(v, str) else v for v in values))
-    except TypeError:
-        seen: list = []
-        for value in values:
-            if value not in seen:
-                seen.append(value)
-        return len(seen)
-
-
-def _flatten(values: Sequence) -> list:
-    """Ansible's ``flatten``: nested lists opened at every level, None/'None'/'null' items dropped."""
-    out: list = []
-    for value in values:
-        if value in (None, "None", "null"):
-            continue
-        if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-            out.extend(_flatten(value))
-        else:
-            out.append(value)
-    return out
-
-
-def _length(value: Any, what: str, where: str) -> int:
-    if not isinstance(value, Sized):
-        raise AnsibleFilterError("%s: %s must be a list, got %s" % (where, what, type(value).__name__))
-    return len(value)
 
 
 def _tg_name(name_template: Any, name: Any) -> str:
@@ -124,18 +57,18 @@ def alb_target_groups(target_groups: Sequence, name_template: Any, deregistratio
     where = "alb_target_groups"
     out = []
     for tg in _entries(target_groups, "alb_target_groups", where):
-        name = _key(tg, "name", "alb_target_groups", where)
+        name = require_key(tg, "name", A_TARGET_GROUP, where)
         aws_name = _tg_name(name_template, name)
         out.append({
             "name": aws_name,
-            "port": _int(_key(tg, "port", "alb_target_groups", where)),
+            "port": jinja_int(require_key(tg, "port", A_TARGET_GROUP, where)),
             "protocol": "HTTP",
             "target_type": "ip",
-            "deregistration_delay": _int(deregistration_delay),
+            "deregistration_delay": jinja_int(deregistration_delay),
             "health_check": {
                 "path": tg.get("health_check_path", "/"),
                 "protocol": "HTTP",
-                "interval": _int(health_check_interval),
+                "interval": jinja_int(health_check_interval),
                 "matcher": tg.get("health_check_matcher", "200-399"),
             },
             "tags": {"Name": aws_name, "Service": name},
@@ -147,10 +80,10 @@ def alb_rules(rules: Sequence, name_template: Any) -> list[dict]:
     """The path rules of ``alb_rules`` in the shape of elb_listener_rules (target groups by AWS name)."""
     where = "alb_rules"
     return [{
-        "name": _key(rule, "name", "alb_rules", where),
-        "priority": _int(_key(rule, "priority", "alb_rules", where)),
-        "conditions": {"path_patterns": _key(rule, "path_patterns", "alb_rules", where)},
-        "actions": {"target_group_name": _tg_name(name_template, _key(rule, "target_group", "alb_rules", where))},
+        "name": require_key(rule, "name", A_RULE, where),
+        "priority": jinja_int(require_key(rule, "priority", A_RULE, where)),
+        "conditions": {"path_patterns": require_key(rule, "path_patterns", A_RULE, where)},
+        "actions": {"target_group_name": _tg_name(name_template, require_key(rule, "target_group", A_RULE, where))},
     } for rule in _entries(rules, "alb_rules", where)]
 
 
@@ -158,7 +91,7 @@ def alb_rules(rules: Sequence, name_template: Any) -> list[dict]:
 
 
 def _name_ok(name: str) -> bool:
-    return len(name) <= MAX_NAME and _matches(NAME_PATTERN, name)
+    return len(name) <= MAX_NAME and matches(NAME_PATTERN, name)
 
 
 def alb_problems(target_groups: Sequence, rules: Sequence, default_target_group: Any, alb_name: Any,
@@ -169,7 +102,7 @@ def alb_problems(target_groups: Sequence, rules: Sequence, default_target_group:
     rules = _entries(rules, "alb_rules", where)
     if not isinstance(alb_name, str):
         raise AnsibleFilterError("%s: alb_name (stack_alb_name) must be a string, got %s" % (where, type(alb_name).__name__))
-    names = [_key(tg, "name", "alb_target_groups", where) for tg in target_groups]
+    names = [require_key(tg, "name", A_TARGET_GROUP, where) for tg in target_groups]
     problems = []
 
     if not _name_ok(alb_name):
@@ -182,10 +115,10 @@ def alb_problems(target_groups: Sequence, rules: Sequence, default_target_group:
         if not _name_ok(full):
             problems.append("alb_target_groups: the target group name '%s' is %d characters; AWS allows 32 letters, "
                             "digits or hyphens: shorten the name or stack_name_prefix" % (full, len(full)))
-        port = _key(tg, "port", "alb_target_groups", where)
-        if not 1 <= _int(port) <= 65535:
+        port = require_key(tg, "port", A_TARGET_GROUP, where)
+        if not 1 <= jinja_int(port) <= 65535:
             problems.append("alb_target_groups: port %s of '%s' is out of range; use 1-65535" % (port, name))
-    if _count_unique(names) != len(names):
+    if count_unique(names) != len(names):
         problems.append("alb_target_groups: a name is listed twice")
     if default_target_group not in names:
         problems.append("alb_default_target_group: '%s' is not one of alb_target_groups (%s)"
@@ -193,31 +126,31 @@ def alb_problems(target_groups: Sequence, rules: Sequence, default_target_group:
 
     paths = []
     for rule in rules:
-        name = _key(rule, "name", "alb_rules", where)
-        priority = _key(rule, "priority", "alb_rules", where)
-        patterns = _key(rule, "path_patterns", "alb_rules", where)
-        target = _key(rule, "target_group", "alb_rules", where)
-        if not 1 <= _int(priority) <= 50000:
+        name = require_key(rule, "name", A_RULE, where)
+        priority = require_key(rule, "priority", A_RULE, where)
+        patterns = require_key(rule, "path_patterns", A_RULE, where)
+        target = require_key(rule, "target_group", A_RULE, where)
+        if not 1 <= jinja_int(priority) <= 50000:
             problems.append("alb_rules: priority %s of rule '%s' is out of range; use 1-50000" % (priority, name))
-        count = _length(patterns, "the path_patterns of rule '%s'" % name, where)
+        count = require_length(patterns, "the path_patterns of rule '%s'" % name, where)
         if count == 0 or count > MAX_PATH_VALUES:
             problems.append("alb_rules: rule '%s' has %d path values; an ALB rule takes 1 to 5: split it into several rules" % (name, count))
         if target not in names:
             problems.append("alb_rules: rule '%s' forwards to '%s', which is not one of alb_target_groups" % (name, target))
         paths.append(patterns)
-    if _count_unique([_int(rule["priority"]) for rule in rules]) != len(rules):
+    if count_unique([jinja_int(rule["priority"]) for rule in rules]) != len(rules):
         problems.append("alb_rules: two rules have the same priority; priorities must be unique")
-    if _count_unique([rule["name"] for rule in rules]) != len(rules):
+    if count_unique([rule["name"] for rule in rules]) != len(rules):
         problems.append("alb_rules: two rules have the same name")
     seen = []
-    for path in _flatten(paths):
+    for path in flatten(paths):
         if path in seen:
             problems.append("alb_rules: the path '%s' appears in two rules; each path belongs to one rule" % (path,))
         seen.append(path)
 
-    if not 1 <= _int(idle_timeout) <= 4000:
+    if not 1 <= jinja_int(idle_timeout) <= 4000:
         problems.append("alb_idle_timeout: use 1 to 4000 seconds")
-    if certificate_arn and not _matches(CERTIFICATE_PATTERN, certificate_arn):
+    if certificate_arn and not matches(CERTIFICATE_PATTERN, certificate_arn):
         problems.append("alb_certificate_arn: '%s' is not an ACM certificate ARN" % (certificate_arn,))
     return problems
 

@@ -10,19 +10,18 @@
 The checks follow Jinja's semantics, which the roles used before: numbers go through Jinja's
 ``int`` filter (``'20'`` and ``20.5`` count as 20, what does not parse counts as 0), values are
 shown in messages as Jinja's ``~`` would print them, and patterns are matched with ``re.match``
-like the ``match`` test. Docs: data_problems.yml and data_mount_targets.yml next to this file.
+like the ``match`` test (plugins/plugin_utils/filter_inputs.py). Docs: data_problems.yml and
+data_mount_targets.yml next to this file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jinja2.filters import do_int
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import is_sequence, jinja_int, matches
 
 # Every input data_problems reads, in the order its checks run.
 DATA_INPUTS = (
@@ -66,18 +65,8 @@ POSIX_ID_MAX = 4294967295
 ENGINE_VERSION = r"^[0-9]+(\.[0-9]+){0,2}$"
 
 
-def _int(value: Any) -> int:
-    """Jinja's ``int`` filter: ``'42'`` and ``42.23`` give 42, anything unparsable gives 0."""
-    return do_int(value)
-
-
-def _matches(pattern: str, value: Any) -> bool:
-    """Ansible's ``match`` test: ``re.match`` on the value as text."""
-    return re.match(pattern, to_text(value, errors="surrogate_or_strict")) is not None
-
-
 def _out_of(value: Any, low: int, high: int) -> bool:
-    number = _int(value)
+    number = jinja_int(value)
     return number < low or number > high
 
 
@@ -97,27 +86,27 @@ def data_problems(inputs: Mapping[str, Any]) -> list[str]:
     engine = v["data_rds_engine"]
     if engine not in RDS_ENGINES:
         out.append(f"data_rds_engine: '{engine!s}' is not supported; use postgres, mysql or mariadb")
-    if not _matches(ENGINE_VERSION, str(v["data_rds_engine_version"])):
+    if not matches(ENGINE_VERSION, str(v["data_rds_engine_version"])):
         out.append(f"data_rds_engine_version: '{v['data_rds_engine_version']!s}' is not an engine version;"
                    " use the form 16 or 16.4")
-    if not _matches(r"^db\.[a-z0-9]+\.[a-z0-9]+$", v["data_rds_instance_class"]):
+    if not matches(r"^db\.[a-z0-9]+\.[a-z0-9]+$", v["data_rds_instance_class"]):
         out.append(f"data_rds_instance_class: '{v['data_rds_instance_class']!s}' is not an RDS instance class"
                    " such as db.t3.micro")
     if _out_of(v["data_rds_allocated_storage"], 20, 65536):
         out.append(f"data_rds_allocated_storage: {v['data_rds_allocated_storage']!s} GiB is outside what {engine!s}"
                    " accepts; use 20 to 65536")
-    max_storage = _int(v["data_rds_max_allocated_storage"])
-    if max_storage != 0 and max_storage <= _int(v["data_rds_allocated_storage"]):
+    max_storage = jinja_int(v["data_rds_max_allocated_storage"])
+    if max_storage != 0 and max_storage <= jinja_int(v["data_rds_allocated_storage"]):
         out.append("data_rds_max_allocated_storage: must be 0 (off) or larger than data_rds_allocated_storage")
     if v["data_rds_storage_type"] not in RDS_STORAGE_TYPES:
         out.append(f"data_rds_storage_type: '{v['data_rds_storage_type']!s}' is not one of gp2, gp3, io1, io2, standard")
     if _out_of(v["data_rds_port"], 1150, 65535):
         out.append(f"data_rds_port: {v['data_rds_port']!s} is out of range; RDS accepts 1150-65535")
-    if not _matches(r"^[A-Za-z][A-Za-z0-9_]{0,62}$", v["data_rds_db_name"]):
+    if not matches(r"^[A-Za-z][A-Za-z0-9_]{0,62}$", v["data_rds_db_name"]):
         out.append(f"data_rds_db_name: '{v['data_rds_db_name']!s}' must start with a letter and hold only letters,"
                    " digits and _ (max 63)")
     username = v["data_rds_master_username"]
-    if not _matches(r"^[A-Za-z][A-Za-z0-9_]{0,15}$", username) or str(username).lower() in RDS_RESERVED_USERNAMES:
+    if not matches(r"^[A-Za-z][A-Za-z0-9_]{0,15}$", username) or str(username).lower() in RDS_RESERVED_USERNAMES:
         out.append(f"data_rds_master_username: '{username!s}' must start with a letter, hold letters, digits and _"
                    " (max 16) and not be a reserved word")
     if _out_of(v["data_rds_backup_retention_days"], 1, 35):
@@ -127,9 +116,9 @@ def data_problems(inputs: Mapping[str, Any]) -> list[str]:
         out.append("data_rds_password_length: use 16 to 128 characters")
     if v["data_redis_engine"] not in REDIS_ENGINES:
         out.append(f"data_redis_engine: '{v['data_redis_engine']!s}' is not redis or valkey")
-    if not _matches(r"^cache\.[a-z0-9]+\.[a-z0-9]+$", v["data_redis_node_type"]):
+    if not matches(r"^cache\.[a-z0-9]+\.[a-z0-9]+$", v["data_redis_node_type"]):
         out.append(f"data_redis_node_type: '{v['data_redis_node_type']!s}' is not a cache node type such as cache.t3.micro")
-    if not _matches(ENGINE_VERSION, str(v["data_redis_engine_version"])):
+    if not matches(ENGINE_VERSION, str(v["data_redis_engine_version"])):
         out.append(f"data_redis_engine_version: '{v['data_redis_engine_version']!s}' is not an engine version;"
                    " use the form 7.1")
     if _out_of(v["data_redis_port"], 1, 65535):
@@ -137,7 +126,7 @@ def data_problems(inputs: Mapping[str, Any]) -> list[str]:
     if _out_of(v["data_redis_num_cache_clusters"], 1, 6):
         out.append("data_redis_num_cache_clusters: use 1 to 6 nodes")
     # Truthiness, as the Jinja `if` had it (argument_specs has already checked it is a boolean).
-    if v["data_redis_automatic_failover"] and _int(v["data_redis_num_cache_clusters"]) < 2:
+    if v["data_redis_automatic_failover"] and jinja_int(v["data_redis_num_cache_clusters"]) < 2:
         out.append("data_redis_automatic_failover: needs data_redis_num_cache_clusters of 2 or more")
     if _out_of(v["data_redis_snapshot_retention_days"], 0, 35):
         out.append("data_redis_snapshot_retention_days: use 0 to 35")
@@ -148,9 +137,9 @@ def data_problems(inputs: Mapping[str, Any]) -> list[str]:
     if v["data_efs_transition_to_ia"] not in EFS_TRANSITIONS:
         out.append(f"data_efs_transition_to_ia: '{v['data_efs_transition_to_ia']!s}' is not an EFS lifecycle value"
                    " such as AFTER_30_DAYS")
-    if not _matches(r"^/[A-Za-z0-9_./-]*$", v["data_efs_access_point_path"]):
+    if not matches(r"^/[A-Za-z0-9_./-]*$", v["data_efs_access_point_path"]):
         out.append(f"data_efs_access_point_path: '{v['data_efs_access_point_path']!s}' must be an absolute path")
-    if not _matches(r"^0?[0-7]{3}$", str(v["data_efs_directory_permissions"])):
+    if not matches(r"^0?[0-7]{3}$", str(v["data_efs_directory_permissions"])):
         out.append(f"data_efs_directory_permissions: '{v['data_efs_directory_permissions']!s}' must be octal such as 0755")
     for name in ("data_efs_posix_uid", "data_efs_posix_gid"):
         if _out_of(v[name], 0, POSIX_ID_MAX):
@@ -164,7 +153,7 @@ def data_mount_targets(subnet_ids: Sequence[str], security_group_id: str | None)
     The group id is passed on as it is: ec2_security_groups gives null in check mode for a group
     it has not created yet.
     """
-    if isinstance(subnet_ids, (str, bytes)) or not isinstance(subnet_ids, Sequence):
+    if not is_sequence(subnet_ids):
         raise AnsibleFilterError("data_mount_targets: the input must be a list of subnet ids, got %s"
                                  % type(subnet_ids).__name__)
     return [{"subnet_id": subnet_id, "security_groups": [security_group_id]} for subnet_id in subnet_ids]

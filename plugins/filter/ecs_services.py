@@ -14,20 +14,19 @@ The last three are used by roles/ecs_services/vars/main.yml. The checks follow J
 which the roles used before: numbers go through Jinja's ``int`` filter (``'8000'`` and ``80.5``
 count as 8000 and 80, what does not parse counts as 0), values are shown in messages as Jinja's
 ``~`` would print them, patterns are matched with ``re.match`` like the ``match`` test, and the
-environment of a container is sorted by name without regard to case, like Jinja's ``sort``.
-Docs: one YAML file per filter next to this file.
+environment of a container is sorted by name without regard to case, like Jinja's ``sort``
+(plugins/plugin_utils/filter_inputs.py). Docs: one YAML file per filter next to this file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jinja2.filters import do_int
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import (
+    count_unique, is_sequence, jinja_int, jinja_sort_key, matches)
 
 # The tiers in the order they are built; ecs_services_missing_tiers answers in this order.
 BUILD_ORDER = ("network", "registry", "data", "alb")
@@ -35,28 +34,9 @@ SERVICE_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 MAX_GRACE_PERIOD = 2147483647
 
 
-def _int(value: Any) -> int:
-    """Jinja's ``int`` filter: ``'42'`` and ``42.23`` give 42, anything unparsable gives 0."""
-    return do_int(value)
-
-
-def _matches(pattern: str, value: Any) -> bool:
-    """Ansible's ``match`` test: ``re.match`` on the value as text."""
-    return re.match(pattern, to_text(value, errors="surrogate_or_strict")) is not None
-
-
-def _lower(value: Any) -> Any:
-    """Jinja's case-insensitive key (``sort``, ``unique``): strings lower-cased, the rest as is."""
-    return value.lower() if isinstance(value, str) else value
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-
-
 def _services(filter_name: str, services: Any, required: Sequence[str]) -> list[Mapping[str, Any]]:
     """The list of service dicts, each with the keys required (argument_specs requires them too)."""
-    if not _is_list(services):
+    if not is_sequence(services):
         raise AnsibleFilterError(f"{filter_name}: the input must be the list ecs_services_services, "
                                  f"got {type(services).__name__}")
     for index, svc in enumerate(services):
@@ -67,18 +47,6 @@ def _services(filter_name: str, services: Any, required: Sequence[str]) -> list[
         if absent:
             raise AnsibleFilterError(f"{filter_name}: ecs_services_services[{index}] lacks {', '.join(absent)}")
     return list(services)
-
-
-def _count_unique(names: list[Any]) -> int:
-    """How many names Ansible's ``unique`` filter keeps: strings compared without regard to case."""
-    try:
-        return len({_lower(name) for name in names})
-    except TypeError:  # unhashable names: Ansible's own unique, by equality
-        kept: list[Any] = []
-        for name in names:
-            if name not in kept:
-                kept.append(name)
-        return len(kept)
 
 
 def ecs_services_problems(services: Sequence[Mapping[str, Any]], log_retention_days: Any,
@@ -93,35 +61,35 @@ def ecs_services_problems(services: Sequence[Mapping[str, Any]], log_retention_d
     if not isinstance(fargate_memory, Mapping):
         raise AnsibleFilterError("ecs_services_problems: fargate_memory must be a dict of CPU size to memory sizes, "
                                  f"got {type(fargate_memory).__name__}")
-    if not _is_list(log_retention_values):
+    if not is_sequence(log_retention_values):
         raise AnsibleFilterError("ecs_services_problems: log_retention_values must be a list, "
                                  f"got {type(log_retention_values).__name__}")
     out = []
     if len(services) == 0:
         out.append("ecs_services_services: the list is empty; list at least one service")
     names = [svc["name"] for svc in services]
-    if _count_unique(names) != len(names):
+    if count_unique(names) != len(names):
         out.append("ecs_services_services: a service name is listed twice")
     for svc in services:
         name, cpu, memory, port = svc["name"], svc["cpu"], svc["memory"], svc["port"]
-        if not _matches(SERVICE_NAME, name):
+        if not matches(SERVICE_NAME, name):
             out.append(f"ecs_services_services: name '{name!s}' must be lower-case letters, digits and hyphens")
         allowed = list(fargate_memory.get(str(cpu)) or [])
         if not allowed:
             out.append(f"ecs_services_services: cpu {cpu!s} of '{name!s}' is not a Fargate size;"
                        " use 256, 512, 1024, 2048, 4096, 8192 or 16384")
-        elif _int(memory) not in allowed:
+        elif jinja_int(memory) not in allowed:
             out.append(f"ecs_services_services: cpu {cpu!s} with memory {memory!s} of '{name!s}' is not a valid"
                        f" Fargate pair; with cpu {cpu!s} use memory {allowed[0]!s}-{allowed[-1]!s}")
-        if _int(port) < 1 or _int(port) > 65535:
+        if jinja_int(port) < 1 or jinja_int(port) > 65535:
             out.append(f"ecs_services_services: port {port!s} of '{name!s}' is out of range; use 1-65535")
-        if _int(svc.get("desired_count", 1)) < 0:
+        if jinja_int(svc.get("desired_count", 1)) < 0:
             out.append(f"ecs_services_services: desired_count {svc['desired_count']!s} of '{name!s}'"
                        " is negative; use 0 or more")
-    if _int(log_retention_days) not in list(log_retention_values):
+    if jinja_int(log_retention_days) not in list(log_retention_values):
         out.append(f"ecs_services_log_retention_days: {log_retention_days!s} is not a retention CloudWatch accepts;"
                    f" use one of {', '.join(str(days) for days in log_retention_values)}")
-    grace = _int(health_check_grace_period)
+    grace = jinja_int(health_check_grace_period)
     if grace < 0 or grace > MAX_GRACE_PERIOD:
         out.append("ecs_services_health_check_grace_period: use 0 or more seconds")
     return out
@@ -134,11 +102,11 @@ def ecs_services_missing_tiers(missing: Sequence[str], tier_of: Mapping[str, str
     ``missing`` holds stack_info's lines (``"<kind> <name>"``); ``tier_of`` maps a kind
     (``vpc``, ``db instance``, ...) to the tier that builds it.
     """
-    if not _is_list(missing):
+    if not is_sequence(missing):
         raise AnsibleFilterError(f"ecs_services_missing_tiers: the input must be a list, got {type(missing).__name__}")
     if not isinstance(tier_of, Mapping):
         raise AnsibleFilterError(f"ecs_services_missing_tiers: tier_of must be a dict, got {type(tier_of).__name__}")
-    if not _is_list(order):
+    if not is_sequence(order):
         raise AnsibleFilterError(f"ecs_services_missing_tiers: order must be a list, got {type(order).__name__}")
     tiers = set()
     for item in missing:
@@ -220,9 +188,9 @@ def ecs_services_containers(services: Sequence[Mapping[str, Any]], stack: Mappin
             "name": name,
             "image": f"{repositories[repository].get('uri')!s}:{image_tag[name]!s}",
             "essential": True,
-            "portMappings": [{"containerPort": _int(svc["port"]), "protocol": "tcp"}],
+            "portMappings": [{"containerPort": jinja_int(svc["port"]), "protocol": "tcp"}],
             "environment": sorted(({"name": key, "value": value} for key, value in env.items()),
-                                  key=lambda item: _lower(item["name"])),
+                                  key=lambda item: jinja_sort_key(item["name"])),
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": f"{log_group_prefix!s}/{name!s}",
                 "awslogs-region": region,

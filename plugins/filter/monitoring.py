@@ -17,21 +17,20 @@
 The roles built these with Jinja before; the filters keep its semantics: numbers are read as
 Jinja's ``int`` and ``float`` filters read them (``'300'`` and ``300.5`` are 300), names are sorted
 as Jinja's ``sort`` filter sorts them (case-insensitively), values appear in messages as Jinja's
-``~`` prints them and e-mail addresses are matched with ``re.match`` like the ``match`` test.
-Docs: monitoring_problems.yml, monitoring_subscriptions.yml, monitoring_alarms.yml and
-monitoring_dashboard.yml next to this file.
+``~`` prints them and e-mail addresses are matched with ``re.match`` like the ``match`` test
+(plugins/plugin_utils/filter_inputs.py). Docs: monitoring_problems.yml, monitoring_subscriptions.yml,
+monitoring_alarms.yml and monitoring_dashboard.yml next to this file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2.filters import do_int
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import (
+    is_list_or_tuple, jinja_int, jinja_sort_key, matches, require_dict, require_list, strict_float, strict_int)
 
 # Every input monitoring_problems reads.
 MONITORING_INPUTS = ("monitoring_period", "monitoring_evaluation_periods", "monitoring_alarm_emails")
@@ -62,71 +61,29 @@ WIDGET_HEIGHT = 6
 WIDGETS_PER_ROW = 3
 
 
-def _is_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple))
-
-
-def _mapping(value: Any, what: str, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise AnsibleFilterError("%s: %s must be a dict, got %s" % (name, what, type(value).__name__))
-    return value
-
-
-def _list(value: Any, what: str, name: str) -> list[Any]:
-    if not _is_list(value):
-        raise AnsibleFilterError("%s: %s must be a list, got %s" % (name, what, type(value).__name__))
-    return list(value)
-
-
-def _int(value: Any, what: str, name: str) -> int:
-    """Jinja's ``int`` filter (``'300'`` and ``300.5`` give 300), but an error where it would give 0."""
-    try:
-        if isinstance(value, str):
-            return int(value, 10)
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            raise AnsibleFilterError("%s: %s must be a number, got %r" % (name, what, value))
-
-
-def _float(value: Any, what: str, name: str) -> float:
-    """Jinja's ``float`` filter, but an error where it would give 0.0."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise AnsibleFilterError("%s: %s must be a number, got %r" % (name, what, value))
-
-
-def _sort_key(value: Any) -> Any:
-    """Jinja's ``sort`` filter compares strings case-insensitively."""
-    return value.lower() if isinstance(value, str) else value
-
-
 def monitoring_problems(inputs: Mapping[str, Any]) -> list[str]:
     """One sentence per problem of the monitoring inputs (empty when all is well)."""
     name = "monitoring_problems"
-    inputs = _mapping(inputs, "the input", name)
+    inputs = require_dict(inputs, "the input", name)
     missing = [key for key in MONITORING_INPUTS if key not in inputs]
     if missing:
         raise AnsibleFilterError("%s: the input lacks %s" % (name, ", ".join(missing)))
     problems = []
     period = inputs["monitoring_period"]
-    seconds = do_int(period)
+    seconds = jinja_int(period)
     if seconds not in (10, 30) and seconds % 60 != 0 or seconds <= 0:
         problems.append("monitoring_period: %s is not 10, 30 or a multiple of 60 seconds" % (period,))
-    if do_int(inputs["monitoring_evaluation_periods"]) < 1:
+    if jinja_int(inputs["monitoring_evaluation_periods"]) < 1:
         problems.append("monitoring_evaluation_periods: use 1 or more")
-    for email in _list(inputs["monitoring_alarm_emails"], "monitoring_alarm_emails", name):
-        if re.match(EMAIL, to_text(email, errors="surrogate_or_strict")) is None:
+    for email in require_list(inputs["monitoring_alarm_emails"], "monitoring_alarm_emails", name):
+        if not matches(EMAIL, email):
             problems.append("monitoring_alarm_emails: '%s' is not an e-mail address" % (email,))
     return problems
 
 
 def monitoring_subscriptions(emails: list[str]) -> list[dict[str, str]]:
     """The SNS subscriptions of the alarm topic: one e-mail subscription per address, in order."""
-    return [{"protocol": "email", "endpoint": email} for email in _list(emails, "the input", "monitoring_subscriptions")]
+    return [{"protocol": "email", "endpoint": email} for email in require_list(emails, "the input", "monitoring_subscriptions")]
 
 
 class _Alarms(object):
@@ -151,16 +108,16 @@ def monitoring_alarms(stack: Mapping[str, Any], *, prefix: str, period: Any, eva
                       cluster_name: str, db_identifier: str, cache_id: str, cache_node: str) -> list[dict[str, Any]]:
     """The CloudWatch alarms of the stack ``stack`` (the ``stack`` result of ``stack_info``)."""
     name = "monitoring_alarms"
-    stack = _mapping(stack, "the input (the stack found by stack_info)", name)
-    thresholds = _mapping(thresholds, "thresholds", name)
+    stack = require_dict(stack, "the input (the stack found by stack_info)", name)
+    thresholds = require_dict(thresholds, "thresholds", name)
     unknown = sorted(str(key) for key in thresholds if key not in THRESHOLDS)
     if unknown:
         raise AnsibleFilterError("%s: unknown threshold %s (known: %s)" % (name, ", ".join(unknown), ", ".join(THRESHOLDS)))
     missing = [key for key in THRESHOLDS if key not in thresholds]
     if missing:
         raise AnsibleFilterError("%s: thresholds lacks %s" % (name, ", ".join(missing)))
-    limit = dict((key, _float(thresholds[key], "threshold %s" % key, name)) for key in THRESHOLDS)
-    out = _Alarms(prefix, _int(period, "period", name), _int(evaluation_periods, "evaluation_periods", name))
+    limit = dict((key, strict_float(thresholds[key], "threshold %s" % key, name)) for key in THRESHOLDS)
+    out = _Alarms(prefix, strict_int(period, "period", name), strict_int(evaluation_periods, "evaluation_periods", name))
 
     if load_balancer_dimension:
         lb = {"LoadBalancer": load_balancer_dimension}
@@ -170,25 +127,25 @@ def monitoring_alarms(stack: Mapping[str, Any], *, prefix: str, period: Any, eva
         out.add("alb-response-time", "AWS/ApplicationELB", "TargetResponseTime", "Average", dict(lb),
                 limit["alb_response_time"], "GreaterThanThreshold", "notBreaching",
                 "Average response time of the targets of %s in seconds" % (alb_name,))
-        target_groups = _mapping(stack.get("target_groups", {}), "stack.target_groups", name)
+        target_groups = require_dict(stack.get("target_groups", {}), "stack.target_groups", name)
         for tg_name, tg in target_groups.items():
-            arn = _mapping(tg, "stack.target_groups.%s" % tg_name, name).get("arn")
+            arn = require_dict(tg, "stack.target_groups.%s" % tg_name, name).get("arn")
             if not isinstance(arn, str):
                 raise AnsibleFilterError("%s: stack.target_groups.%s has no arn" % (name, tg_name))
             out.add("%s-unhealthy-hosts" % (tg_name,), "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum",
                     dict(lb, TargetGroup=arn.split(":")[-1]), limit["unhealthy_hosts"], "GreaterThanThreshold",
                     "notBreaching", "Unhealthy targets in %s" % (tg_name,))
 
-    services = _mapping(stack.get("services", {}), "stack.services", name)
-    for svc in sorted(services.keys(), key=_sort_key):
+    services = require_dict(stack.get("services", {}), "stack.services", name)
+    for svc in sorted(services.keys(), key=jinja_sort_key):
         for metric, key, suffix in (("CPUUtilization", "ecs_cpu", "cpu"), ("MemoryUtilization", "ecs_memory", "memory")):
             out.add("ecs-%s-%s" % (svc, suffix), "AWS/ECS", metric, "Average",
                     {"ClusterName": cluster_name, "ServiceName": svc}, limit[key], "GreaterThanThreshold", "missing",
                     "%s of the %s service in percent" % (metric, svc))
 
-    nats = _list(stack.get("nat_gateways", []), "stack.nat_gateways", name)
+    nats = require_list(stack.get("nat_gateways", []), "stack.nat_gateways", name)
     for index, nat in enumerate(nats, start=1):
-        nat = _mapping(nat, "each of stack.nat_gateways", name)
+        nat = require_dict(nat, "each of stack.nat_gateways", name)
         if "id" not in nat:
             raise AnsibleFilterError("%s: a NAT gateway of stack.nat_gateways has no id" % name)
         suffix = "" if len(nats) == 1 else "-%d" % index
@@ -226,22 +183,22 @@ def monitoring_dashboard(alarms: list[Mapping[str, Any]], *, region: str, enviro
                          cache_id: str) -> dict[str, list[dict[str, Any]]]:
     """The CloudWatch dashboard body: a text header, then one metric widget per alarm, three a row."""
     name = "monitoring_dashboard"
-    alarms = _list(alarms, "the input (the alarms)", name)
-    if not isinstance(services, Mapping) and not _is_list(services):
+    alarms = require_list(alarms, "the input (the alarms)", name)
+    if not isinstance(services, Mapping) and not is_list_or_tuple(services):
         raise AnsibleFilterError("%s: services must be a list of names or a dict, got %s" % (name, type(services).__name__))
-    service_names = ", ".join(str(svc) for svc in sorted(services, key=_sort_key))
+    service_names = ", ".join(str(svc) for svc in sorted(services, key=jinja_sort_key))
     markdown = "# %s (%s)\nALB %s | cluster %s | services %s | DB %s | cache %s" % (
         environment, project, alb_name, cluster_name, service_names, db_identifier, cache_id)
     widgets: list[dict[str, Any]] = [{"type": "text", "x": 0, "y": 0, "width": 24, "height": HEADER_HEIGHT,
                                       "properties": {"markdown": markdown}}]
     for index, alarm in enumerate(alarms):
-        alarm = _mapping(alarm, "each alarm", name)
+        alarm = require_dict(alarm, "each alarm", name)
         lacking = [key for key in ("name", "namespace", "metric_name", "statistic", "period", "threshold", "dimensions")
                    if key not in alarm]
         if lacking:
             raise AnsibleFilterError("%s: alarm %s lacks %s" % (name, alarm.get("name", index + 1), ", ".join(lacking)))
         metric = [alarm["namespace"], alarm["metric_name"]]
-        for key, value in sorted(_mapping(alarm["dimensions"], "the dimensions of each alarm", name).items()):
+        for key, value in sorted(require_dict(alarm["dimensions"], "the dimensions of each alarm", name).items()):
             metric.extend([key, value])
         widgets.append({
             "type": "metric",

@@ -13,48 +13,24 @@ next to this file.
 Scalars are read the way the Jinja these filters replace read them, so the results do not change:
 ``| int`` is Jinja's (``'80'`` -> 80, ``'8.9'`` -> 8, ``'abc'`` -> 0), ``~`` is ``str()``, ``is match``
 is Ansible's test (the value as text, ``re.match``) and ``| unique`` is Ansible's (strings compared
-case-insensitively).
+case-insensitively): plugins/plugin_utils/filter_inputs.py keeps them for every tier's filters.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
-try:
-    from ansible.errors import AnsibleFilterError
-    from ansible.module_utils.common.text.converters import to_text
-except ImportError:  # pragma: no cover - only outside Ansible
-    AnsibleFilterError = ValueError
+from ansible.errors import AnsibleFilterError
 
-    def to_text(obj: Any, errors: str | None = None) -> str:
-        return obj.decode("utf-8") if isinstance(obj, bytes) else str(obj)
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import (
+    count_unique, jinja_int, matches, require_dict, require_key, require_sequence)
 
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"
 ANYWHERE = "0.0.0.0/0"
 
 
-# ---------------------------------------------------------------- input checks and Jinja's semantics
-
-
-def _list(value: Any, what: str, where: str) -> list:
-    """``value`` as a list; a list (or tuple), never a string or a mapping."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise AnsibleFilterError("%s: %s must be a list, got %s" % (where, what, type(value).__name__))
-    return list(value)
-
-
-def _mapping(value: Any, what: str, where: str) -> Mapping:
-    if not isinstance(value, Mapping):
-        raise AnsibleFilterError("%s: %s must be a dict, got %s" % (where, what, type(value).__name__))
-    return value
-
-
-def _key(entry: Mapping, key: str, what: str, where: str) -> Any:
-    if key not in entry:
-        raise AnsibleFilterError("%s: %s has no '%s' (%r)" % (where, what, key, dict(entry)))
-    return entry[key]
+# ---------------------------------------------------------------- what the role builds
 
 
 def _at_least(values: list, count: int, what: str, where: str) -> None:
@@ -62,50 +38,16 @@ def _at_least(values: list, count: int, what: str, where: str) -> None:
         raise AnsibleFilterError("%s: %s has %d entries for %d zones; give one per zone" % (where, what, len(values), count))
 
 
-def _int(value: Any) -> int:
-    """Jinja's ``int`` filter: '42' -> 42, '42.7' -> 42, anything else that is no number -> 0."""
-    try:
-        if isinstance(value, str):
-            return int(value, 10)
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            return 0
-
-
-def _matches(pattern: str, value: Any) -> bool:
-    """Ansible's ``is match`` test: ``re.match`` on the value as text."""
-    return bool(re.match(pattern, to_text(value, errors="surrogate_or_strict")))
-
-
-def _count_unique(values: list) -> int:
-    """``values | unique | length`` as Ansible computes it: strings compared case-insensitively;
-    a list holding unhashable items falls back to plain equality."""
-    try:
-        return len(set(v.lower() if isinstance(v, str) else v for v in values))
-    except TypeError:
-        seen: list = []
-        for value in values:
-            if value not in seen:
-                seen.append(value)
-        return len(seen)
-
-
-# ---------------------------------------------------------------- what the role builds
-
-
 def network_subnets(zones: Sequence, public_names: Sequence, private_names: Sequence,
                     public_cidrs: Sequence, private_cidrs: Sequence) -> list[dict]:
     """One public subnet per zone, then one private subnet per zone, in the shape of ec2_subnets."""
     where = "network_subnets"
-    zones = _list(zones, "the zones", where)
+    zones = require_sequence(zones, "the zones", where)
     out = []
     for tier, names, cidrs, public in (("public", public_names, public_cidrs, True),
                                        ("private", private_names, private_cidrs, False)):
-        names = _list(names, "%s_names" % tier, where)
-        cidrs = _list(cidrs, "%s_cidrs" % tier, where)
+        names = require_sequence(names, "%s_names" % tier, where)
+        cidrs = require_sequence(cidrs, "%s_cidrs" % tier, where)
         _at_least(names, len(zones), "%s_names" % tier, where)
         _at_least(cidrs, len(zones), "%s_cidrs" % tier, where)
         for index, zone in enumerate(zones):
@@ -119,9 +61,9 @@ def network_nat_gateways(zones: Sequence, nat_name: Any, public_names: Sequence,
     """The NAT gateway of the first zone's public subnet, named ``nat_name``; with ``per_az`` one per
     zone, named ``<nat_name>-<zone>``. A subnet that has no id yet gives ``subnet_id: ''``."""
     where = "network_nat_gateways"
-    zones = _list(zones, "the zones", where)
-    public_names = _list(public_names, "public_names", where)
-    subnet_ids = _mapping(subnet_ids, "subnet_ids", where)
+    zones = require_sequence(zones, "the zones", where)
+    public_names = require_sequence(public_names, "public_names", where)
+    subnet_ids = require_dict(subnet_ids, "subnet_ids", where)
     if not per_az:
         zones = zones[:1]
     _at_least(public_names, len(zones), "public_names", where)
@@ -148,11 +90,11 @@ def network_route_tables(zones: Sequence, name_prefix: Any, public_names: Sequen
     route to the first NAT gateway); with ``per_az`` one private table per zone, through the NAT
     gateway of the same position in ``nat_ids``. A missing or empty gateway id gives ``''``."""
     where = "network_route_tables"
-    zones = _list(zones, "the zones", where)
-    public_names = _list(public_names, "public_names", where)
-    private_names = _list(private_names, "private_names", where)
-    subnet_ids = _mapping(subnet_ids, "subnet_ids", where)
-    nat_ids = _list(nat_ids, "nat_ids", where)
+    zones = require_sequence(zones, "the zones", where)
+    public_names = require_sequence(public_names, "public_names", where)
+    private_names = require_sequence(private_names, "private_names", where)
+    subnet_ids = require_dict(subnet_ids, "subnet_ids", where)
+    nat_ids = require_sequence(nat_ids, "nat_ids", where)
     prefix = str(name_prefix)
 
     def nat_id(index: int) -> Any:
@@ -176,8 +118,8 @@ def network_route_tables(zones: Sequence, name_prefix: Any, public_names: Sequen
 
 def network_alb_ingress(ports: Sequence, cidrs: Any) -> list[dict]:
     """One ingress rule of the load balancer's security group per port, from ``cidrs``."""
-    ports = _list(ports, "the ports", "network_alb_ingress")
-    return [{"protocol": "tcp", "ports": _int(port), "cidr_ip": cidrs} for port in ports]
+    ports = require_sequence(ports, "the ports", "network_alb_ingress")
+    return [{"protocol": "tcp", "ports": jinja_int(port), "cidr_ip": cidrs} for port in ports]
 
 
 # ---------------------------------------------------------------- what the teardown deletes
@@ -185,7 +127,7 @@ def network_alb_ingress(ports: Sequence, cidrs: Any) -> list[dict]:
 
 def network_route_tables_teardown(zones: Sequence, name_prefix: Any) -> list[dict]:
     """Every route table name the role may have made (one private table, or one per zone)."""
-    zones = _list(zones, "the zones", "network_route_tables_teardown")
+    zones = require_sequence(zones, "the zones", "network_route_tables_teardown")
     prefix = str(name_prefix)
     return ([{"name": prefix + "-public-rt"}, {"name": prefix + "-private-rt"}]
             + [{"name": prefix + "-private-rt-" + str(zone)} for zone in zones])
@@ -195,9 +137,9 @@ def network_nat_teardown(nat_gateways: Sequence, nat_name: Any) -> list[dict]:
     """The NAT gateways ``stack_info`` found, as ec2_nat_gateway takes them (unnamed ones: ``nat_name``)."""
     where = "network_nat_teardown"
     out = []
-    for nat in _list(nat_gateways, "the NAT gateways", where):
-        nat = _mapping(nat, "each NAT gateway", where)
-        out.append({"name": nat.get("name") or nat_name, "subnet_id": _key(nat, "subnet_id", "a NAT gateway", where)})
+    for nat in require_sequence(nat_gateways, "the NAT gateways", where):
+        nat = require_dict(nat, "each NAT gateway", where)
+        out.append({"name": nat.get("name") or nat_name, "subnet_id": require_key(nat, "subnet_id", "a NAT gateway", where)})
     return out
 
 
@@ -205,11 +147,11 @@ def network_subnets_teardown(subnets: Sequence) -> list[dict]:
     """The subnets ``stack_info`` found, as ec2_subnets takes them (unnamed ones by their id)."""
     where = "network_subnets_teardown"
     out = []
-    for subnet in _list(subnets, "the subnets", where):
-        subnet = _mapping(subnet, "each subnet", where)
-        out.append({"name": subnet.get("name") or _key(subnet, "id", "a subnet", where),
-                    "cidr": _key(subnet, "cidr_block", "a subnet", where),
-                    "az": _key(subnet, "availability_zone", "a subnet", where)})
+    for subnet in require_sequence(subnets, "the subnets", where):
+        subnet = require_dict(subnet, "each subnet", where)
+        out.append({"name": subnet.get("name") or require_key(subnet, "id", "a subnet", where),
+                    "cidr": require_key(subnet, "cidr_block", "a subnet", where),
+                    "az": require_key(subnet, "availability_zone", "a subnet", where)})
     return out
 
 
@@ -221,20 +163,20 @@ def network_problems(zones: Sequence, region: Any, public_cidrs: Sequence, priva
     """The problems of the network inputs other than the CIDRs' (see ``cidr_problems``), in the order
     region, zones, subnets per zone, ports; empty when all is well."""
     where = "network_problems"
-    zones = _list(zones, "network_availability_zones", where)
-    subnet_lists = (("network_public_subnet_cidrs", _list(public_cidrs, "network_public_subnet_cidrs", where)),
-                    ("network_private_subnet_cidrs", _list(private_cidrs, "network_private_subnet_cidrs", where)))
-    ports = _list(alb_ports, "network_alb_ports", where) + [rds_port, redis_port]
+    zones = require_sequence(zones, "network_availability_zones", where)
+    subnet_lists = (("network_public_subnet_cidrs", require_sequence(public_cidrs, "network_public_subnet_cidrs", where)),
+                    ("network_private_subnet_cidrs", require_sequence(private_cidrs, "network_private_subnet_cidrs", where)))
+    ports = require_sequence(alb_ports, "network_alb_ports", where) + [rds_port, redis_port]
     region = str(region)
     problems = []
-    if not _matches(REGION_PATTERN, region):
+    if not matches(REGION_PATTERN, region):
         problems.append("aws_region: '%s' is not an AWS region; set it in the inventory, e.g. aws_region: us-east-1" % region)
     # The region is part of the pattern as is (not escaped), as the checks have always read it.
     zone_pattern = "^" + region + "[a-z]$"
     for zone in zones:
-        if not _matches(zone_pattern, zone):
+        if not matches(zone_pattern, zone):
             problems.append("network_availability_zones: '%s' is not a zone of region %s (expected e.g. %sa)" % (zone, region, region))
-    if len(zones) != _count_unique(zones):
+    if len(zones) != count_unique(zones):
         problems.append("network_availability_zones: a zone is listed twice; list each zone once")
     if len(zones) < 2:
         problems.append("network_availability_zones: list at least 2 zones (the load balancer needs two)")
@@ -243,7 +185,7 @@ def network_problems(zones: Sequence, region: Any, public_cidrs: Sequence, priva
             problems.append("%s: %d subnets for %d zones; give exactly one subnet per zone in network_availability_zones"
                             % (var, len(cidrs), len(zones)))
     for port in ports:
-        if not 1 <= _int(port) <= 65535:
+        if not 1 <= jinja_int(port) <= 65535:
             problems.append("network ports: %s is out of range; use 1-65535" % (port,))
     return problems
 

@@ -10,8 +10,8 @@
   cost message prints, one line per cost line.
 
 The role built these with Jinja before; numbers are still read as Jinja's ``int`` filter reads them
-(``'512'`` and ``512.0`` are 512). Docs: report_fargate_bill.yml and report_cost_lines.yml next to
-this file.
+(``'512'`` and ``512.0`` are 512; plugins/plugin_utils/filter_inputs.py). Docs: report_fargate_bill.yml
+and report_cost_lines.yml next to this file.
 """
 
 from __future__ import annotations
@@ -21,49 +21,26 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import require_dict, require_list, strict_int
+
 # Every service of the inventory runs on Fargate, Linux/x86 (the live stack reports its own).
 ARCHITECTURE = "X86_64"
-
-
-def _mapping(value: Any, what: str, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise AnsibleFilterError("%s: %s must be a dict, got %s" % (name, what, type(value).__name__))
-    return value
-
-
-def _list(value: Any, what: str, name: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise AnsibleFilterError("%s: %s must be a list, got %s" % (name, what, type(value).__name__))
-    return list(value)
-
-
-def _int(value: Any, what: str, name: str) -> int:
-    """Jinja's ``int`` filter (``'512'`` and ``512.5`` give 512), but an error where it would give 0."""
-    try:
-        if isinstance(value, str):
-            return int(value, 10)
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            raise AnsibleFilterError("%s: %s must be a number, got %r" % (name, what, value))
 
 
 def report_fargate_bill(services: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The ``fargate`` entries of the bill of materials, one per service, in the inventory's order."""
     name = "report_fargate_bill"
     out = []
-    for index, svc in enumerate(_list(services, "the input (the services)", name), start=1):
-        svc = _mapping(svc, "each service", name)
+    for index, svc in enumerate(require_list(services, "the input (the services)", name), start=1):
+        svc = require_dict(svc, "each service", name)
         lacking = [key for key in ("name", "cpu", "memory") if key not in svc]
         if lacking:
             raise AnsibleFilterError("%s: service %s lacks %s" % (name, svc.get("name", index), ", ".join(lacking)))
         out.append({
             "name": svc["name"],
-            "cpu": _int(svc["cpu"], "the cpu of service %s" % (svc["name"],), name),
-            "memory": _int(svc["memory"], "the memory of service %s" % (svc["name"],), name),
-            "count": _int(svc.get("desired_count", 1), "the desired_count of service %s" % (svc["name"],), name),
+            "cpu": strict_int(svc["cpu"], "the cpu of service %s" % (svc["name"],), name),
+            "memory": strict_int(svc["memory"], "the memory of service %s" % (svc["name"],), name),
+            "count": strict_int(svc.get("desired_count", 1), "the desired_count of service %s" % (svc["name"],), name),
             "architecture": ARCHITECTURE,
         })
     return out
@@ -72,10 +49,10 @@ def report_fargate_bill(services: list[Mapping[str, Any]]) -> list[dict[str, Any
 def report_cost_lines(cost: Mapping[str, Any]) -> list[str]:
     """``  <label>: $<monthly> = <formula>`` for each line of a ``stack_cost`` estimate (none for ``{}``)."""
     name = "report_cost_lines"
-    cost = _mapping(cost, "the input (a stack_cost estimate)", name)
+    cost = require_dict(cost, "the input (a stack_cost estimate)", name)
     out = []
-    for line in _list(cost.get("lines", []), "the lines of the estimate", name):
-        line = _mapping(line, "each line of the estimate", name)
+    for line in require_list(cost.get("lines", []), "the lines of the estimate", name):
+        line = require_dict(line, "each line of the estimate", name)
         lacking = [key for key in ("label", "monthly", "formula") if key not in line]
         if lacking:
             raise AnsibleFilterError("%s: a line of the estimate lacks %s" % (name, ", ".join(lacking)))

@@ -333,15 +333,14 @@ def test_containers_environment_order_overrides_and_plain_redis():
         {"name": "worker", "cpu": 256, "memory": 512, "port": 9000},
     ]
     got = containers(svcs, stack, image_tag={"backend": "v7", "frontend": None, "worker": "w1"})
+    # backend and frontend as in production but for their images and environments
     assert got == {
-        "backend": {
-            "name": "backend",
-            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/apranova/backend:v7",
-            "essential": True,
-            "portMappings": [{"containerPort": 8000, "protocol": "tcp"}],
+        "backend": dict(
+            PRODUCTION_CONTAINERS["backend"],
+            image="123456789012.dkr.ecr.us-east-1.amazonaws.com/apranova/backend:v7",
             # sorted by name without regard to case (Jinja's sort), equal names in insertion order;
             # the service's environment wins (DB_NAME) and keeps its values as they are (Zeta: 1)
-            "environment": [
+            environment=[
                 {"name": "a_lower", "value": "x"},
                 {"name": "DB_HOST", "value": "production-apranova-db.c9akciq32xyz.us-east-1.rds.amazonaws.com"},
                 {"name": "db_host", "value": "lower-dup"},
@@ -353,29 +352,16 @@ def test_containers_environment_order_overrides_and_plain_redis():
                 {"name": "REDIS_URL", "value": "redis://master.production-redis.abcdef.use1.cache.amazonaws.com:6380/0"},
                 {"name": "Zeta", "value": 1},
             ],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": "/ecs/backend", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "backend"}},
-            "secrets": [
-                {"name": "DB_PASSWORD",
-                 "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:production/apranova-db/master-AbCdEf:password::"},
-                {"name": "DB_USER",
-                 "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:production/apranova-db/master-AbCdEf:username::"},
-            ],
-            "mountPoints": [{"sourceVolume": "workspaces", "containerPath": "/app/workspaces", "readOnly": False}],
-        },
-        "frontend": {
-            "name": "frontend",
-            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/apranova/frontend:None",
-            "essential": True,
-            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
-            "environment": [
+        ),
+        "frontend": dict(
+            PRODUCTION_CONTAINERS["frontend"],
+            image="123456789012.dkr.ecr.us-east-1.amazonaws.com/apranova/frontend:None",
+            environment=[
                 {"name": "a", "value": "1"},
                 {"name": "B", "value": "2"},
                 {"name": "NEXT_PUBLIC_API_URL", "value": "http://production-alb-1234567890.us-east-1.elb.amazonaws.com/api"},
             ],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": "/ecs/frontend", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "frontend"}},
-        },
+        ),
         "worker": {
             "name": "worker",
             "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/apranova/worker:w1",

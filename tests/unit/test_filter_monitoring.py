@@ -8,15 +8,12 @@ apranova.aws_stack.stack_info returns it, before the program became these filter
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.apranova.aws_stack.plugins.filter import monitoring
-
-REPO = Path(__file__).resolve().parents[2]
 
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/production-alb/50dc6c495c0c9188"
 LB_DIM = "app/production-alb/50dc6c495c0c9188"
@@ -50,78 +47,69 @@ PRODUCTION_ARGS = {
     "db_identifier": "production-apranova-db", "cache_id": "production-redis", "cache_node": "production-redis-001",
 }
 
-PRODUCTION_ALARMS = [
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-alb-target-5xx", "namespace": "AWS/ApplicationELB",
-     "metric_name": "HTTPCode_Target_5XX_Count", "statistic": "Sum", "dimensions": {"LoadBalancer": LB_DIM},
-     "threshold": 10.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "5xx answers of the services behind production-alb"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-alb-response-time", "namespace": "AWS/ApplicationELB",
-     "metric_name": "TargetResponseTime", "statistic": "Average", "dimensions": {"LoadBalancer": LB_DIM},
-     "threshold": 2.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Average response time of the targets of production-alb in seconds"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-production-backend-tg-unhealthy-hosts",
-     "namespace": "AWS/ApplicationELB", "metric_name": "UnHealthyHostCount", "statistic": "Maximum",
-     "dimensions": {"LoadBalancer": LB_DIM, "TargetGroup": "targetgroup/production-backend-tg/73e2d6bc24d8a067"},
-     "threshold": 0.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Unhealthy targets in production-backend-tg"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-production-frontend-tg-unhealthy-hosts",
-     "namespace": "AWS/ApplicationELB", "metric_name": "UnHealthyHostCount", "statistic": "Maximum",
-     "dimensions": {"LoadBalancer": LB_DIM, "TargetGroup": "targetgroup/production-frontend-tg/1a2b3c4d5e6f7a8b"},
-     "threshold": 0.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Unhealthy targets in production-frontend-tg"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-ecs-backend-cpu", "namespace": "AWS/ECS",
-     "metric_name": "CPUUtilization", "statistic": "Average",
-     "dimensions": {"ClusterName": "production-cluster", "ServiceName": "backend"}, "threshold": 80.0,
-     "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "CPUUtilization of the backend service in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-ecs-backend-memory", "namespace": "AWS/ECS",
-     "metric_name": "MemoryUtilization", "statistic": "Average",
-     "dimensions": {"ClusterName": "production-cluster", "ServiceName": "backend"}, "threshold": 80.0,
-     "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "MemoryUtilization of the backend service in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-ecs-frontend-cpu", "namespace": "AWS/ECS",
-     "metric_name": "CPUUtilization", "statistic": "Average",
-     "dimensions": {"ClusterName": "production-cluster", "ServiceName": "frontend"}, "threshold": 80.0,
-     "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "CPUUtilization of the frontend service in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-ecs-frontend-memory", "namespace": "AWS/ECS",
-     "metric_name": "MemoryUtilization", "statistic": "Average",
-     "dimensions": {"ClusterName": "production-cluster", "ServiceName": "frontend"}, "threshold": 80.0,
-     "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "MemoryUtilization of the frontend service in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-nat-port-allocation-errors", "namespace": "AWS/NATGateway",
-     "metric_name": "ErrorPortAllocation", "statistic": "Sum", "dimensions": {"NatGatewayId": "nat-0f1e2d3c4b5a69788"},
-     "threshold": 0.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Connections the NAT gateway production-nat could not open"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-nat-packets-dropped", "namespace": "AWS/NATGateway",
-     "metric_name": "PacketsDropCount", "statistic": "Sum", "dimensions": {"NatGatewayId": "nat-0f1e2d3c4b5a69788"},
-     "threshold": 100.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Packets dropped by the NAT gateway production-nat"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-db-cpu", "namespace": "AWS/RDS",
-     "metric_name": "CPUUtilization", "statistic": "Average", "dimensions": {"DBInstanceIdentifier": "production-apranova-db"},
-     "threshold": 80.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "CPU of production-apranova-db in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-db-free-storage", "namespace": "AWS/RDS",
-     "metric_name": "FreeStorageSpace", "statistic": "Minimum", "dimensions": {"DBInstanceIdentifier": "production-apranova-db"},
-     "threshold": 2147483648.0, "comparison_operator": "LessThanThreshold", "treat_missing_data": "missing",
-     "description": "Free storage of production-apranova-db in bytes"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-db-connections", "namespace": "AWS/RDS",
-     "metric_name": "DatabaseConnections", "statistic": "Maximum", "dimensions": {"DBInstanceIdentifier": "production-apranova-db"},
-     "threshold": 60.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "Connections to production-apranova-db"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-redis-cpu", "namespace": "AWS/ElastiCache",
-     "metric_name": "EngineCPUUtilization", "statistic": "Average", "dimensions": {"CacheClusterId": "production-redis-001"},
-     "threshold": 75.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "Engine CPU of production-redis in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-redis-memory", "namespace": "AWS/ElastiCache",
-     "metric_name": "DatabaseMemoryUsagePercentage", "statistic": "Average", "dimensions": {"CacheClusterId": "production-redis-001"},
-     "threshold": 80.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "missing",
-     "description": "Memory use of production-redis in percent"},
-    {"period": 300, "evaluation_periods": 2, "name": "production-apranova-redis-evictions", "namespace": "AWS/ElastiCache",
-     "metric_name": "Evictions", "statistic": "Sum", "dimensions": {"CacheClusterId": "production-redis-001"},
-     "threshold": 100.0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-     "description": "Keys evicted from production-redis"},
-]
+
+def production_alarm(name, namespace, metric_name, statistic, dimensions, threshold, comparison_operator,
+                     treat_missing_data, description):
+    """One alarm of the production set: every alarm there has period 300 and 2 evaluation periods."""
+    return {"period": 300, "evaluation_periods": 2, "name": name, "namespace": namespace, "metric_name": metric_name,
+            "statistic": statistic, "dimensions": dimensions, "threshold": threshold,
+            "comparison_operator": comparison_operator, "treat_missing_data": treat_missing_data,
+            "description": description}
+
+
+# name, namespace, metric, statistic, dimensions, threshold, comparison, missing data, description
+PRODUCTION_ALARMS = [production_alarm(*row) for row in [
+    ("production-apranova-alb-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
+     {"LoadBalancer": LB_DIM}, 10.0, "GreaterThanThreshold", "notBreaching",
+     "5xx answers of the services behind production-alb"),
+    ("production-apranova-alb-response-time", "AWS/ApplicationELB", "TargetResponseTime", "Average",
+     {"LoadBalancer": LB_DIM}, 2.0, "GreaterThanThreshold", "notBreaching",
+     "Average response time of the targets of production-alb in seconds"),
+    ("production-apranova-production-backend-tg-unhealthy-hosts", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum",
+     {"LoadBalancer": LB_DIM, "TargetGroup": "targetgroup/production-backend-tg/73e2d6bc24d8a067"},
+     0.0, "GreaterThanThreshold", "notBreaching",
+     "Unhealthy targets in production-backend-tg"),
+    ("production-apranova-production-frontend-tg-unhealthy-hosts", "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum",
+     {"LoadBalancer": LB_DIM, "TargetGroup": "targetgroup/production-frontend-tg/1a2b3c4d5e6f7a8b"},
+     0.0, "GreaterThanThreshold", "notBreaching",
+     "Unhealthy targets in production-frontend-tg"),
+    ("production-apranova-ecs-backend-cpu", "AWS/ECS", "CPUUtilization", "Average",
+     {"ClusterName": "production-cluster", "ServiceName": "backend"}, 80.0, "GreaterThanThreshold", "missing",
+     "CPUUtilization of the backend service in percent"),
+    ("production-apranova-ecs-backend-memory", "AWS/ECS", "MemoryUtilization", "Average",
+     {"ClusterName": "production-cluster", "ServiceName": "backend"}, 80.0, "GreaterThanThreshold", "missing",
+     "MemoryUtilization of the backend service in percent"),
+    ("production-apranova-ecs-frontend-cpu", "AWS/ECS", "CPUUtilization", "Average",
+     {"ClusterName": "production-cluster", "ServiceName": "frontend"}, 80.0, "GreaterThanThreshold", "missing",
+     "CPUUtilization of the frontend service in percent"),
+    ("production-apranova-ecs-frontend-memory", "AWS/ECS", "MemoryUtilization", "Average",
+     {"ClusterName": "production-cluster", "ServiceName": "frontend"}, 80.0, "GreaterThanThreshold", "missing",
+     "MemoryUtilization of the frontend service in percent"),
+    ("production-apranova-nat-port-allocation-errors", "AWS/NATGateway", "ErrorPortAllocation", "Sum",
+     {"NatGatewayId": "nat-0f1e2d3c4b5a69788"}, 0.0, "GreaterThanThreshold", "notBreaching",
+     "Connections the NAT gateway production-nat could not open"),
+    ("production-apranova-nat-packets-dropped", "AWS/NATGateway", "PacketsDropCount", "Sum",
+     {"NatGatewayId": "nat-0f1e2d3c4b5a69788"}, 100.0, "GreaterThanThreshold", "notBreaching",
+     "Packets dropped by the NAT gateway production-nat"),
+    ("production-apranova-db-cpu", "AWS/RDS", "CPUUtilization", "Average",
+     {"DBInstanceIdentifier": "production-apranova-db"}, 80.0, "GreaterThanThreshold", "missing",
+     "CPU of production-apranova-db in percent"),
+    ("production-apranova-db-free-storage", "AWS/RDS", "FreeStorageSpace", "Minimum",
+     {"DBInstanceIdentifier": "production-apranova-db"}, 2147483648.0, "LessThanThreshold", "missing",
+     "Free storage of production-apranova-db in bytes"),
+    ("production-apranova-db-connections", "AWS/RDS", "DatabaseConnections", "Maximum",
+     {"DBInstanceIdentifier": "production-apranova-db"}, 60.0, "GreaterThanThreshold", "missing",
+     "Connections to production-apranova-db"),
+    ("production-apranova-redis-cpu", "AWS/ElastiCache", "EngineCPUUtilization", "Average",
+     {"CacheClusterId": "production-redis-001"}, 75.0, "GreaterThanThreshold", "missing",
+     "Engine CPU of production-redis in percent"),
+    ("production-apranova-redis-memory", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "Average",
+     {"CacheClusterId": "production-redis-001"}, 80.0, "GreaterThanThreshold", "missing",
+     "Memory use of production-redis in percent"),
+    ("production-apranova-redis-evictions", "AWS/ElastiCache", "Evictions", "Sum",
+     {"CacheClusterId": "production-redis-001"}, 100.0, "GreaterThanThreshold", "notBreaching",
+     "Keys evicted from production-redis"),
+]]
 
 ALARM_KEYS = ["period", "evaluation_periods", "name", "namespace", "metric_name", "statistic", "dimensions",
               "threshold", "comparison_operator", "treat_missing_data", "description"]
@@ -350,10 +338,3 @@ def test_subscriptions_wrong_input():
 def test_filter_names():
     assert sorted(monitoring.FilterModule().filters()) == [
         "monitoring_alarms", "monitoring_dashboard", "monitoring_problems", "monitoring_subscriptions"]
-
-
-@pytest.mark.parametrize("path", ["roles/monitoring/vars/main.yml", "roles/monitoring/tasks/main.yml",
-                                  "roles/monitoring/tasks/preflight.yml", "roles/monitoring/tasks/teardown.yml"])
-def test_no_jinja_program_left(path):
-    """The data is built by the filters; the role's files hold no set/for statement."""
-    assert re.findall(r"\{%-?\s*(?:set|for)\b", (REPO / path).read_text()) == []

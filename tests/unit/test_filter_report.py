@@ -7,15 +7,12 @@ built from the same inputs before it became these filters.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.apranova.aws_stack.plugins.filter import cost, report
-
-REPO = Path(__file__).resolve().parents[2]
 
 # ecs_services_services of roles/ecs_services/defaults/main.yml (the production inventory keeps them).
 PRODUCTION_SERVICES = [
@@ -112,8 +109,3 @@ def test_cost_lines_wrong_input(estimate, message):
 
 def test_filter_names():
     assert sorted(report.FilterModule().filters()) == ["report_cost_lines", "report_fargate_bill"]
-
-
-def test_no_jinja_program_left():
-    """The data is built by the filters; the role's vars hold no set/for statement."""
-    assert re.findall(r"\{%-?\s*(?:set|for)\b", (REPO / "roles/report/vars/main.yml").read_text()) == []
