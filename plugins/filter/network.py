@@ -79,6 +79,12 @@ def _subnet_id(subnet_ids: Mapping, name: Any, where: str) -> Any:
     return subnet_ids[name]
 
 
+def _route_table_name(prefix: str, tier: str, zone: Any = None) -> str:
+    """``<prefix>-public-rt``, ``<prefix>-private-rt`` or ``<prefix>-private-rt-<zone>``: what the
+    role builds and what its teardown looks for."""
+    return "%s-%s-rt" % (prefix, tier) + ("-" + str(zone) if zone is not None else "")
+
+
 def _default_route(target: str, target_id: Any) -> list[dict]:
     return [{"destination_cidr_block": ANYWHERE, target: target_id or ""}]
 
@@ -100,17 +106,17 @@ def network_route_tables(zones: Sequence, name_prefix: Any, public_names: Sequen
     def nat_id(index: int) -> Any:
         return nat_ids[index] if index < len(nat_ids) else ""
 
-    out = [{"name": prefix + "-public-rt",
+    out = [{"name": _route_table_name(prefix, "public"),
             "subnet_ids": [_subnet_id(subnet_ids, name, where) for name in public_names],
             "routes": _default_route("gateway_id", gateway_id)}]
     if per_az:
         _at_least(private_names, len(zones), "private_names", where)
         for index, zone in enumerate(zones):
-            out.append({"name": prefix + "-private-rt-" + str(zone),
+            out.append({"name": _route_table_name(prefix, "private", zone),
                         "subnet_ids": [_subnet_id(subnet_ids, private_names[index], where)],
                         "routes": _default_route("nat_gateway_id", nat_id(index))})
     else:
-        out.append({"name": prefix + "-private-rt",
+        out.append({"name": _route_table_name(prefix, "private"),
                     "subnet_ids": [_subnet_id(subnet_ids, name, where) for name in private_names],
                     "routes": _default_route("nat_gateway_id", nat_id(0))})
     return out
@@ -129,8 +135,8 @@ def network_route_tables_teardown(zones: Sequence, name_prefix: Any) -> list[dic
     """Every route table name the role may have made (one private table, or one per zone)."""
     zones = require_sequence(zones, "the zones", "network_route_tables_teardown")
     prefix = str(name_prefix)
-    return ([{"name": prefix + "-public-rt"}, {"name": prefix + "-private-rt"}]
-            + [{"name": prefix + "-private-rt-" + str(zone)} for zone in zones])
+    return ([{"name": _route_table_name(prefix, "public")}, {"name": _route_table_name(prefix, "private")}]
+            + [{"name": _route_table_name(prefix, "private", zone)} for zone in zones])
 
 
 def network_nat_teardown(nat_gateways: Sequence, nat_name: Any) -> list[dict]:
