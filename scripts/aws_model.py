@@ -44,6 +44,7 @@ protocol (EC2 query XML, query ``ErrorResponse``, ECS/Logs json-1.1 ``__type``, 
 | CreateRoute / ReplaceRoute naming a new NAT gateway | 3 s | InvalidNatGatewayID.NotFound | [ec] |
 | a route to a ``pending`` NAT gateway is accepted | - | CreateRoute succeeds | [route] |
 | RDS automatic minor version upgrade (POST /aws-model/rds-minor-upgrade) | on demand | EngineVersion 16.4 -> 16.5 | [amvu] |
+| CreateDBInstance of a deleted instance's name whose automated backups were kept (moto: DBSnapshotAlreadyExists in the same minute) | - | created | [retained] |
 | CreateDBInstance with a major version only ("16") creates that major's default minor ("16.4") | - | EngineVersion | [major-only] |
 | small pages (``--page-size``) of list/describe calls that name no ids | - | NextToken / NextMarker | [pages] |
 | a create repeated with its idempotency token answers the first answer | - | the first answer | [token] |
@@ -96,6 +97,10 @@ Sources (botocore service-2.json doc strings unless said otherwise):
   during the maintenance window" (on by default).
 - [major-only] RDS DescribeDBEngineVersions DefaultOnly (each major has a default minor); terraform-provider-aws
   db_instance engine_version doc: with auto minor upgrades on, a version prefix such as "16" may be given.
+- [retained] RDS DeleteDBInstance DeleteAutomatedBackups ("whether to remove automated backups immediately after the DB
+  instance is deleted"); DBInstanceAutomatedBackup ("An automated backup of a DB instance ... that existed at the time you deleted the source
+  instance") is keyed by DbiResourceId, "The resource ID for the source DB instance, which can't be changed and which is
+  unique to an Amazon Web Services Region" (a new instance of the same name has a new one).
 - [pages] the services' paginators (botocore paginators-1.json: NextToken / Marker).
 - [token] EC2 CreateNatGateway ClientToken, ECS CreateService clientToken, EFS CreateAccessPoint ClientToken
   ("to ensure the idempotency of the request"); EC2 guide "Ensuring idempotency".
@@ -657,6 +662,8 @@ class AwsModel:
         db_id = call.params.get("DBInstanceIdentifier", "").lower()
         if db_id in self.dbs and self.dbs[db_id]["deleted"] is not None:
             return self.err(call, "DBInstanceAlreadyExists", "DB instance %s is still being deleted" % db_id)
+        if db_id not in self.dbs:
+            self._db_drop_retained_snapshots(db_id)
         reply = forward(call)
         if not reply.ok:
             return reply
@@ -665,6 +672,22 @@ class AwsModel:
             self.dbs[el.findtext("DBInstanceIdentifier")] = d = self._db_record(el, self.now())
             self._db_show(el, d)
         return xml_reply(reply, root)
+
+    def _db_drop_retained_snapshots(self, db_id: str) -> None:
+        """[retained] moto keeps a deleted instance's automated snapshots under rds:<id>-<minute> and names
+        a new instance's first one the same way, refusing it in the same minute; AWS keys retained
+        automated backups by DbiResourceId. Before a create of a name with no instance, moto's are dropped."""
+        version = {"Version": "2014-10-31"}
+        found = self.query("rds", {"Action": "DescribeDBInstances", "DBInstanceIdentifier": db_id, **version})
+        if found is None or found.ok:
+            return  # no credentials seen yet, or moto has a live instance of that name: it answers the create
+        listing = self.query("rds", {"Action": "DescribeDBSnapshots", "DBInstanceIdentifier": db_id,
+                                     "SnapshotType": "automated", **version})
+        if listing is None or not listing.ok:
+            return
+        for snap in xml_load(listing.body).iter():
+            if snap.tag.rsplit("}", 1)[-1] == "DBSnapshotIdentifier" and (snap.text or "").startswith("rds:"):
+                self.query("rds", {"Action": "DeleteDBSnapshot", "DBSnapshotIdentifier": snap.text, **version})
 
     def _rds_DescribeDBInstances(self, call, forward):
         self._db_expire()

@@ -217,6 +217,26 @@ def test_db_instance_creating_refusals_and_deleting(env):
     ec2.delete_security_group(GroupId=sg)
 
 
+def test_db_instance_created_again_under_its_name_after_a_delete_that_kept_its_automated_backups(env):
+    # moto names an instance's automated snapshot rds:<id>-<minute> and keeps it after a delete with
+    # DeleteAutomatedBackups=false, so a second instance of that name made in the same minute was refused
+    # (DBSnapshotAlreadyExists); AWS keys retained automated backups by DbiResourceId and creates it
+    _ec2, _vpc, subnets, sg = network(env)
+    rds, _db_ = _db(env, subnets, sg)
+    env.clock.advance(aws_model.DB_CREATE)
+    rds.delete_db_instance(DBInstanceIdentifier="db1", SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
+    env.clock.advance(aws_model.DB_DELETE)
+    assert code_of(rds.describe_db_instances, DBInstanceIdentifier="db1") == "DBInstanceNotFound"
+    again = rds.create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres",
+                                   MasterUsername="u", MasterUserPassword="p" * 12, AllocatedStorage=20,
+                                   DBSubnetGroupName="dbsub", VpcSecurityGroupIds=[sg])["DBInstance"]
+    assert again["DBInstanceStatus"] == "creating"
+    # a live instance's automated backups are left alone: a second create of a live name is refused as before
+    assert code_of(rds.create_db_instance, DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres",
+                   MasterUsername="u", MasterUserPassword="p" * 12, AllocatedStorage=20) == "DBInstanceAlreadyExists"
+    assert rds.describe_db_snapshots(DBInstanceIdentifier="db1", SnapshotType="automated")["DBSnapshots"]
+
+
 def test_rds_minor_upgrade_endpoint(env):
     env.model.scale = 0.0
     _ec2, _vpc, subnets, sg = network(env)
