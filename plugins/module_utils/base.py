@@ -18,18 +18,18 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     compare_aws_tags,
 )
 
-# Error codes that are worth another try on top of AWSRetry's throttling/5xx set.
-# They show up when a dependency was created a moment ago (eventual consistency).
+# Throttling and unavailability codes of the services this collection calls that AWSRetry's own
+# list (RequestLimitExceeded, Unavailable, ServiceUnavailable, InternalFailure, InternalError,
+# TooManyRequestsException, Throttling) does not name. botocore's service models: EFS declares
+# ThrottlingException and TooManyRequests, CloudWatch Logs ThrottlingException and
+# ServiceUnavailableException; ECS answers "Rate exceeded" as ThrottlingException without modelling
+# it (botocore retries/standard.py retries ThrottlingException for every service). A service's own
+# refusals that pass with time (a dependency still being created or released) are not here: its API
+# layer names them (efs.RETRY_CODES, elasticache.RETRY_CODES).
 EXTRA_RETRY_CODES = [
-    "InternalError",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "Throttling",
     "ThrottlingException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "SlowDown",
+    "TooManyRequests",
+    "ServiceUnavailableException",
 ]
 
 

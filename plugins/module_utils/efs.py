@@ -24,6 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
@@ -91,20 +92,13 @@ class EFSPolicyErrorHandler(AWSErrorHandler):
 
 @EFSFileSystemErrorHandler.list_error_handler("describe file systems", [])
 def describe_file_systems(client, file_system_id=None, creation_token=None):
-    """All file systems (or the one with that id / creation token), following ``NextMarker``."""
+    """All file systems (or the one with that id / creation token), every page."""
     params = {}
     if file_system_id:
         params["FileSystemId"] = file_system_id
     if creation_token:
         params["CreationToken"] = creation_token
-    result = []
-    while True:
-        page = client.describe_file_systems(aws_retry=True, **params)
-        result.extend(page.get("FileSystems", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return result
-        params = {"Marker": marker}
+    return paginate(client, "describe_file_systems", **params).get("FileSystems", [])
 
 
 def get_file_system(client, file_system_id):
@@ -217,15 +211,7 @@ def update_tags(client, resource_id, to_set, to_remove):
 
 @EFSMountTargetErrorHandler.list_error_handler("describe the mount targets of {file_system_id}", [])
 def describe_mount_targets(client, file_system_id):
-    params = {"FileSystemId": file_system_id}
-    result = []
-    while True:
-        page = client.describe_mount_targets(aws_retry=True, **params)
-        result.extend(page.get("MountTargets", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return result
-        params = {"FileSystemId": file_system_id, "Marker": marker}
+    return paginate(client, "describe_mount_targets", FileSystemId=file_system_id).get("MountTargets", [])
 
 
 @EFSMountTargetErrorHandler.list_error_handler("describe the security groups of mount target {mount_target_id}", [])
@@ -277,15 +263,7 @@ def delete_mount_target(client, mount_target_id):
 
 @EFSAccessPointErrorHandler.list_error_handler("describe the access points of {file_system_id}", [])
 def describe_access_points(client, file_system_id):
-    params = {"FileSystemId": file_system_id}
-    result = []
-    while True:
-        page = client.describe_access_points(aws_retry=True, **params)
-        result.extend(page.get("AccessPoints", []))
-        token = page.get("NextToken")
-        if not token:
-            return result
-        params = {"FileSystemId": file_system_id, "NextToken": token}
+    return paginate(client, "describe_access_points", FileSystemId=file_system_id).get("AccessPoints", [])
 
 
 @EFSAccessPointErrorHandler.common_error_handler("create access point {name} on {file_system_id}")

@@ -26,6 +26,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
 MIN_PRIORITY = 1
@@ -84,18 +85,10 @@ class ELBv2ErrorHandler(AWSErrorHandler):
 @ELBv2ErrorHandler.list_error_handler("describe rules of listener {listener_arn}", None)
 def describe_rules(client, listener_arn):
     """All rules of a listener (the default rule included), or ``None`` when it does not exist."""
-    rules = []
-    params = {"ListenerArn": listener_arn}
-    while True:
-        page = client.describe_rules(aws_retry=True, **params)
-        rules.extend(page.get("Rules", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return rules
-        params["Marker"] = marker
+    return paginate(client, "describe_rules", ListenerArn=listener_arn).get("Rules", [])
 
 
-@ELBv2ErrorHandler.list_error_handler("describe tags of listener rules", {})
+@ELBv2ErrorHandler.list_error_handler("describe tags of {arns}", {})
 def describe_tags(client, arns):
     """``{arn: tag dict}`` (``aws:`` tags left out) for ELBv2 resources, 20 ARNs per call."""
     result = {}

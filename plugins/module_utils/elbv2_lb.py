@@ -7,7 +7,9 @@ Used by ``elb_load_balancer`` and ``elb_target_groups``. Three parts:
 
 * the API layer: every boto3 ``elbv2`` call these modules make, with ``aws_retry=True`` (the
   client comes from ``module.client("elbv2", retry_decorator=base.retry_decorator())``),
-  "not found" turned into ``None``/``False``, other errors raised as :class:`AnsibleELBv2LBError`;
+  "not found" turned into ``None``/``False``, other errors raised as ``elbv2.AnsibleELBv2Error``
+  (``elbv2.ELBv2ErrorHandler``: one error handler, one ``describe_rules`` and ``describe_tags`` for
+  the service);
 * normalisers: AWS shapes -> the snake_case dicts the modules compare and return;
 * pure planning/validation helpers (no API calls), unit-tested offline.
 
@@ -29,17 +31,15 @@ from __future__ import annotations
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
+from ansible_collections.apranova.aws_stack.plugins.module_utils.elbv2 import ELBv2ErrorHandler
 
 NAME_MAX = 32
 NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
-TAGS_BATCH = 20
 NAMES_BATCH = 20
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # DeleteTargetGroup answers ResourceInUse (ResourceInUseException) while a listener or rule still
@@ -74,49 +74,37 @@ HEALTH_CHECK_FIELDS = {
 HEALTH_CHECK_INTS = ("interval", "timeout", "healthy_threshold", "unhealthy_threshold")
 
 
-class AnsibleELBv2LBError(AnsibleAWSError):
-    pass
-
-
-class ELBv2LBErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleELBv2LBError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["LoadBalancerNotFound", "ListenerNotFound", "TargetGroupNotFound"])
-
-
 # ---------------------------------------------------------------------------------------------
 # API layer: load balancers
 # ---------------------------------------------------------------------------------------------
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe load balancer {name}", [])
+@ELBv2ErrorHandler.list_error_handler("describe load balancer {name}", [])
 def describe_load_balancers_by_name(client, name):
     """Every load balancer called ``name`` (normally 0 or 1; moto can hold duplicates)."""
     return client.describe_load_balancers(Names=[name], aws_retry=True).get("LoadBalancers", [])
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe load balancer {arn}", None)
+@ELBv2ErrorHandler.list_error_handler("describe load balancer {arn}", None)
 def describe_load_balancer(client, arn):
     """The load balancer with this ARN, or ``None``."""
     found = client.describe_load_balancers(LoadBalancerArns=[arn], aws_retry=True).get("LoadBalancers", [])
     return found[0] if found else None
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe attributes of load balancer {arn}", None)
+@ELBv2ErrorHandler.list_error_handler("describe attributes of load balancer {arn}", None)
 def describe_load_balancer_attributes(client, arn):
     """The raw ``Attributes`` list, or ``None`` when the load balancer is gone."""
     return client.describe_load_balancer_attributes(LoadBalancerArn=arn, aws_retry=True).get("Attributes", [])
 
 
-@ELBv2LBErrorHandler.common_error_handler("modify attributes of load balancer {arn}")
+@ELBv2ErrorHandler.common_error_handler("modify attributes of load balancer {arn}")
 def modify_load_balancer_attributes(client, arn, attributes):
     client.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=attributes, aws_retry=True)
     return True
 
 
-@ELBv2LBErrorHandler.common_error_handler("create load balancer {name}")
+@ELBv2ErrorHandler.common_error_handler("create load balancer {name}")
 def create_load_balancer(client, name, subnets, security_groups, scheme, ip_address_type, tags=None):
     params = dict(
         Name=name,
@@ -132,25 +120,25 @@ def create_load_balancer(client, name, subnets, security_groups, scheme, ip_addr
     return client.create_load_balancer(aws_retry=True, **params)["LoadBalancers"][0]
 
 
-@ELBv2LBErrorHandler.common_error_handler("set the subnets of load balancer {arn}")
+@ELBv2ErrorHandler.common_error_handler("set the subnets of load balancer {arn}")
 def set_subnets(client, arn, subnets):
     client.set_subnets(LoadBalancerArn=arn, Subnets=list(subnets), aws_retry=True)
     return True
 
 
-@ELBv2LBErrorHandler.common_error_handler("set the security groups of load balancer {arn}")
+@ELBv2ErrorHandler.common_error_handler("set the security groups of load balancer {arn}")
 def set_security_groups(client, arn, security_groups):
     client.set_security_groups(LoadBalancerArn=arn, SecurityGroups=list(security_groups), aws_retry=True)
     return True
 
 
-@ELBv2LBErrorHandler.common_error_handler("set the IP address type of load balancer {arn}")
+@ELBv2ErrorHandler.common_error_handler("set the IP address type of load balancer {arn}")
 def set_ip_address_type(client, arn, ip_address_type):
     client.set_ip_address_type(LoadBalancerArn=arn, IpAddressType=ip_address_type, aws_retry=True)
     return True
 
 
-@ELBv2LBErrorHandler.deletion_error_handler("delete load balancer {arn}")
+@ELBv2ErrorHandler.deletion_error_handler("delete load balancer {arn}")
 def delete_load_balancer(client, arn):
     client.delete_load_balancer(LoadBalancerArn=arn, aws_retry=True)
     return True
@@ -161,48 +149,26 @@ def delete_load_balancer(client, arn):
 # ---------------------------------------------------------------------------------------------
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe listeners of load balancer {lb_arn}", None)
+@ELBv2ErrorHandler.list_error_handler("describe listeners of load balancer {lb_arn}", None)
 def describe_listeners(client, lb_arn):
     """All listeners of a load balancer, or ``None`` when it does not exist."""
-    listeners = []
-    params = {"LoadBalancerArn": lb_arn}
-    while True:
-        page = client.describe_listeners(aws_retry=True, **params)
-        listeners.extend(page.get("Listeners", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return listeners
-        params["Marker"] = marker
+    return paginate(client, "describe_listeners", LoadBalancerArn=lb_arn).get("Listeners", [])
 
 
-@ELBv2LBErrorHandler.common_error_handler("create the :{port} listener of load balancer {lb_arn}")
+@ELBv2ErrorHandler.common_error_handler("create the :{port} listener of load balancer {lb_arn}")
 def create_listener(client, lb_arn, port, params):
     return client.create_listener(LoadBalancerArn=lb_arn, aws_retry=True, **params)["Listeners"][0]
 
 
-@ELBv2LBErrorHandler.common_error_handler("modify listener {listener_arn}")
+@ELBv2ErrorHandler.common_error_handler("modify listener {listener_arn}")
 def modify_listener(client, listener_arn, params):
     return client.modify_listener(ListenerArn=listener_arn, aws_retry=True, **params)["Listeners"][0]
 
 
-@ELBv2LBErrorHandler.deletion_error_handler("delete listener {listener_arn}")
+@ELBv2ErrorHandler.deletion_error_handler("delete listener {listener_arn}")
 def delete_listener(client, listener_arn):
     client.delete_listener(ListenerArn=listener_arn, aws_retry=True)
     return True
-
-
-@ELBv2LBErrorHandler.list_error_handler("describe rules of listener {listener_arn}", [])
-def describe_rules(client, listener_arn):
-    """All rules of a listener (default rule included); ``[]`` when the listener is gone."""
-    rules = []
-    params = {"ListenerArn": listener_arn}
-    while True:
-        page = client.describe_rules(aws_retry=True, **params)
-        rules.extend(page.get("Rules", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return rules
-        params["Marker"] = marker
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +176,7 @@ def describe_rules(client, listener_arn):
 # ---------------------------------------------------------------------------------------------
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe target groups {names}", None)
+@ELBv2ErrorHandler.list_error_handler("describe target groups {names}", None)
 def _describe_target_groups_batch(client, names):
     return client.describe_target_groups(Names=list(names), aws_retry=True).get("TargetGroups", [])
 
@@ -235,28 +201,28 @@ def describe_target_groups_by_names(client, names):
     return found
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe attributes of target group {arn}", None)
+@ELBv2ErrorHandler.list_error_handler("describe attributes of target group {arn}", None)
 def describe_target_group_attributes(client, arn):
     return client.describe_target_group_attributes(TargetGroupArn=arn, aws_retry=True).get("Attributes", [])
 
 
-@ELBv2LBErrorHandler.common_error_handler("create target group {name}")
+@ELBv2ErrorHandler.common_error_handler("create target group {name}")
 def create_target_group(client, name, params):
     return client.create_target_group(Name=name, aws_retry=True, **params)["TargetGroups"][0]
 
 
-@ELBv2LBErrorHandler.common_error_handler("modify the health check of target group {arn}")
+@ELBv2ErrorHandler.common_error_handler("modify the health check of target group {arn}")
 def modify_target_group(client, arn, params):
     return client.modify_target_group(TargetGroupArn=arn, aws_retry=True, **params)["TargetGroups"][0]
 
 
-@ELBv2LBErrorHandler.common_error_handler("modify attributes of target group {arn}")
+@ELBv2ErrorHandler.common_error_handler("modify attributes of target group {arn}")
 def modify_target_group_attributes(client, arn, attributes):
     client.modify_target_group_attributes(TargetGroupArn=arn, Attributes=attributes, aws_retry=True)
     return True
 
 
-@ELBv2LBErrorHandler.deletion_error_handler("delete target group {arn}")
+@ELBv2ErrorHandler.deletion_error_handler("delete target group {arn}")
 def delete_target_group(client, arn, in_use_timeout=0, note=None):
     """``True`` deleted, ``False`` already gone, ``None`` refused because a listener/rule uses it.
 
@@ -279,19 +245,8 @@ def delete_target_group(client, arn, in_use_timeout=0, note=None):
 # ---------------------------------------------------------------------------------------------
 
 
-@ELBv2LBErrorHandler.list_error_handler("describe tags of {arns}", {})
-def describe_tags(client, arns):
-    """``{arn: tag dict}`` (``aws:`` tags left out), 20 ARNs per call."""
-    result = {}
-    arns = list(arns)
-    for start in range(0, len(arns), TAGS_BATCH):
-        response = client.describe_tags(ResourceArns=arns[start:start + TAGS_BATCH], aws_retry=True)
-        for description in response.get("TagDescriptions", []):
-            result[description["ResourceArn"]] = tags_to_dict(description.get("Tags"))
-    return result
-
-
-# Tag writes are the listener-rule layer's (module_utils/elbv2.py): one implementation for both.
+# Tags are read and written by the listener-rule layer's calls (module_utils/elbv2.py): one implementation.
+describe_tags = elbv2.describe_tags
 add_tags = elbv2.add_tags
 remove_tags = elbv2.remove_tags
 
@@ -740,7 +695,7 @@ def find_target_group_users(client, target_group_arn, load_balancer_arns):
         if not listeners:
             continue
         for listener in listeners:
-            for rule in describe_rules(client, listener["ListenerArn"]):
+            for rule in elbv2.describe_rules(client, listener["ListenerArn"]) or []:
                 if target_group_arn not in action_target_group_arns(rule.get("Actions")):
                     continue
                 if elbv2.is_default_rule(rule):
