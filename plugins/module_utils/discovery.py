@@ -28,6 +28,23 @@ except NameError:
 
 _LIVE_NAT_STATES = ("pending", "available")
 
+# The names a stack is found by: the options stack_info and stack_report share (each adds its own).
+LOOKUP_OPTIONS = dict(
+    vpc_name=dict(type="str"),
+    security_group_names=dict(type="list", elements="str"),
+    db_instance_identifier=dict(type="str"),
+    db_secret_name=dict(type="str"),
+    cache_id=dict(type="str"),
+    efs_name=dict(type="str"),
+    efs_access_point_name=dict(type="str"),
+    load_balancer_name=dict(type="str"),
+    cluster_name=dict(type="str"),
+    service_names=dict(type="list", elements="str"),
+    repository_names=dict(type="list", elements="str"),
+    log_group_names=dict(type="list", elements="str"),
+    topic_name=dict(type="str"),
+)
+
 
 def _vpc(ec2, name):
     vpcs = paginate(ec2, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": [name]}]).get("Vpcs") or []

@@ -122,20 +122,8 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import discover
 
 def main():
     argument_spec = dict(
-        vpc_name=dict(type="str"),
-        security_group_names=dict(type="list", elements="str"),
-        db_instance_identifier=dict(type="str"),
-        db_secret_name=dict(type="str"),
-        cache_id=dict(type="str"),
-        efs_name=dict(type="str"),
-        efs_access_point_name=dict(type="str"),
-        load_balancer_name=dict(type="str"),
+        discovery.LOOKUP_OPTIONS,
         target_group_names=dict(type="list", elements="str"),
-        cluster_name=dict(type="str"),
-        service_names=dict(type="list", elements="str"),
-        repository_names=dict(type="list", elements="str"),
-        log_group_names=dict(type="list", elements="str"),
-        topic_name=dict(type="str"),
         caller=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -215,24 +215,13 @@ region:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 
 
 def main():
     argument_spec = dict(
-        vpc_name=dict(type="str"),
-        security_group_names=dict(type="list", elements="str"),
-        db_instance_identifier=dict(type="str"),
-        db_secret_name=dict(type="str"),
-        cache_id=dict(type="str"),
-        efs_name=dict(type="str"),
-        efs_access_point_name=dict(type="str"),
-        load_balancer_name=dict(type="str"),
-        cluster_name=dict(type="str"),
-        service_names=dict(type="list", elements="str"),
-        repository_names=dict(type="list", elements="str"),
-        log_group_names=dict(type="list", elements="str"),
-        topic_name=dict(type="str"),
+        discovery.LOOKUP_OPTIONS,
         role_names=dict(type="list", elements="str"),
         alarm_name_prefix=dict(type="str"),
         dashboard_names=dict(type="list", elements="str"),
