@@ -12,12 +12,16 @@ version_added: 0.1.0
 short_description: Manage the rules of one Application Load Balancer listener as a list
 description:
   - Reconciles the non-default rules of ONE existing ALB listener with the list given in O(rules).
-  - Fills gaps of the stock M(amazon.aws.elb_application_lb) module, which cannot create an ALB with
-    rules in one task (C(ListenerArn None)), sends conditions in the legacy C(Values) form (which
-    allows one path or host per condition), and changes priorities in one batched call that fails
-    with C(PriorityInUse) when two rules swap priorities.
-  - Conditions are always sent in the C(PathPatternConfig)/C(HostHeaderConfig)/C(HttpRequestMethodConfig)/C(SourceIpConfig)
-    form, so a condition can hold several values.
+  - The stock M(amazon.aws.elb_application_lb) manages rules too, inside the listeners of a whole
+    load balancer (since amazon.aws 11.1.0 also while it creates the load balancer; earlier releases
+    failed with C(ListenerArn None)). This module reconciles the rule set of one listener on its own,
+    so the load balancer tier changes its routing without restating the load balancer, and adds what
+    that reconciliation needs - rules matched by C(Name) tag, priorities moved one rule at a time
+    through a free temporary priority, the whole list validated before any call, and a check mode
+    that answers before the listener exists.
+  - Conditions are given as plain lists (O(rules[].conditions.path_patterns) ...) and always sent in the
+    C(PathPatternConfig)/C(HostHeaderConfig)/C(HttpRequestMethodConfig)/C(SourceIpConfig) form, so a
+    condition can hold several values.
   - Desired rules are matched to existing ones by C(Name) tag when O(rules[].name) is given, else by
     identical conditions, else by priority (a rule carrying a different C(Name) tag is never taken over
     by priority alone). Matched rules are modified in place; missing rules are created; priorities

@@ -16,7 +16,8 @@ description:
     M(apranova.aws_stack.elb_listener_rules).
   - Fills gaps of the stock M(amazon.aws.elb_application_lb) module, which fails with
     C(KeyError 'idle_timeout_timeout_seconds') when the endpoint leaves out attributes that were never
-    set (moto does), and cannot create an ALB with rules in one task.
+    set (moto does; amazon.aws 11.4.0 still indexes the attribute). Rules are left to
+    M(apranova.aws_stack.elb_listener_rules), so a routing change does not restate the load balancer.
   - The load balancer is always looked up by name first (moto creates a second ALB when
     C(CreateLoadBalancer) is called with an existing name), and listeners are matched by port (moto
     accepts a second listener on a port; an extra one found on a port is deleted).
