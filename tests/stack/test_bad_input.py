@@ -54,6 +54,7 @@ CASES = [
     ("rule-unknown-target-group", {"alb_rules": [dict(RULES[0], target_group="worker")]}, ["alb_rules", "worker"]),
     ("rds-storage-below-minimum", {"data_rds_allocated_storage": 10}, ["data_rds_allocated_storage", "20"]),
     ("rds-engine-version-format", {"data_rds_engine_version": "sixteen"}, ["data_rds_engine_version", "not an engine version"]),
+    ("efs-throughput-mode-choice", {"data_efs_throughput_mode": "fast"}, ["data_efs_throughput_mode", "must be one of", "elastic"]),
     ("redis-node-type", {"data_redis_node_type": "db.t3.micro"}, ["data_redis_node_type", "not a cache node type"]),
     ("redis-failover-one-node", {"data_redis_automatic_failover": True}, ["data_redis_automatic_failover", "2 or more"]),
     ("negative-desired-count", {"ecs_services_services": services(desired_count=-1)}, ["desired_count", "negative"]),
