@@ -103,6 +103,31 @@ class Run:
     def __str__(self) -> str:  # shown by pytest on failure
         return f"rc={self.rc} stats={self.stats}\n{self.out[-6000:]}"
 
+    def task_sections(self) -> list[tuple[str, str]]:
+        """(task name, its output) for every task the run printed, in order."""
+        out = re.split(r"^PLAY RECAP", self.out, flags=re.M)[0]
+        return [(s.split("]", 1)[0], s) for s in re.split(r"^TASK \[", out, flags=re.M)[1:]]
+
+    def changed_tasks(self) -> list[str]:
+        """Names of the tasks reported changed (for failure messages)."""
+        return [name for name, text in self.task_sections() if re.search(r"^changed: ", text, flags=re.M)]
+
+    def tiers_ran(self) -> list[str]:
+        """Tiers whose play ("PLAY [Tier <name>: ...]") ran a task of its own, in order.
+
+        A run reporting changed=0 proves nothing when its --tags matched no task; a "nothing
+        changed" phase asserts the tier it meant ran. Not counted: the role's argument validation,
+        which Ansible tags ``always``.
+        """
+        ran = []
+        for play in re.split(r"^PLAY \[", self.out, flags=re.M)[1:]:
+            title = play.split("]", 1)[0]
+            tasks = [t.split("]", 1)[0] for t in re.split(r"^TASK \[", play, flags=re.M)[1:]]
+            tasks = [t for t in tasks if "Validating arguments against arg spec" not in t]
+            if title.startswith("Tier ") and tasks:
+                ran.append(title[5:].split(":", 1)[0])
+        return ran
+
 
 _RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
 

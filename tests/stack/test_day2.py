@@ -43,18 +43,8 @@ def site(emu, **kw):
     return run_playbook(emu, "site.yml", **kw)
 
 
-def task_sections(out: str) -> list[tuple[str, str]]:
-    """(task name, its output) for every task in an ansible-playbook output."""
-    out = re.split(r"^PLAY RECAP", out, flags=re.M)[0]
-    return [(s.split("]", 1)[0], s) for s in re.split(r"^TASK \[", out, flags=re.M)[1:]]
-
-
-def changed_tasks(out: str) -> list[str]:
-    return [name for name, text in task_sections(out) if re.search(r"^changed: ", text, flags=re.M)]
-
-
-def section(out: str, fragment: str) -> str:
-    return "".join(text for name, text in task_sections(out) if fragment in name)
+def section(run, fragment: str) -> str:
+    return "".join(text for name, text in run.task_sections() if fragment in name)
 
 
 def rds_sg_ingress(emu) -> set:
@@ -186,9 +176,9 @@ def test_drift_is_reported_repaired_and_then_quiet(stack):
     check = site(stack, check=True, diff=True)
     assert check.rc == 0, check
     assert check.changed > 0, check
-    changed = changed_tasks(check.out)
+    changed = check.changed_tasks()
     for what, task, patterns in DRIFT_REPORTS:
-        text = section(check.out, task)
+        text = section(check, task)
         assert text and re.search(r"^changed: ", text, flags=re.M), \
             f"--check --diff does not report the {what} (task {task!r} not changed); changed tasks: {changed}\n{text}"
         for pattern in patterns:
@@ -199,13 +189,13 @@ def test_drift_is_reported_repaired_and_then_quiet(stack):
 
     repair = site(stack)
     assert repair.rc == 0, repair
-    assert drift_state(stack) == GOOD, f"not repaired; changed tasks: {changed_tasks(repair.out)}"
+    assert drift_state(stack) == GOOD, f"not repaired; changed tasks: {repair.changed_tasks()}"
     problems = check_stack(stack.client, inventory_values(ENV))
     assert problems == [], "\n".join(problems)
 
     quiet = site(stack)
     assert quiet.rc == 0, quiet
-    assert quiet.changed == 0, f"changed tasks: {changed_tasks(quiet.out)}\n{quiet}"
+    assert quiet.changed == 0, f"changed tasks: {quiet.changed_tasks()}\n{quiet}"
 
 
 # --- 6. deploy -----------------------------------------------------------------------------------
@@ -235,7 +225,8 @@ def test_deploy_a_new_backend_image(stack):
 
     again = site(stack, tags="ecs_services", extra_vars={"backend_image_tag": "v42"})
     assert again.rc == 0, again
-    assert again.changed == 0, f"changed tasks: {changed_tasks(again.out)}\n{again}"
+    assert again.tiers_ran() == ["ecs_services"], again
+    assert again.changed == 0, f"changed tasks: {again.changed_tasks()}\n{again}"
     assert service(stack, "backend")["taskDefinition"] == backend_after
 
 
@@ -265,11 +256,12 @@ def test_listener_rules_change_in_one_run(stack, rules, expected):
     run = site(stack, tags="alb", extra_vars={"alb_rules": rules})
     assert run.rc == 0, run
     assert run.changed > 0, run
-    assert listener_rules(stack) == expected, f"changed tasks: {changed_tasks(run.out)}"
+    assert listener_rules(stack) == expected, f"changed tasks: {run.changed_tasks()}"
 
     again = site(stack, tags="alb", extra_vars={"alb_rules": rules})
     assert again.rc == 0, again
-    assert again.changed == 0, f"changed tasks: {changed_tasks(again.out)}\n{again}"
+    assert again.tiers_ran() == ["alb"], again
+    assert again.changed == 0, f"changed tasks: {again.changed_tasks()}\n{again}"
     assert listener_rules(stack) == expected
 
 
@@ -319,11 +311,12 @@ def test_data_changes_change_exactly_that(stack):
         assert run.changed > 0, f"{step_vars}: nothing changed\n{run}"
         after = data_state(stack)
         diff = {k: v for k, v in after.items() if v != before[k]}
-        assert diff == expected, f"{step_vars} changed {diff}; changed tasks: {changed_tasks(run.out)}"
+        assert diff == expected, f"{step_vars} changed {diff}; changed tasks: {run.changed_tasks()}"
 
         again = site(stack, tags="data", extra_vars=extra)
         assert again.rc == 0, again
-        assert again.changed == 0, f"{step_vars}: changed tasks on the rerun: {changed_tasks(again.out)}\n{again}"
+        assert again.tiers_ran() == ["data"], again
+        assert again.changed == 0, f"{step_vars}: changed tasks on the rerun: {again.changed_tasks()}\n{again}"
         assert data_state(stack) == after
 
 
@@ -356,7 +349,7 @@ def test_redis_security_group_and_engine_version_drift_is_reported(stack):
 
     check = site(stack, tags="data", check=True, diff=True, extra_vars=extra)
     assert check.rc == 0, check
-    text = section(check.out, "Request the Redis replication group")
+    text = section(check, "Request the Redis replication group")
     assert re.search(r"^changed: ", text, flags=re.M), f"the security group drift is not reported:\n{text}"
     assert "could not read" not in check.out.lower() and "cannot be described" not in check.out
     assert re.search(r"^-\s+- %s$" % ecs_sg, text, flags=re.M) and re.search(r"^\+\s+- %s$" % redis_sg, text, flags=re.M), text
@@ -366,12 +359,13 @@ def test_redis_security_group_and_engine_version_drift_is_reported(stack):
     assert repair.rc == 0, repair
     assert [g["SecurityGroupId"] for g in redis_member(stack)["SecurityGroups"]] == [redis_sg]
     quiet = site(stack, tags="data", extra_vars=extra)
-    assert quiet.rc == 0 and quiet.changed == 0, f"changed tasks: {changed_tasks(quiet.out)}\n{quiet}"
+    assert quiet.tiers_ran() == ["data"], quiet
+    assert quiet.rc == 0 and quiet.changed == 0, f"changed tasks: {quiet.changed_tasks()}\n{quiet}"
 
     version = redis_member(stack)["EngineVersion"]
     check = site(stack, tags="data", check=True, diff=True, extra_vars=dict(extra, data_redis_engine_version="7.2"))
     assert check.rc == 0, check
-    text = section(check.out, "Request the Redis replication group")
+    text = section(check, "Request the Redis replication group")
     assert re.search(r"^changed: ", text, flags=re.M), f"the engine version change is not reported:\n{text}"
     assert re.search(r"^-\s+engine_version: '?%s'?$" % re.escape(version), text, flags=re.M), text
     assert re.search(r"^\+\s+engine_version: '?7\.2'?$", text, flags=re.M), text

@@ -21,7 +21,6 @@ so one worker runs a whole file.
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -94,31 +93,6 @@ ONE_STACK = {"vpcs": 1, "subnets": 4, "internet_gateways": 1, "nat_gateways": 1,
              "load_balancers": 1, "db_instances": 1, "redis": 1, "file_systems": 1, "mount_targets": 2}
 
 
-def changed_tasks(out: str) -> list[str]:
-    """Names of the tasks reported changed in an ansible-playbook output (for failure messages)."""
-    names = []
-    for section in re.split(r"^TASK \[", out, flags=re.M)[1:]:
-        name = section.split("]", 1)[0]
-        if re.search(r"^changed: ", section, flags=re.M):
-            names.append(name)
-    return names
-
-
-def tier_plays_that_ran(out: str) -> list[str]:
-    """Tiers whose play ("PLAY [Tier <name>: ...]") ran a task of its own.
-
-    Not counted: the role's argument validation, which Ansible tags ``always``.
-    """
-    ran = []
-    for play in re.split(r"^PLAY \[", out, flags=re.M)[1:]:
-        title = play.split("]", 1)[0]
-        tasks = [t.split("]", 1)[0] for t in re.split(r"^TASK \[", play, flags=re.M)[1:]]
-        tasks = [t for t in tasks if "Validating arguments against arg spec" not in t]
-        if title.startswith("Tier ") and tasks:
-            ran.append(title[5:].split(":", 1)[0])
-    return ran
-
-
 # --- the stack -----------------------------------------------------------------------------------
 
 class Stack:
@@ -182,7 +156,7 @@ def test_no_stock_module_deprecation_but_the_known_one(stack):
 def test_second_run_changes_nothing(stack, emulator):
     run = stack.site()
     assert run.rc == 0, run
-    assert run.changed == 0, f"changed tasks: {changed_tasks(run.out)}\n{run}"
+    assert run.changed == 0, f"changed tasks: {run.changed_tasks()}\n{run}"
     assert counts(emulator, "production") == stack.counts == ONE_STACK
     assert totals(emulator) == ONE_STACK
 
@@ -190,7 +164,7 @@ def test_second_run_changes_nothing(stack, emulator):
 def test_third_and_fourth_runs_keep_the_counts(stack, emulator, more_runs):
     for run in more_runs:
         assert run.rc == 0, run
-        assert run.changed == 0, f"changed tasks: {changed_tasks(run.out)}"
+        assert run.changed == 0, f"changed tasks: {run.changed_tasks()}"
     assert counts(emulator, "production") == ONE_STACK
     assert totals(emulator) == ONE_STACK
 
@@ -199,7 +173,7 @@ def test_check_mode_reports_and_changes_nothing(stack, emulator):
     before = inventory_of(emulator)
     run = stack.site(check=True)
     assert run.rc == 0, run
-    assert run.changed == 0, f"changed tasks: {changed_tasks(run.out)}\n{run}"
+    assert run.changed == 0, f"changed tasks: {run.changed_tasks()}\n{run}"
     assert inventory_of(emulator) == before
 
 
@@ -209,8 +183,8 @@ def test_each_tier_alone_changes_nothing(stack, emulator, tier):
     assert run.rc == 0, run
     # only that tier's play ran tasks (a --tags that matched nothing would also report changed=0;
     # the preflight play checks every tier's inputs whatever the tags, so it is not counted)
-    assert tier_plays_that_ran(run.out) == [tier], run
-    assert run.changed == 0, f"changed tasks: {changed_tasks(run.out)}\n{run}"
+    assert run.tiers_ran() == [tier], run
+    assert run.changed == 0, f"changed tasks: {run.changed_tasks()}\n{run}"
     assert counts(emulator, "production") == ONE_STACK
 
 
@@ -243,4 +217,4 @@ def test_staging_side_by_side(stack, emulator):
 
     rerun = stack.site(inventory=STAGING)
     assert rerun.rc == 0, rerun
-    assert rerun.changed == 0, f"changed tasks: {changed_tasks(rerun.out)}\n{rerun}"
+    assert rerun.changed == 0, f"changed tasks: {rerun.changed_tasks()}\n{rerun}"
