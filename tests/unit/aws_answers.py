@@ -4,7 +4,8 @@
 while (a just-created id not visible yet, network interfaces still being released, a reply lost on
 the way back ...), through botocore's ``before-call`` / ``after-call`` hooks, so paginators and the
 retry wrapper see it like a real answer. ``no_sleep`` takes the pauses out of the retry and wait
-helpers a module_utils file looks up at call time.
+helpers a module_utils file looks up at call time. ``retrying`` wraps a client with the
+collection's retry policy, as the modules do.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 
@@ -68,3 +70,8 @@ def no_sleep(monkeypatch, module, *names):
     pauses, as ``module`` (a module_utils file that imported them) looks them up at call time."""
     for name in names or ("retry_while",):
         monkeypatch.setattr(module, name, functools.partial(getattr(base, name), sleep=lambda s: None))
+
+
+def retrying(raw, codes=None):
+    """``raw`` (a boto3 client) behind the collection's retry policy, plus the error ``codes``."""
+    return RetryingBotoClientWrapper(raw, base.retry_decorator(codes))

@@ -14,12 +14,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 import boto3
-from moto import mock_aws
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_metric_alarms as mod
+from .aws_answers import retrying
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 OTHER = "arn:aws:sns:us-east-1:123456789012:pager"
@@ -215,13 +213,8 @@ def test_purge_candidates():
 
 
 @pytest.fixture
-def client(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield RetryingBotoClientWrapper(boto3.client("cloudwatch", region_name="us-east-1"), retry_decorator())
+def client(offline_aws):
+    yield retrying(boto3.client("cloudwatch", region_name="us-east-1"))
 
 
 def present(client, alarms, check_mode=False, tags=None, prefix="p-", purge=False, common=None):

@@ -11,20 +11,14 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from .aws_answers import retrying
 
 VPC = "vpc-1"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def aws(fake_credentials):
     stubs = {}
 
     def client(service):
@@ -32,7 +26,7 @@ def aws(monkeypatch):
             raw = boto3.client(service, region_name="us-east-1")
             stub = Stubber(raw)
             stub.activate()
-            stubs[service] = (stub, RetryingBotoClientWrapper(raw, retry_decorator()))
+            stubs[service] = (stub, retrying(raw))
         return stubs[service]
 
     yield client

@@ -5,19 +5,16 @@ moto's in-process backend (``mock_aws``; no network).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import moto
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module
-from .aws_answers import AWSAnswers, no_sleep
+from .aws_answers import AWSAnswers, no_sleep, retrying
 
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"}
 
@@ -127,16 +124,9 @@ def test_validate():
 # ---------------------------------------------------------------- module logic against mock_aws
 
 
-
 @pytest.fixture
-def client():
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(key, None)
-    import boto3
-
-    with moto.mock_aws():
-        yield RetryingBotoClientWrapper(boto3.client("ec2", region_name="us-east-1"), retry_decorator())
+def client(offline_aws):
+    yield retrying(boto3.client("ec2", region_name="us-east-1"))
 
 
 def tables_by_name(client, vpc_id):

@@ -5,19 +5,16 @@ replayed against moto's in-process backend (``mock_aws``; no network).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import moto
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sg
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_security_groups as module
-from .aws_answers import no_sleep
+from .aws_answers import no_sleep, retrying
 
 
 def rule(**kw):
@@ -187,16 +184,9 @@ def test_referencing_entries_skips_self_references():
 # ---------------------------------------------------------------- module logic against mock_aws
 
 
-
 @pytest.fixture
-def ec2():
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(key, None)
-    import boto3
-
-    with moto.mock_aws():
-        yield RetryingBotoClientWrapper(boto3.client("ec2", region_name="us-east-1"), retry_decorator())
+def ec2(offline_aws):
+    yield retrying(boto3.client("ec2", region_name="us-east-1"))
 
 
 def chain():

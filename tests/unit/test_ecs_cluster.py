@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster
+from .aws_answers import retrying
 
 
 def test_normalize_cluster_without_capacity_providers():
@@ -35,9 +32,8 @@ def test_strategy_normalisation_fills_defaults_and_sorts():
 
 
 @pytest.fixture
-def client():
-    with mock_aws():
-        yield RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
+def client(offline_aws):
+    yield retrying(boto3.client("ecs", region_name="us-east-1"))
 
 
 STRATEGY = [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
@@ -101,17 +97,11 @@ SLR = "Unable to assume the service linked role. Please verify that the ECS serv
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    import boto3
-
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def stubbed(fake_credentials, monkeypatch):
     monkeypatch.setattr(ecs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
     raw = boto3.client("ecs", region_name="us-east-1")
     with Stubber(raw) as stub:
-        yield stub, RetryingBotoClientWrapper(raw, retry_decorator())
+        yield stub, retrying(raw)
         stub.assert_no_pending_responses()
 
 

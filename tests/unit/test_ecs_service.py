@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_service
+from .aws_answers import retrying
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
@@ -119,21 +116,20 @@ def test_failed_rollout_reason():
 
 
 @pytest.fixture
-def env(monkeypatch):
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        sg = ec2.create_security_group(VpcId=vpc, GroupName="web", Description="web")["GroupId"]
-        client = RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
-        client.create_cluster(clusterName="c")
-        for image in ("web:1", "web:2"):
-            client.register_task_definition(family="web", cpu="256", memory="512", networkMode="awsvpc",
-                                            requiresCompatibilities=["FARGATE"],
-                                            containerDefinitions=[{"name": "web", "image": image}])
-        desired = dict(DESIRED, task_definition="web:1", load_balancers=None,
-                       network_configuration={"subnets": [subnet], "security_groups": [sg], "assign_public_ip": False})
-        yield client, desired
+def env(offline_aws):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="web", Description="web")["GroupId"]
+    client = retrying(boto3.client("ecs", region_name="us-east-1"))
+    client.create_cluster(clusterName="c")
+    for image in ("web:1", "web:2"):
+        client.register_task_definition(family="web", cpu="256", memory="512", networkMode="awsvpc",
+                                        requiresCompatibilities=["FARGATE"],
+                                        containerDefinitions=[{"name": "web", "image": image}])
+    desired = dict(DESIRED, task_definition="web:1", load_balancers=None,
+                   network_configuration={"subnets": [subnet], "security_groups": [sg], "assign_public_ip": False})
+    yield client, desired
 
 
 def _present(client, desired, check_mode=False, wait=False, launch_type="FARGATE", tags=None):
@@ -220,18 +216,14 @@ NO_LB = "The target group with targetGroupArn %s does not have an associated loa
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def stubbed(fake_credentials, monkeypatch):
     monkeypatch.setattr(ecs, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
     raw = boto3.client("ecs", region_name="us-east-1")
     sent = []
     raw.meta.events.register("provide-client-params.ecs.*", lambda params, model, **kw: sent.append(
         (model.name, dict(params))))
     with Stubber(raw) as stub:
-        yield stub, RetryingBotoClientWrapper(raw, retry_decorator()), sent
+        yield stub, retrying(raw), sent
         stub.assert_no_pending_responses()
 
 

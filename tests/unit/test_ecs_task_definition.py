@@ -7,13 +7,13 @@ import copy
 
 import boto3
 import pytest
-from moto import mock_aws
 
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition
+from .aws_answers import retrying
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 
@@ -102,9 +102,8 @@ def test_parse_task_definition_arn():
 
 
 @pytest.fixture
-def client():
-    with mock_aws():
-        yield RetryingBotoClientWrapper(boto3.client("ecs", region_name="us-east-1"), retry_decorator())
+def client(offline_aws):
+    yield retrying(boto3.client("ecs", region_name="us-east-1"))
 
 
 def _active(client, family="backend"):

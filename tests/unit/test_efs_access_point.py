@@ -9,13 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from moto import mock_aws
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_access_point as mod
-from .aws_answers import AWSAnswers, no_sleep
+from .aws_answers import AWSAnswers, retrying
 
 ROOT = {"path": "/workspaces", "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "755"}}
 USER = {"uid": 1000, "gid": 1000, "secondary_gids": None}
@@ -90,15 +86,10 @@ def test_find_by_name():
 
 
 @pytest.fixture
-def world(monkeypatch):
-    for key, value in dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                           AWS_DEFAULT_REGION="us-east-1").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        raw = boto3.client("efs", region_name="us-east-1")
-        fs_id = raw.create_file_system(CreationToken="unit")["FileSystemId"]
-        yield RetryingBotoClientWrapper(raw, retry_decorator(efs.RETRY_CODES)), raw, fs_id
+def world(offline_aws):
+    raw = boto3.client("efs", region_name="us-east-1")
+    fs_id = raw.create_file_system(CreationToken="unit")["FileSystemId"]
+    yield retrying(raw, efs.RETRY_CODES), raw, fs_id
 
 
 def params(fs_id, **overrides):

@@ -13,13 +13,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from moto import mock_aws
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_file_system as mod
-from .aws_answers import AWSAnswers, no_sleep
+from .aws_answers import AWSAnswers, no_sleep, retrying
 
 
 def params(**overrides):
@@ -157,15 +153,10 @@ def test_desired_tags_keep_name():
 
 
 @pytest.fixture
-def clients(monkeypatch):
-    for key, value in dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                           AWS_DEFAULT_REGION="us-east-1").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        raw = boto3.client("efs", region_name="us-east-1")
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        yield RetryingBotoClientWrapper(raw, retry_decorator(efs.RETRY_CODES)), raw, ec2
+def clients(offline_aws):
+    raw = boto3.client("efs", region_name="us-east-1")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    yield retrying(raw, efs.RETRY_CODES), raw, ec2
 
 
 def test_create_is_idempotent_and_check_mode_calls_nothing(clients):

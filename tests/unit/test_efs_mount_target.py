@@ -9,12 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from moto import mock_aws
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_mount_target as mod
+from .aws_answers import retrying
 
 SUBNETS = {
     "subnet-a": {"availability_zone": "us-east-1a", "vpc_id": "vpc-1"},
@@ -126,22 +123,17 @@ def test_predicted():
 
 
 @pytest.fixture
-def world(monkeypatch):
-    for key, value in dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                           AWS_DEFAULT_REGION="us-east-1").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        raw = boto3.client("efs", region_name="us-east-1")
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-        ids = {
-            "fs": raw.create_file_system(CreationToken="unit")["FileSystemId"],
-            "a": ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"],
-            "b": ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"],
-            "sg": ec2.create_security_group(VpcId=vpc, GroupName="unit-efs", Description="d")["GroupId"],
-        }
-        yield RetryingBotoClientWrapper(raw, retry_decorator(efs.RETRY_CODES)), raw, ec2, ids
+def world(offline_aws):
+    raw = boto3.client("efs", region_name="us-east-1")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    ids = {
+        "fs": raw.create_file_system(CreationToken="unit")["FileSystemId"],
+        "a": ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"],
+        "b": ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"],
+        "sg": ec2.create_security_group(VpcId=vpc, GroupName="unit-efs", Description="d")["GroupId"],
+    }
+    yield retrying(raw, efs.RETRY_CODES), raw, ec2, ids
 
 
 def params(ids, targets, **overrides):

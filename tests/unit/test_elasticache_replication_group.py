@@ -5,17 +5,16 @@ against moto's in-process backend (``mock_aws``; no network).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import elasticache_replication_group as module
+from .aws_answers import retrying
 
 ARN = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg1"
 KMS_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -307,16 +306,9 @@ def test_deletion_settled(monkeypatch):
 # ---------------------------------------------------------------- module against mock_aws
 
 @pytest.fixture
-def client():
-    import moto  # a requirement: a missing moto fails here, never skips
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(key, None)
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    import boto3
-
-    with moto.mock_aws():
-        raw = boto3.client("elasticache", region_name="us-east-1")
-        yield RetryingBotoClientWrapper(raw, retry_decorator(ec.RETRY_CODES))
+def client(offline_aws):
+    raw = boto3.client("elasticache", region_name="us-east-1")
+    yield retrying(raw, ec.RETRY_CODES)
 
 
 def test_api_layer_not_found(client):
@@ -397,19 +389,13 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    import boto3
-
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def stubbed(fake_credentials, monkeypatch):
     monkeypatch.setattr(ec, "wait_for", functools.partial(base.wait_for, sleep=lambda s: None))
     monkeypatch.setattr(ec, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
     raw = boto3.client("elasticache", region_name="us-east-1")
     with Stubber(raw) as stub:
         # without the AWSRetry extra codes, so that retry_while sees the refusals at once
-        yield stub, RetryingBotoClientWrapper(raw, retry_decorator())
+        yield stub, retrying(raw)
         stub.assert_no_pending_responses()
 
 

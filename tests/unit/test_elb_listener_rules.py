@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -281,29 +282,21 @@ def test_plan_modify_and_tags():
 
 
 @pytest.fixture
-def moto_listener(monkeypatch):
-    import moto  # a requirement: a missing moto fails here, never skips
-    import boto3
-
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with moto.mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
-            for i, az in ((1, "a"), (2, "b"))
-        ]
-        client = boto3.client("elbv2", region_name="us-east-1")
-        lb = client.create_load_balancer(Name="unit", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-        tg = client.create_target_group(Name="backend", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")
-        tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
-        listener = client.create_listener(
-            LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}]
-        )["Listeners"][0]["ListenerArn"]
-        yield _NoRetry(client), listener, tg_arn
+def moto_listener(offline_aws):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    client = boto3.client("elbv2", region_name="us-east-1")
+    lb = client.create_load_balancer(Name="unit", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = client.create_target_group(Name="backend", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")
+    tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
+    listener = client.create_listener(
+        LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}]
+    )["Listeners"][0]["ListenerArn"]
+    yield _NoRetry(client), listener, tg_arn
 
 
 class _NoRetry:

@@ -10,12 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 import boto3
-from moto import mock_aws
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod
+from .aws_answers import retrying
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
@@ -157,20 +155,15 @@ def test_load_balancer_name(name, ok):
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        raw = boto3.client("elbv2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-                   for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
-        tg = raw.create_target_group(Name="frontend", Protocol="HTTP", Port=3000, VpcId=vpc,
-                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-        yield RetryingBotoClientWrapper(raw, retry_decorator()), raw, subnets, tg
+def aws(offline_aws):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    raw = boto3.client("elbv2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    tg = raw.create_target_group(Name="frontend", Protocol="HTTP", Port=3000, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    yield retrying(raw), raw, subnets, tg
 
 
 def params(subnets, **kw):

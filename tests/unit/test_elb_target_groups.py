@@ -10,13 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 import boto3
-from moto import mock_aws
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_target_groups as mod
-from .aws_answers import AWSAnswers, no_sleep
+from .aws_answers import AWSAnswers, no_sleep, retrying
 
 RAW = {
     "TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067",
@@ -109,18 +106,13 @@ def test_action_target_group_arns_and_lb_name():
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        raw = boto3.client("elbv2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-                   for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
-        yield RetryingBotoClientWrapper(raw, retry_decorator()), raw, vpc, subnets
+def aws(offline_aws):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    raw = boto3.client("elbv2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    yield retrying(raw), raw, vpc, subnets
 
 
 def test_batch_lookup_with_a_missing_name_falls_back(aws):

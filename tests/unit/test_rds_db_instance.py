@@ -12,15 +12,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
 from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import rds_db_instance as mod
+from .aws_answers import retrying
 
 RAW = {
     "DBInstanceIdentifier": "db1",
@@ -206,16 +203,11 @@ def test_default_final_snapshot_identifier():
 # --------------------------------------------------------------------------- module logic on mock_aws
 
 @pytest.fixture
-def env(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        raw = {s: boto3.client(s, region_name="us-east-1") for s in ("rds", "secretsmanager", "kms", "ec2")}
-        wrapped = {s: RetryingBotoClientWrapper(c, retry_decorator()) for s, c in raw.items()}
-        raw["secretsmanager"].create_secret(Name="db-secret", SecretString=json.dumps({"username": "admin", "password": "Pw-0123456789"}))
-        yield raw, wrapped
+def env(offline_aws):
+    raw = {s: boto3.client(s, region_name="us-east-1") for s in ("rds", "secretsmanager", "kms", "ec2")}
+    wrapped = {s: retrying(c) for s, c in raw.items()}
+    raw["secretsmanager"].create_secret(Name="db-secret", SecretString=json.dumps({"username": "admin", "password": "Pw-0123456789"}))
+    yield raw, wrapped
 
 
 def module_params(**kw):
@@ -360,17 +352,13 @@ CREATING.update(DBInstanceStatus="creating", DbInstancePort=0)
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def stubbed(fake_credentials, monkeypatch):
     no_sleep = functools.partial(base.wait_for, sleep=lambda s: None)
     monkeypatch.setattr(mod, "wait_for", no_sleep)
     monkeypatch.setattr(rds, "retry_while", functools.partial(base.retry_while, sleep=lambda s: None))
     client = boto3.client("rds", region_name="us-east-1")
     with Stubber(client) as stub:
-        yield stub, RetryingBotoClientWrapper(client, retry_decorator())
+        yield stub, retrying(client)
         stub.assert_no_pending_responses()
 
 

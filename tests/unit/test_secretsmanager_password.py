@@ -13,15 +13,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import secretsmanager_password as mod
+from .aws_answers import retrying
 
 
 # --------------------------------------------------------------------------- password generator
@@ -156,16 +153,10 @@ def test_normalise_secret():
 # --------------------------------------------------------------------------- module logic on mock_aws
 
 @pytest.fixture
-def clients(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        raw = boto3.client("secretsmanager", region_name="us-east-1")
-        kms = boto3.client("kms", region_name="us-east-1")
-        yield (raw, RetryingBotoClientWrapper(raw, retry_decorator()),
-               RetryingBotoClientWrapper(kms, retry_decorator()), kms)
+def clients(offline_aws):
+    raw = boto3.client("secretsmanager", region_name="us-east-1")
+    kms = boto3.client("kms", region_name="us-east-1")
+    yield raw, retrying(raw), retrying(kms), kms
 
 
 def params(**kw):

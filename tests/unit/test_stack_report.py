@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 import boto3
 import pytest
-from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -198,56 +197,52 @@ def _tags(**kw):
 
 
 @pytest.fixture
-def small_stack(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(Name="t-vpc")}])["Vpc"]["VpcId"]
-        subnets = {}
-        for tier, cidr, az in (("public", "10.0.1.0/24", "us-east-1a"), ("public", "10.0.2.0/24", "us-east-1b"),
-                               ("private", "10.0.11.0/24", "us-east-1a"), ("private", "10.0.12.0/24", "us-east-1b")):
-            subnets[cidr] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az, TagSpecifications=[
-                {"ResourceType": "subnet", "Tags": _tags(Name="t-%s-%s" % (tier, az), Tier=tier)}])["Subnet"]["SubnetId"]
-        alb_sg = ec2.create_security_group(GroupName="t-alb-sg", Description="alb", VpcId=vpc)["GroupId"]
-        ecs_sg = ec2.create_security_group(GroupName="t-ecs-sg", Description="ecs", VpcId=vpc)["GroupId"]
-        rds_sg = ec2.create_security_group(GroupName="t-rds-sg", Description="rds", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (80, 443)])
-        ec2.authorize_security_group_ingress(GroupId=ecs_sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
-        ec2.authorize_security_group_ingress(GroupId=rds_sg, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": ecs_sg}]}])
-        elb = boto3.client("elbv2", region_name="us-east-1")
-        lb = elb.create_load_balancer(Name="t-alb", Subnets=[subnets["10.0.1.0/24"], subnets["10.0.2.0/24"]],
-                                      SecurityGroups=[alb_sg])["LoadBalancers"][0]["LoadBalancerArn"]
-        tg = elb.create_target_group(Name="t-backend-tg", Protocol="HTTP", Port=8000, VpcId=vpc,
-                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-        lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
-                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
-        elb.create_rule(ListenerArn=lis, Priority=10, Actions=[{"Type": "forward", "TargetGroupArn": tg}],
-                        Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}])
-        iam = boto3.client("iam", region_name="us-east-1")
-        trust = {"Version": "2012-10-17",
-                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-        iam.create_role(RoleName="t-task", AssumeRolePolicyDocument=json.dumps(trust))
-        iam.put_role_policy(RoleName="t-task", PolicyName="task", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Sid": "Efs", "Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"],
-                                                     "Resource": "*"}]}))
-        ecs = boto3.client("ecs", region_name="us-east-1")
-        ecs.create_cluster(clusterName="t-cluster")
-        td = ecs.register_task_definition(family="t-backend", cpu="512", memory="1024", networkMode="awsvpc",
-                                          requiresCompatibilities=["FARGATE"], containerDefinitions=[
-                                              {"name": "backend", "image": "img", "portMappings": [{"containerPort": 8000}]}])
-        ecs.create_service(cluster="t-cluster", serviceName="backend", taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
-                           desiredCount=2, launchType="FARGATE", loadBalancers=[
-                               {"targetGroupArn": tg, "containerName": "backend", "containerPort": 8000}],
-                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnets["10.0.11.0/24"]], "securityGroups": [ecs_sg]}})
-        cw = boto3.client("cloudwatch", region_name="us-east-1")
-        for name in ("t-app-cpu", "t-app-mem", "other-alarm"):
-            cw.put_metric_alarm(AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
-                                Period=300, EvaluationPeriods=1, Threshold=80, ComparisonOperator="GreaterThanThreshold")
-        yield {"vpc": vpc, "alb_sg": alb_sg, "ecs_sg": ecs_sg, "rds_sg": rds_sg, "tg": tg}
+def small_stack(offline_aws):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(Name="t-vpc")}])["Vpc"]["VpcId"]
+    subnets = {}
+    for tier, cidr, az in (("public", "10.0.1.0/24", "us-east-1a"), ("public", "10.0.2.0/24", "us-east-1b"),
+                           ("private", "10.0.11.0/24", "us-east-1a"), ("private", "10.0.12.0/24", "us-east-1b")):
+        subnets[cidr] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az, TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": _tags(Name="t-%s-%s" % (tier, az), Tier=tier)}])["Subnet"]["SubnetId"]
+    alb_sg = ec2.create_security_group(GroupName="t-alb-sg", Description="alb", VpcId=vpc)["GroupId"]
+    ecs_sg = ec2.create_security_group(GroupName="t-ecs-sg", Description="ecs", VpcId=vpc)["GroupId"]
+    rds_sg = ec2.create_security_group(GroupName="t-rds-sg", Description="rds", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (80, 443)])
+    ec2.authorize_security_group_ingress(GroupId=ecs_sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+    ec2.authorize_security_group_ingress(GroupId=rds_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": ecs_sg}]}])
+    elb = boto3.client("elbv2", region_name="us-east-1")
+    lb = elb.create_load_balancer(Name="t-alb", Subnets=[subnets["10.0.1.0/24"], subnets["10.0.2.0/24"]],
+                                  SecurityGroups=[alb_sg])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="t-backend-tg", Protocol="HTTP", Port=8000, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+    elb.create_rule(ListenerArn=lis, Priority=10, Actions=[{"Type": "forward", "TargetGroupArn": tg}],
+                    Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}])
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="t-task", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="t-task", PolicyName="task", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": "Efs", "Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"],
+                                                 "Resource": "*"}]}))
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.create_cluster(clusterName="t-cluster")
+    td = ecs.register_task_definition(family="t-backend", cpu="512", memory="1024", networkMode="awsvpc",
+                                      requiresCompatibilities=["FARGATE"], containerDefinitions=[
+                                          {"name": "backend", "image": "img", "portMappings": [{"containerPort": 8000}]}])
+    ecs.create_service(cluster="t-cluster", serviceName="backend", taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
+                       desiredCount=2, launchType="FARGATE", loadBalancers=[
+                           {"targetGroupArn": tg, "containerName": "backend", "containerPort": 8000}],
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": [subnets["10.0.11.0/24"]], "securityGroups": [ecs_sg]}})
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    for name in ("t-app-cpu", "t-app-mem", "other-alarm"):
+        cw.put_metric_alarm(AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
+                            Period=300, EvaluationPeriods=1, Threshold=80, ComparisonOperator="GreaterThanThreshold")
+    yield {"vpc": vpc, "alb_sg": alb_sg, "ecs_sg": ecs_sg, "rds_sg": rds_sg, "tg": tg}
 
 
 def test_gather_reads_the_stack(small_stack):
