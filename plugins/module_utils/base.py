@@ -18,48 +18,117 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     compare_aws_tags,
 )
 
-# Throttling and unavailability codes of the services this collection calls that AWSRetry's own
-# list (RequestLimitExceeded, Unavailable, ServiceUnavailable, InternalFailure, InternalError,
-# TooManyRequestsException, Throttling) does not name. botocore's service models: EFS declares
-# ThrottlingException and TooManyRequests, CloudWatch Logs ThrottlingException and
-# ServiceUnavailableException; ECS answers "Rate exceeded" as ThrottlingException without modelling
-# it (botocore retries/standard.py retries ThrottlingException for every service). A service's own
-# refusals that pass with time (a dependency still being created or released) are not here: its API
-# layer names them (efs.RETRY_CODES, elasticache.RETRY_CODES).
-EXTRA_RETRY_CODES = [
-    "ThrottlingException",
-    "TooManyRequests",
-    "ServiceUnavailableException",
-]
+# One retry layer. botocore retries throttling, 5xx and connection errors itself (its standard
+# mode: botocore/retries/standard.py), and AWSRetry retries around each call again: under the stock
+# modules that multiplies (10 botocore attempts x 10 AWSRetry tries). This collection's clients
+# (``aws_client``) turn botocore's retries off and retry here, once, with the attempts the operator
+# gave botocore (``aws_config.retries``, ``aws_max_attempts`` in group_vars/all): the same codes,
+# statuses and connection errors botocore's standard mode retries, plus each call's own codes
+# (a dependency still being created or released: ``efs.RETRY_CODES`` ...). Doing it here, not in
+# botocore, also lets a create without an idempotency token look for what a lost reply created
+# before it tries again (``ec2.allocate_address``); botocore would simply send it again.
+TRANSIENT_CODES = frozenset([
+    # AWSRetry's own list (amazon.aws module_utils/retries.py)
+    "RequestLimitExceeded", "Unavailable", "ServiceUnavailable", "InternalFailure", "InternalError",
+    "TooManyRequestsException", "Throttling",
+    # botocore standard mode's throttling and transient codes (retries/standard.py), but
+    # LimitExceededException: ECS, ECR and Secrets Manager answer it for a quota, which time does not lift
+    "ThrottlingException", "ThrottledException", "RequestThrottledException", "RequestThrottled",
+    "ProvisionedThroughputExceededException", "TransactionInProgressException", "BandwidthLimitExceeded",
+    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException", "RequestTimeout", "RequestTimeoutException",
+    # declared by the services' models: EFS TooManyRequests, CloudWatch Logs ServiceUnavailableException
+    "TooManyRequests", "ServiceUnavailableException",
+])
+# HTTP statuses retried whatever the code (botocore standard mode: 429 throttling, 500/502/503/504 transient)
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+CONNECTION_ERROR = "ConnectionError"
+# Attempts per call when aws_config names none (botocore's standard mode default is 3; the roles pass 10)
+DEFAULT_ATTEMPTS = 10
+
+try:
+    from botocore.config import Config as _BotocoreConfig
+    from botocore.exceptions import ClientError as _ClientError
+    from botocore.exceptions import ConnectionError as _BotocoreConnectionError
+    from botocore.exceptions import HTTPClientError as _HTTPClientError
+
+    _RETRIED = (_ClientError, _BotocoreConnectionError, _HTTPClientError)
+except ImportError:  # AnsibleAWSModule reports the missing botocore
+    _BotocoreConfig = _ClientError = None
+    _RETRIED = ()
 
 
 class StackRetry(AWSRetry):
-    """AWSRetry, except that an HTTP 501 is final: "not implemented" does not pass with time.
+    """The collection's retry layer: what botocore's standard mode retries, plus the codes given.
 
-    An emulator answers 501 (code InternalFailure) for a service it does not serve; retrying it
-    ten times with backoff only delays the answer by minutes.
+    An HTTP 501 is final ("not implemented" does not pass with time: an emulator answers it for a
+    service it does not serve, and ten tries with backoff would only delay the answer by minutes).
     """
+
+    base_class = _RETRIED
 
     @staticmethod
     def status_code_from_exception(error):
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501:
+        if _ClientError is None or not isinstance(error, _ClientError):
+            return CONNECTION_ERROR
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 501:
             return "NotImplemented"
-        return AWSRetry.status_code_from_exception(error)
+        code = AWSRetry.status_code_from_exception(error)
+        if status in TRANSIENT_STATUSES and code not in TRANSIENT_CODES:
+            return "HTTP %s" % status
+        return code
+
+    @staticmethod
+    def found(response_code, catch_extra_error_codes=None):
+        return (response_code in TRANSIENT_CODES or response_code == CONNECTION_ERROR
+                or response_code.startswith("HTTP ") or response_code in (catch_extra_error_codes or ()))
 
 
-def retry_decorator(extra_codes=None):
-    """The retry policy every client of this collection uses: jittered exponential backoff."""
-    codes = list(EXTRA_RETRY_CODES)
-    codes.extend(extra_codes or [])
-    return StackRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=codes)
+class _OnlyTheseCodes(StackRetry):
+    @staticmethod
+    def found(response_code, catch_extra_error_codes=None):
+        return response_code in (catch_extra_error_codes or ())
+
+
+def retry_decorator(extra_codes=None, attempts=DEFAULT_ATTEMPTS):
+    """The retry policy of every client of this collection: jittered exponential backoff, ``attempts`` in all."""
+    return StackRetry.jittered_backoff(retries=attempts, delay=1, max_delay=20, catch_extra_error_codes=list(extra_codes or ()))
+
+
+def retry_only(codes, attempts=5, delay=1, max_delay=8):
+    """A retry of ``codes`` only, around calls that are already retried (``aws_retry=True``) for the rest."""
+    return _OnlyTheseCodes.jittered_backoff(retries=attempts, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(codes))
+
+
+def attempts_of(aws_config):
+    """Attempts per call that ``aws_config`` asks botocore for (``max_attempts`` counts retries only)."""
+    retries = (aws_config or {}).get("retries") or {}
+    if retries.get("total_max_attempts") is not None:
+        return max(1, int(retries["total_max_attempts"]))
+    if retries.get("max_attempts") is not None:
+        return max(1, int(retries["max_attempts"]) + 1)
+    return DEFAULT_ATTEMPTS
+
+
+def aws_client(module, service, extra_codes=None):
+    """``module.client(service)`` with one retry layer: this collection's (see ``TRANSIENT_CODES``).
+
+    botocore's own retries are turned off for this client (``total_max_attempts: 1``); calls made with
+    ``aws_retry=True`` are tried ``attempts_of(aws_config)`` times on the transient answers and on
+    ``extra_codes``. Every other ``aws_config`` setting is kept.
+    """
+    config = dict(module.params.get("aws_config") or {})
+    attempts = attempts_of(config)
+    config["retries"] = {"mode": "standard", "total_max_attempts": 1}
+    return module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config))
 
 
 def paginate(client, operation, **params):
     """The full result of a paginated ``operation`` (botocore's paginator), pages retried too.
 
     ``client.get_paginator(...)`` bypasses the ``aws_retry=True`` wrapper of the client that
-    ``module.client(..., retry_decorator=...)`` returns, so a throttled page would fail the module.
-    Here the whole walk is retried with the collection's policy (pages are read-only).
+    ``aws_client`` returns, so a throttled page would fail the module. Here the whole walk is
+    retried with the collection's policy (pages are read-only).
     """
     @retry_decorator()
     def _walk():

@@ -359,7 +359,7 @@ def find_stack(client, params):
             missing.append("topic %s" % p["topic_name"])
 
     if p.get("caller"):
-        identity = client("sts").get_caller_identity()
+        identity = client("sts").get_caller_identity(aws_retry=True)
         stack["account_id"] = identity["Account"]
         stack["partition"] = identity["Arn"].split(":")[1]
     section("ec2", p.get("vpc_name") and ["vpc %s" % p["vpc_name"]], vpc)

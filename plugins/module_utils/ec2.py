@@ -4,7 +4,7 @@
 """EC2/VPC API layer of apranova.aws_stack: subnets, NAT gateways, Elastic IPs, route tables.
 
 Every boto3 call of the network modules lives here. Clients are expected to come from
-``module.client("ec2", retry_decorator=base.retry_decorator())`` (or any
+``base.aws_client(module, "ec2")`` (or any
 ``RetryingBotoClientWrapper``), so every call passes ``aws_retry=True``.
 
 * describe functions return lists (filtered server side where the emulators honour the filter,
@@ -23,11 +23,11 @@ import uuid
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_only
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
@@ -56,7 +56,8 @@ JUST_CREATED_CODES = [
     "InvalidAllocationID.NotFound",
 ]
 
-just_created_retry = AWSRetry.jittered_backoff(retries=5, delay=1, max_delay=8, catch_extra_error_codes=JUST_CREATED_CODES)
+# Only these codes: the calls it wraps are made with aws_retry=True, which retries the transient answers.
+just_created_retry = retry_only(JUST_CREATED_CODES, attempts=5, delay=1, max_delay=8)
 
 # How long a delete rides out AWS's refusals while the network interfaces of resources deleted a
 # moment ago (load balancer, DB, cache, mount targets, NAT gateway, Fargate tasks) are released.

@@ -4,7 +4,7 @@
 """ECS API layer for the ecs_cluster, ecs_task_definition and ecs_service modules.
 
 Every boto3 call of ECS made by this collection lives here, with ``aws_retry=True`` (the
-client comes from ``module.client("ecs", retry_decorator=base.retry_decorator())``), "not
+client comes from ``base.aws_client(module, "ecs")``), "not
 found" turned into ``None`` and the normalisers that turn AWS shapes into the snake_case
 dicts the modules compare and return.
 

@@ -4,7 +4,7 @@
 """The EFS API layer of apranova.aws_stack.
 
 Every EFS call of the ``efs_*`` modules goes through here: each one with ``aws_retry=True``
-(the client is made with ``base.retry_decorator()``), "not found" turned into ``None`` / ``[]`` /
+(the client is made with ``base.aws_client(module, "efs", RETRY_CODES)``), "not found" turned into ``None`` / ``[]`` /
 ``False``, and other AWS errors raised as :class:`AnsibleEFSError`. The normalisers turn AWS
 shapes into the snake_case dicts the modules compare and return; the planners are pure
 functions, so the comparison logic can be tested offline.

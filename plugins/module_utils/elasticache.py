@@ -4,7 +4,7 @@
 """The ElastiCache API layer of apranova.aws_stack.
 
 Every ElastiCache call of the ``elasticache_*`` modules goes through here: each one with
-``aws_retry=True`` (the client is made with ``base.retry_decorator(RETRY_CODES)``), "not found"
+``aws_retry=True`` (the client is made with ``base.aws_client(module, "elasticache", RETRY_CODES)``), "not found"
 turned into ``None`` / ``False``, and other AWS errors raised as :class:`AnsibleElastiCacheError`.
 The normalisers and planners are pure functions, so the comparison logic is testable offline.
 

@@ -6,7 +6,7 @@
 Three parts:
 
 * the API layer: every boto3 ``elbv2`` call of this collection, with ``aws_retry=True``
-  (the client comes from ``module.client("elbv2", retry_decorator=base.retry_decorator())``),
+  (the client comes from ``base.aws_client(module, "elbv2")``),
   "not found" turned into ``None``/``False``, other errors raised as :class:`AnsibleELBv2Error`;
 * normalisers: AWS rule shapes -> the snake_case dicts the module compares and returns
   (conditions as ``{path_patterns: [...], host_headers: [...], ...}``, actions as

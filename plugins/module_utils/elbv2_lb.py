@@ -6,7 +6,7 @@
 Used by ``elb_load_balancer`` and ``elb_target_groups``. Three parts:
 
 * the API layer: every boto3 ``elbv2`` call these modules make, with ``aws_retry=True`` (the
-  client comes from ``module.client("elbv2", retry_decorator=base.retry_decorator())``),
+  client comes from ``base.aws_client(module, "elbv2")``),
   "not found" turned into ``None``/``False``, other errors raised as ``elbv2.AnsibleELBv2Error``
   (``elbv2.ELBv2ErrorHandler``: one error handler, one ``describe_rules`` and ``describe_tags`` for
   the service);

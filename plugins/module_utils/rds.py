@@ -4,7 +4,7 @@
 """RDS API layer: DB instances, their tags and snapshots.
 
 Every boto3 call goes through here with ``aws_retry=True`` (the client must be made with
-``base.retry_decorator()``); "not found" comes back as ``None``. The pure functions at the end
+``base.aws_client(module, ...)``); "not found" comes back as ``None``. The pure functions at the end
 (normalising, planning a modification) are what the module compares with and are unit-tested
 offline.
 """

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
 ClientErrors = discovery.ClientErrors
@@ -345,8 +346,7 @@ def load_balancer_details(elb, lb_arn, listeners):
     out = []
     for lis in listeners:
         rules = []
-        for page in elb.get_paginator("describe_rules").paginate(ListenerArn=lis["arn"]):
-            rules.extend(normalise_rule(r, tgs) for r in page["Rules"])
+        rules.extend(normalise_rule(r, tgs) for r in paginate(elb, "describe_rules", ListenerArn=lis["arn"]).get("Rules", []))
         rules = sort_rules(rules)
         out.append(dict(lis, encrypted=lis.get("protocol") in ("HTTPS", "TLS"), rules=rules,
                         default_action=next((r["actions"][0] for r in rules if r["is_default"] and r["actions"]), None)))
@@ -379,13 +379,12 @@ def iam_roles(iam, names):
         except is_boto3_error_code("NoSuchEntity"):
             continue
         inline = []
-        for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-            for pname in page["PolicyNames"]:
-                doc = iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=pname)["PolicyDocument"]
-                inline.append({"name": pname, "statements": policy_statements(doc)})
+        for pname in paginate(iam, "list_role_policies", RoleName=name).get("PolicyNames", []):
+            doc = iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=pname)["PolicyDocument"]
+            inline.append({"name": pname, "statements": policy_statements(doc)})
         managed = []
-        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-            managed.extend({"name": p["PolicyName"], "arn": p["PolicyArn"]} for p in page["AttachedPolicies"])
+        managed.extend({"name": p["PolicyName"], "arn": p["PolicyArn"]}
+                       for p in paginate(iam, "list_attached_role_policies", RoleName=name).get("AttachedPolicies", []))
         trust = policy_statements(role.get("AssumeRolePolicyDocument"))
         out.append({
             "name": name, "arn": role["Arn"], "description": role.get("Description"),
@@ -398,11 +397,10 @@ def iam_roles(iam, names):
 
 def alarms(cw, prefix):
     out = []
-    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]):
-        for a in page["MetricAlarms"]:
-            if a["AlarmName"].startswith(prefix):
-                out.append({"name": a["AlarmName"], "namespace": a.get("Namespace"), "metric": a.get("MetricName"),
-                            "threshold": a.get("Threshold"), "comparison": a.get("ComparisonOperator")})
+    for a in paginate(cw, "describe_alarms", AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]).get("MetricAlarms", []):
+        if a["AlarmName"].startswith(prefix):
+            out.append({"name": a["AlarmName"], "namespace": a.get("Namespace"), "metric": a.get("MetricName"),
+                        "threshold": a.get("Threshold"), "comparison": a.get("ComparisonOperator")})
     return sorted(out, key=lambda a: a["name"])
 
 
@@ -421,10 +419,9 @@ def image_sizes(ecr, repositories):
     for name in sorted(repositories or {}):
         count, size = 0, 0
         try:
-            for page in ecr.get_paginator("describe_images").paginate(repositoryName=name):
-                for img in page["imageDetails"]:
-                    count += 1
-                    size += img.get("imageSizeInBytes") or 0
+            for img in paginate(ecr, "describe_images", repositoryName=name).get("imageDetails", []):
+                count += 1
+                size += img.get("imageSizeInBytes") or 0
         except is_boto3_error_code("RepositoryNotFoundException"):
             continue
         out[name] = {"images": count, "size_bytes": size}

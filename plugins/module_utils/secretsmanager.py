@@ -4,7 +4,7 @@
 """Secrets Manager API layer (plus the one KMS look-up the database modules need).
 
 Every boto3 call goes through here with ``aws_retry=True`` (the client must be made with
-``base.retry_decorator()``); "not found" comes back as ``None``. Secret VALUES never leave
+``base.aws_client(module, ...)``); "not found" comes back as ``None``. Secret VALUES never leave
 this layer except through :func:`get_secret_string`, whose callers must register the value
 with ``module.no_log_values`` at once.
 """

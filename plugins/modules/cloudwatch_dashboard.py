@@ -117,7 +117,7 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import dashboard_body_text
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import delete_dashboard
@@ -178,7 +178,7 @@ def main():
         except ValueError as e:
             module.fail_json(msg=str(e))
 
-    client = module.client("cloudwatch", retry_decorator=retry_decorator())
+    client = aws_client(module, "cloudwatch")
     try:
         if module.params["state"] == "present":
             changed, dashboard, before, warnings = ensure_present(client, name, body, module.check_mode)

@@ -373,7 +373,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import ACTION_KEYS
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
@@ -524,7 +524,7 @@ def main():
     if errors:
         module.fail_json(msg="Invalid alarm definitions: " + " ".join(errors), errors=errors)
 
-    client = module.client("cloudwatch", retry_decorator=retry_decorator())
+    client = aws_client(module, "cloudwatch")
     try:
         if params["state"] == "present":
             common_actions = {key: params[key] for key in ACTION_KEYS}

@@ -205,7 +205,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
@@ -492,7 +492,7 @@ def main():
         wait_timeout=dict(type="int", default=600),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = mark_waits(module.client("ec2", retry_decorator=retry_decorator()))
+    client = mark_waits(aws_client(module, "ec2"))
     params = module.params
     waited = []
 

@@ -202,7 +202,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 
 
 def validate(route_tables, check_mode=False):
@@ -365,7 +365,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ec2", retry_decorator=retry_decorator())
+    client = aws_client(module, "ec2")
     params = module.params
     waited = []
 

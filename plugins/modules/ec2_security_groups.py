@@ -310,7 +310,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_secu
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
@@ -631,7 +631,7 @@ def main():
         wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = mark_waits(module.client("ec2", retry_decorator=retry_decorator()))
+    client = mark_waits(aws_client(module, "ec2"))
     params = module.params
 
     try:

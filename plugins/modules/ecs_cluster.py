@@ -167,7 +167,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
@@ -288,7 +288,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecs", retry_decorator=retry_decorator())
+    client = aws_client(module, "ecs")
     p = module.params
     waited = []
 

@@ -344,7 +344,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
@@ -605,7 +605,7 @@ def main():
     if p["network_configuration"] is not None and not p["network_configuration"]["subnets"]:
         module.fail_json(msg="network_configuration.subnets must name at least one subnet")
 
-    client = mark_waits(module.client("ecs", retry_decorator=retry_decorator()))
+    client = mark_waits(aws_client(module, "ecs"))
     warnings = []
     waited = []
     try:

@@ -249,7 +249,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
@@ -328,7 +328,7 @@ def main():
             module.fail_json(msg="requires_compatibilities includes FARGATE, which needs network_mode: awsvpc "
                              "(got %s)" % p["network_mode"])
 
-    client = module.client("ecs", retry_decorator=retry_decorator())
+    client = aws_client(module, "ecs")
     try:
         if p["state"] == "present":
             spec = ecs.task_definition_spec(

@@ -183,7 +183,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
@@ -371,7 +371,7 @@ def main():
         if errors:
             module.fail_json(msg=" ".join(errors))
 
-    client = module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES))
+    client = aws_client(module, "efs", efs.RETRY_CODES)
     try:
         if params["state"] == "present":
             changed, replaced, before, after = ensure_present(client, params, module.check_mode)

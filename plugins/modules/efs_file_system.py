@@ -252,7 +252,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dic
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 LIFECYCLE_RULES = [
@@ -500,7 +500,7 @@ def main():
         if errors:
             module.fail_json(msg=" ".join(errors))
 
-    client = mark_waits(module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES)))
+    client = mark_waits(aws_client(module, "efs", efs.RETRY_CODES))
     waited = []
     try:
         if params["state"] == "present":

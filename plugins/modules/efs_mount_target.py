@@ -169,7 +169,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 
 
 def subnet_info(ec2, subnet_ids):
@@ -342,10 +342,10 @@ def main():
         required_if=[("state", "present", ["mount_targets"])],
     )
     params = module.params
-    client = mark_waits(module.client("efs", retry_decorator=retry_decorator(efs.RETRY_CODES)))
+    client = mark_waits(aws_client(module, "efs", efs.RETRY_CODES))
     try:
         if params["state"] == "present":
-            ec2 = module.client("ec2", retry_decorator=retry_decorator())
+            ec2 = aws_client(module, "ec2")
             changed, before, after = ensure_present(client, ec2, params, module.check_mode)
         else:
             changed, before, after = ensure_absent(client, params, module.check_mode)

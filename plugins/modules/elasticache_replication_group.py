@@ -377,7 +377,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import elastica
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
@@ -613,7 +613,7 @@ def main():
     if problems:
         module.fail_json(msg="; ".join(problems))
 
-    client = mark_waits(module.client("elasticache", retry_decorator=retry_decorator(ec.RETRY_CODES)))
+    client = mark_waits(aws_client(module, "elasticache", ec.RETRY_CODES))
 
     waited = []
     extra = {}

@@ -291,7 +291,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 
 
@@ -447,7 +447,7 @@ def main():
     if errors:
         module.fail_json(msg="Invalid rules: " + " ".join(errors), errors=errors)
 
-    client = module.client("elbv2", retry_decorator=retry_decorator())
+    client = aws_client(module, "elbv2")
     try:
         changed, before, after, warnings = ensure_rules(
             client,

@@ -349,7 +349,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
@@ -647,7 +647,7 @@ def main():
     if errors:
         module.fail_json(msg="Invalid options: " + " ".join(errors), errors=errors)
 
-    client = mark_waits(module.client("elbv2", retry_decorator=retry_decorator()))
+    client = mark_waits(aws_client(module, "elbv2"))
     warnings = []
     try:
         if p["state"] == "present":

@@ -454,7 +454,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
@@ -718,7 +718,7 @@ def main():
     params = module.params
     waited = []
 
-    client = mark_waits(module.client("rds", retry_decorator=retry_decorator()))
+    client = mark_waits(aws_client(module, "rds"))
 
     def register_secret(value):
         # Whatever the secret held is masked in every result, warning and error of this task.
@@ -727,8 +727,8 @@ def main():
 
     try:
         if params["state"] == "present":
-            sm_client = module.client("secretsmanager", retry_decorator=retry_decorator())
-            kms_client = module.client("kms", retry_decorator=retry_decorator())
+            sm_client = aws_client(module, "secretsmanager")
+            kms_client = aws_client(module, "kms")
             changed, before, after = ensure_present(
                 client, sm_client, kms_client, params, module.check_mode, register_secret, module.warn
             )

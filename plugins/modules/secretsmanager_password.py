@@ -161,7 +161,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
 
@@ -265,7 +265,7 @@ def main():
     if window != 0 and not 7 <= window <= 30:
         module.fail_json(msg=f"recovery_window_in_days must be 0 (delete at once) or 7 to 30, got {window}.")
 
-    client = module.client("secretsmanager", retry_decorator=retry_decorator())
+    client = aws_client(module, "secretsmanager")
 
     def new_password():
         password = sm.generate_password(params["password_length"], params["exclude_characters"])
@@ -274,7 +274,7 @@ def main():
 
     try:
         if params["state"] == "present":
-            kms_client = module.client("kms", retry_decorator=retry_decorator())
+            kms_client = aws_client(module, "kms")
             changed, before, after = ensure_present(client, kms_client, params, module.check_mode, new_password)
         else:
             changed, before, after = ensure_absent(client, params, module.check_mode)

@@ -214,7 +214,7 @@ region:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 
@@ -229,7 +229,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def client(service):
-        return module.client(service, retry_decorator=retry_decorator())
+        return aws_client(module, service)
 
     try:
         stack, details, missing = report.gather(client, module.params)

@@ -6,9 +6,9 @@ the AWS calls (never the /moto-api paths) with a throttling error in the caller'
 problem, and a rerun through the same faulty proxy must report changed=0. The proxy's call log says
 how many faults were injected; a run that saw none would prove nothing.
 
-Retries come from two layers: botocore's (aws_config retries, mode standard, max_attempts 10, in
-group_vars/all) under every stock and custom module, and AWSRetry (base.retry_decorator) around the
-custom modules' calls.
+Retries come from one layer per module: botocore's (aws_config retries, mode standard,
+max_attempts 10, in group_vars/all) under the stock modules, and the collection's own
+(base.aws_client: botocore's retries off, the same attempts) under the custom ones.
 """
 
 from __future__ import annotations

@@ -113,3 +113,71 @@ def test_paginate_walks_every_page_through_the_retry_policy():
         result = base.paginate(client, "describe_subnets", Filters=[{"Name": "vpc-id", "Values": [vpc]}],
                                PaginationConfig={"PageSize": 5})
     assert len(result["Subnets"]) == 7
+
+
+# --- one retry layer -----------------------------------------------------------------------------
+
+def _client_error(code, status=400):
+    from botocore.exceptions import ClientError
+    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Call")
+
+
+def _calls_until(errors, decorator):
+    """How many calls ``decorator`` makes of a function that raises ``errors`` in turn, then answers."""
+    calls = []
+
+    def call():
+        calls.append(1)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return "answer"
+
+    try:
+        result = decorator(call)()
+    except Exception as e:  # the error that was not retried
+        result = e
+    return len(calls), result
+
+
+def test_the_retry_layer_retries_what_botocore_standard_mode_would(monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    transient = [_client_error("Throttling"), _client_error("ThrottlingException"), _client_error("SomethingNew", 503),
+                 _client_error("TooManyRequests", 429), EndpointConnectionError(endpoint_url="http://127.0.0.1:1")]
+    assert _calls_until(transient, base.retry_decorator()) == (6, "answer")
+    # a quota, a 501 (a service the endpoint does not serve) and a plain refusal are final
+    for final in (_client_error("LimitExceededException"), _client_error("InternalFailure", 501), _client_error("InvalidParameter")):
+        calls, result = _calls_until([final], base.retry_decorator())
+        assert calls == 1 and result is final
+    # a call's own codes, and the attempts asked for
+    assert _calls_until([_client_error("FileSystemInUse")] * 2, base.retry_decorator(["FileSystemInUse"])) == (3, "answer")
+    calls, result = _calls_until([_client_error("Throttling")] * 5, base.retry_decorator(attempts=3))
+    assert calls == 3 and base.error_code(result) == "Throttling"
+
+
+def test_retry_only_leaves_the_transient_answers_to_the_layer_below(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    only = base.retry_only(["InvalidSubnetID.NotFound"])
+    assert _calls_until([_client_error("InvalidSubnetID.NotFound")] * 2, only) == (3, "answer")
+    calls, result = _calls_until([_client_error("Throttling")], only)
+    assert calls == 1 and base.error_code(result) == "Throttling"
+
+
+def test_aws_client_turns_botocore_retries_off_and_keeps_the_attempts_and_the_rest_of_aws_config():
+    class Module:
+        params = {"aws_config": {"retries": {"mode": "standard", "max_attempts": "4"}, "connect_timeout": 7}}
+
+        def client(self, service, retry_decorator=None, **extra):
+            self.made = service, retry_decorator, extra
+            return "client"
+
+    module = Module()
+    assert base.aws_client(module, "ec2", ["X"]) == "client"
+    service, decorator, extra = module.made
+    config = extra["aws_config"]
+    assert service == "ec2" and config.retries == {"mode": "standard", "total_max_attempts": 1} and config.connect_timeout == 7
+    assert Module.params["aws_config"]["retries"]["max_attempts"] == "4"  # the module's own params untouched
+    assert base.attempts_of(Module.params["aws_config"]) == 5  # max_attempts counts the retries
+    assert base.attempts_of({"retries": {"total_max_attempts": 2}}) == 2
+    assert base.attempts_of(None) == base.DEFAULT_ATTEMPTS
+    assert _calls_until([_client_error("X")] * 9, decorator)[0] == 5
