@@ -6,7 +6,7 @@ import json
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/cloudwatch_dashboard/main.yml"
+PLAYBOOK = "tests/integration/playbooks/cloudwatch_dashboard/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAME = "itest-overview"
 

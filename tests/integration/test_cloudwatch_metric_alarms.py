@@ -6,7 +6,7 @@ import time
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/cloudwatch_metric_alarms/main.yml"
+PLAYBOOK = "tests/integration/playbooks/cloudwatch_metric_alarms/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAMES = ["itest-alb-5xx", "itest-ecs-cpu", "itest-rds-free-storage"]
 

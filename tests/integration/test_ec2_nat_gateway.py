@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ec2_nat_gateway/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ec2_nat_gateway/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

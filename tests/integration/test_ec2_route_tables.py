@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ec2_route_tables/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ec2_route_tables/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

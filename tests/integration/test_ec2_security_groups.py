@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ec2_security_groups/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ec2_security_groups/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 CHAIN = ("it-alb", "it-ecs", "it-rds", "it-redis")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ecs_cluster/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ecs_cluster/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAME = "ecs-cluster-it"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ecs_service/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ecs_service/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 CLUSTER = "ecs-svc-it"
 FAMILY = "ecs-svc-it-backend"

@@ -6,7 +6,7 @@ import json
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/ecs_task_definition/main.yml"
+PLAYBOOK = "tests/integration/playbooks/ecs_task_definition/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 FAMILY = "ecs-td-it-backend"
 

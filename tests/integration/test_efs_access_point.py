@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/efs_access_point/main.yml"
+PLAYBOOK = "tests/integration/playbooks/efs_access_point/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/efs_file_system/main.yml"
+PLAYBOOK = "tests/integration/playbooks/efs_file_system/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

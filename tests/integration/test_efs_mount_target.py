@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/efs_mount_target/main.yml"
+PLAYBOOK = "tests/integration/playbooks/efs_mount_target/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

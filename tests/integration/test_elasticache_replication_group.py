@@ -14,7 +14,7 @@ import pytest
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/elasticache_replication_group/main.yml"
+PLAYBOOK = "tests/integration/playbooks/elasticache_replication_group/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 RG_ID = "h4-redis"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/elb_listener_rules/main.yml"
+PLAYBOOK = "tests/integration/playbooks/elb_listener_rules/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

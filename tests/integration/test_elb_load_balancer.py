@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/elb_load_balancer/main.yml"
+PLAYBOOK = "tests/integration/playbooks/elb_load_balancer/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAME = "h10-alb"
 

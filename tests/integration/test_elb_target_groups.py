@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/elb_target_groups/main.yml"
+PLAYBOOK = "tests/integration/playbooks/elb_target_groups/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAMES = ("h10-backend", "h10-frontend")
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/rds_db_instance/main.yml"
+PLAYBOOK = "tests/integration/playbooks/rds_db_instance/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 DB_ID = "it-db"
 SECRET = "it/rds-master"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/secretsmanager_password/main.yml"
+PLAYBOOK = "tests/integration/playbooks/secretsmanager_password/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 NAME = "it/secretsmanager-password"
 

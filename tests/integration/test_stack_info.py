@@ -14,7 +14,7 @@ import json
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/stack_info/main.yml"
+PLAYBOOK = "tests/integration/playbooks/stack_info/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 

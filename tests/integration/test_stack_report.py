@@ -12,7 +12,7 @@ import json
 
 from conftest import run_playbook
 
-PLAYBOOK = "tests/integration/targets/stack_report/main.yml"
+PLAYBOOK = "tests/integration/playbooks/stack_report/main.yml"
 INVENTORY = "tests/integration/inventory.yml"
 
 
