@@ -129,6 +129,22 @@ def _not_yet_visible(code, ids):
     return ClientError({"Error": {"Code": code, "Message": message}}, "Describe")
 
 
+def _once_visible(describe, id_key, ids, codes, timeout, note, what):
+    """``describe()`` once every id of ``ids`` (some created a moment ago) is in its answer (EC2
+    eventual consistency): tried again on ``codes``, AWS's or ours for an id left out, for ``timeout``
+    seconds, each wait noted."""
+    wanted = set(ids)
+
+    def call():
+        found = describe()
+        missing = wanted - {item.get(id_key) for item in found}
+        if missing:
+            raise _not_yet_visible(codes[0], missing)
+        return found
+
+    return retry_while(call, codes, timeout=timeout, note=note, what=what)
+
+
 def tag_specifications(resource_type, tags):
     if not tags:
         return []
@@ -260,17 +276,8 @@ def describe_just_created_subnets(client, subnet_ids, timeout=JUST_CREATED_TIMEO
     """
     if not subnet_ids:
         return []
-    wanted = set(subnet_ids)
-
-    def call():
-        found = _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids))
-        missing = wanted - {s.get("SubnetId") for s in found}
-        if missing:
-            raise _not_yet_visible("InvalidSubnetID.NotFound", missing)
-        return found
-
-    return retry_while(call, ["InvalidSubnetID.NotFound"], timeout=timeout, note=note,
-                       what="read subnets just created")
+    return _once_visible(lambda: _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids)),
+                         "SubnetId", subnet_ids, ["InvalidSubnetID.NotFound"], timeout, note, "read subnets just created")
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete subnet {subnet_id}")
@@ -480,17 +487,8 @@ def describe_just_created_nat_gateways(client, nat_gateway_ids, timeout=JUST_CRE
     ``InvalidNatGatewayID.NotFound`` or a missing id tried again for ``timeout`` seconds)."""
     if not nat_gateway_ids:
         return []
-    wanted = set(nat_gateway_ids)
-
-    def call():
-        found = describe_nat_gateways_raw(client, nat_gateway_ids)
-        missing = wanted - {g.get("NatGatewayId") for g in found}
-        if missing:
-            raise _not_yet_visible("NatGatewayNotFound", missing)
-        return found
-
-    return retry_while(call, ["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"], timeout=timeout, note=note,
-                       what="read NAT gateways just created")
+    return _once_visible(lambda: describe_nat_gateways_raw(client, nat_gateway_ids), "NatGatewayId", nat_gateway_ids,
+                         ["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"], timeout, note, "read NAT gateways just created")
 
 
 def describe_nat_gateways_raw(client, nat_gateway_ids):
@@ -571,17 +569,8 @@ def describe_route_tables(client, vpc_id):
 def describe_just_created_route_tables(client, vpc_id, route_table_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
     """The VPC's route tables, once every id of ``route_table_ids`` (some created a moment ago) is
     visible (EC2 eventual consistency), tried again for ``timeout`` seconds."""
-    wanted = set(route_table_ids)
-
-    def call():
-        tables = describe_route_tables(client, vpc_id)
-        missing = wanted - {t.get("RouteTableId") for t in tables}
-        if missing:
-            raise _not_yet_visible("InvalidRouteTableID.NotFound", missing)
-        return tables
-
-    return retry_while(call, ["InvalidRouteTableID.NotFound"], timeout=timeout, note=note,
-                       what="read route tables just created")
+    return _once_visible(lambda: describe_route_tables(client, vpc_id), "RouteTableId", route_table_ids,
+                         ["InvalidRouteTableID.NotFound"], timeout, note, "read route tables just created")
 
 
 @EC2NetworkErrorHandler.common_error_handler("create route table {tags[Name]} in VPC {vpc_id}")
