@@ -108,9 +108,13 @@ class Run:
         out = re.split(r"^PLAY RECAP", self.out, flags=re.M)[0]
         return [(s.split("]", 1)[0], s) for s in re.split(r"^TASK \[", out, flags=re.M)[1:]]
 
+    def tasks_reported(self, status: str) -> list[str]:
+        """Names of the tasks with a host reported ``status`` (``ok``, ``changed`` ...)."""
+        return [name for name, text in self.task_sections() if re.search(r"^%s: " % status, text, flags=re.M)]
+
     def changed_tasks(self) -> list[str]:
         """Names of the tasks reported changed (for failure messages)."""
-        return [name for name, text in self.task_sections() if re.search(r"^changed: ", text, flags=re.M)]
+        return self.tasks_reported("changed")
 
     def tiers_ran(self) -> list[str]:
         """Tiers whose play ("PLAY [Tier <name>: ...]") ran a task of its own, in order.

@@ -75,3 +75,11 @@ def no_sleep(monkeypatch, module, *names):
 def retrying(raw, codes=None):
     """``raw`` (a boto3 client) behind the collection's retry policy, plus the error ``codes``."""
     return RetryingBotoClientWrapper(raw, base.retry_decorator(codes))
+
+
+def vpc_with_two_subnets(ec2):
+    """``(vpc id, [subnet ids])``: a 10.0.0.0/16 VPC with 10.0.1.0/24 in us-east-1a and 10.0.2.0/24 in
+    us-east-1b, what a load balancer needs (two zones)."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    return vpc, [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+                 for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]

@@ -14,6 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
+from .aws_answers import vpc_with_two_subnets
 
 TG_A = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067"
 TG_B = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
@@ -284,11 +285,7 @@ def test_plan_modify_and_tags():
 @pytest.fixture
 def moto_listener(offline_aws):
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2)
     client = boto3.client("elbv2", region_name="us-east-1")
     lb = client.create_load_balancer(Name="unit", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     tg = client.create_target_group(Name="backend", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")

@@ -13,7 +13,7 @@ import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod
-from .aws_answers import retrying
+from .aws_answers import retrying, vpc_with_two_subnets
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
@@ -158,9 +158,7 @@ def test_load_balancer_name(name, ok):
 def aws(offline_aws):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     raw = boto3.client("elbv2", region_name="us-east-1")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    vpc, subnets = vpc_with_two_subnets(ec2)
     tg = raw.create_target_group(Name="frontend", Protocol="HTTP", Port=3000, VpcId=vpc,
                                  TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     yield retrying(raw), raw, subnets, tg

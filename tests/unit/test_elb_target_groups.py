@@ -13,7 +13,7 @@ import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_target_groups as mod
-from .aws_answers import AWSAnswers, no_sleep, retrying
+from .aws_answers import AWSAnswers, no_sleep, retrying, vpc_with_two_subnets
 
 RAW = {
     "TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067",
@@ -109,9 +109,7 @@ def test_action_target_group_arns_and_lb_name():
 def aws(offline_aws):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     raw = boto3.client("elbv2", region_name="us-east-1")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    vpc, subnets = vpc_with_two_subnets(ec2)
     yield retrying(raw), raw, vpc, subnets
 
 
