@@ -685,8 +685,8 @@ class AwsModel:
                                      "SnapshotType": "automated", **version})
         if listing is None or not listing.ok:
             return
-        for snap in xml_load(listing.body).iter():
-            if snap.tag.rsplit("}", 1)[-1] == "DBSnapshotIdentifier" and (snap.text or "").startswith("rds:"):
+        for snap in xml_load(listing.body).iter("DBSnapshotIdentifier"):  # xml_load drops the namespace
+            if (snap.text or "").startswith("rds:"):
                 self.query("rds", {"Action": "DeleteDBSnapshot", "DBSnapshotIdentifier": snap.text, **version})
 
     def _rds_DescribeDBInstances(self, call, forward):
