@@ -13,7 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 

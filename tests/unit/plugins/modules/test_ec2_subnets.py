@@ -10,12 +10,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_subnets as module
-from .aws_answers import AWSAnswers, no_sleep, retrying
+from ...aws_answers import AWSAnswers, no_sleep, retrying
 
 
 def current(**kw):

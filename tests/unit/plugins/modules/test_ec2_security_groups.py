@@ -10,11 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sg
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_security_groups as module
-from .aws_answers import no_sleep, retrying
+from ...aws_answers import no_sleep, retrying
 
 
 def rule(**kw):

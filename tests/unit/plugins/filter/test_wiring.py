@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.apranova.aws_stack.plugins.filter import alb, data, ecs_services, monitoring, network, report
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 TIERS = {"network": network, "alb": alb, "data": data, "ecs_services": ecs_services, "monitoring": monitoring,
          "report": report}

@@ -10,11 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
 from ansible_collections.apranova.aws_stack.plugins.modules import elasticache_replication_group as module
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 ARN = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg1"
 KMS_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 
 def test_normalize_cluster_without_capacity_providers():

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod
-from .aws_answers import retrying, vpc_with_two_subnets
+from ...aws_answers import retrying, vpc_with_two_subnets
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"

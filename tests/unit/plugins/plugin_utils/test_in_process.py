@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.plugin_utils import in_process
 

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_service
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"

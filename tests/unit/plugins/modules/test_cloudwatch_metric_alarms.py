@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_metric_alarms as mod
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 OTHER = "arn:aws:sns:us-east-1:123456789012:pager"

@@ -11,11 +11,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_file_system as mod
-from .aws_answers import AWSAnswers, no_sleep, retrying
+from ...aws_answers import AWSAnswers, no_sleep, retrying
 
 
 def params(**overrides):

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 VPC = "vpc-1"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module
-from .aws_answers import AWSAnswers, no_sleep, retrying
+from ...aws_answers import AWSAnswers, no_sleep, retrying
 
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"}
 
@@ -231,7 +231,7 @@ def network_route_tables(nat_gateways, per_az=False, check_mode=False):
     from ansible.template import Templar, trust_as_template
 
     loader = DataLoader()
-    variables = dict(loader.load_from_file(str(Path(__file__).resolve().parents[2] / "roles/network/vars/main.yml")))
+    variables = dict(loader.load_from_file(str(Path(__file__).resolve().parents[4] / "roles/network/vars/main.yml")))
     variables.update(
         stack_name_prefix="p", network_availability_zones=["us-east-1a", "us-east-1b"], network_nat_per_az=per_az,
         network_public_subnet_cidrs=["10.0.1.0/24", "10.0.2.0/24"],

@@ -14,11 +14,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
 from ansible_collections.apranova.aws_stack.plugins.modules import secretsmanager_password as mod
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 
 # --------------------------------------------------------------------------- password generator

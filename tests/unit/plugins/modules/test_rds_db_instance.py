@@ -13,11 +13,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
 from ansible_collections.apranova.aws_stack.plugins.modules import rds_db_instance as mod
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 RAW = {
     "DBInstanceIdentifier": "db1",

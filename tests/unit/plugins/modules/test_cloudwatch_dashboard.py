@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_dashboard as mod
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 BODY = {"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3, "properties": {"markdown": "hi"}}]}
 

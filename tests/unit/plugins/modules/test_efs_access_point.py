@@ -7,11 +7,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_access_point as mod
-from .aws_answers import AWSAnswers, retrying
+from ...aws_answers import AWSAnswers, retrying
 
 ROOT = {"path": "/workspaces", "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "755"}}
 USER = {"uid": 1000, "gid": 1000, "secondary_gids": None}

@@ -7,11 +7,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_mount_target as mod
-from .aws_answers import retrying
+from ...aws_answers import retrying
 
 SUBNETS = {
     "subnet-a": {"availability_zone": "us-east-1a", "vpc_id": "vpc-1"},

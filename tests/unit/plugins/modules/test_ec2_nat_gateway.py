@@ -10,12 +10,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_nat_gateway as module
-from .aws_answers import AWSAnswers, no_sleep, retrying
+from ...aws_answers import AWSAnswers, no_sleep, retrying
 
 
 def nat(nat_id, name, subnet="subnet-1", state="available", created="2026-01-01", eni="eni-1", alloc="eipalloc-1"):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_target_groups as mod
-from .aws_answers import AWSAnswers, no_sleep, retrying, vpc_with_two_subnets
+from ...aws_answers import AWSAnswers, no_sleep, retrying, vpc_with_two_subnets
 
 RAW = {
     "TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067",
