@@ -10,7 +10,10 @@ never talks to boto3 without going through one of them.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
@@ -57,6 +60,9 @@ except ImportError:  # AnsibleAWSModule reports the missing botocore
     _RETRIED = ()
 
 
+Note = Callable[[str], None]
+
+
 class StackRetry(AWSRetry):
     """The collection's retry layer: what botocore's standard mode retries, plus the codes given.
 
@@ -67,7 +73,7 @@ class StackRetry(AWSRetry):
     base_class = _RETRIED
 
     @staticmethod
-    def status_code_from_exception(error):
+    def status_code_from_exception(error: BaseException) -> str:
         if _ClientError is None or not isinstance(error, _ClientError):
             return CONNECTION_ERROR
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -79,28 +85,28 @@ class StackRetry(AWSRetry):
         return code
 
     @staticmethod
-    def found(response_code, catch_extra_error_codes=None):
+    def found(response_code: str, catch_extra_error_codes: Optional[Iterable[str]] = None) -> bool:
         return (response_code in TRANSIENT_CODES or response_code == CONNECTION_ERROR
                 or response_code.startswith("HTTP ") or response_code in (catch_extra_error_codes or ()))
 
 
 class _OnlyTheseCodes(StackRetry):
     @staticmethod
-    def found(response_code, catch_extra_error_codes=None):
+    def found(response_code: str, catch_extra_error_codes: Optional[Iterable[str]] = None) -> bool:
         return response_code in (catch_extra_error_codes or ())
 
 
-def retry_decorator(extra_codes=None, attempts=DEFAULT_ATTEMPTS):
+def retry_decorator(extra_codes: Optional[Iterable[str]] = None, attempts: int = DEFAULT_ATTEMPTS) -> Callable:
     """The retry policy of every client of this collection: jittered exponential backoff, ``attempts`` in all."""
     return StackRetry.jittered_backoff(retries=attempts, delay=1, max_delay=20, catch_extra_error_codes=list(extra_codes or ()))
 
 
-def retry_only(codes, attempts=5, delay=1, max_delay=8):
+def retry_only(codes: Iterable[str], attempts: int = 5, delay: float = 1, max_delay: float = 8) -> Callable:
     """A retry of ``codes`` only, around calls that are already retried (``aws_retry=True``) for the rest."""
     return _OnlyTheseCodes.jittered_backoff(retries=attempts, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(codes))
 
 
-def attempts_of(aws_config):
+def attempts_of(aws_config: Optional[dict]) -> int:
     """Attempts per call that ``aws_config`` asks botocore for (``max_attempts`` counts retries only)."""
     retries = (aws_config or {}).get("retries") or {}
     if retries.get("total_max_attempts") is not None:
@@ -110,7 +116,7 @@ def attempts_of(aws_config):
     return DEFAULT_ATTEMPTS
 
 
-def aws_client(module, service, extra_codes=None):
+def aws_client(module: Any, service: str, extra_codes: Optional[Iterable[str]] = None) -> Any:
     """``module.client(service)`` with one retry layer: this collection's (see ``TRANSIENT_CODES``).
 
     botocore's own retries are turned off for this client (``total_max_attempts: 1``); calls made with
@@ -120,31 +126,34 @@ def aws_client(module, service, extra_codes=None):
     config = dict(module.params.get("aws_config") or {})
     attempts = attempts_of(config)
     config["retries"] = {"mode": "standard", "total_max_attempts": 1}
-    return module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config))
+    client = module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config))
+    client.stack_attempts = attempts  # what ``paginate`` retries a walk with
+    return client
 
 
-def paginate(client, operation, **params):
+def paginate(client: Any, operation: str, **params: Any) -> dict:
     """The full result of a paginated ``operation`` (botocore's paginator), pages retried too.
 
     ``client.get_paginator(...)`` bypasses the ``aws_retry=True`` wrapper of the client that
     ``aws_client`` returns, so a throttled page would fail the module. Here the whole walk is
-    retried with the collection's policy (pages are read-only).
+    retried with the collection's policy (pages are read-only), as many times as the client's calls.
     """
-    @retry_decorator()
+    @retry_decorator(attempts=getattr(client, "stack_attempts", DEFAULT_ATTEMPTS))
     def _walk():
         return client.get_paginator(operation).paginate(**params).build_full_result()
 
     return _walk()
 
 
-def error_code(error):
+def error_code(error: BaseException) -> str:
     """The AWS error code of a botocore ``ClientError`` (``""`` for anything else)."""
     response = getattr(error, "response", None) or {}
     return (response.get("Error") or {}).get("Code", "")
 
 
-def retry_while(call, codes, timeout=600, note=None, what="the call", delay=2.0, max_delay=20.0,
-                sleep=time.sleep, clock=time.monotonic):
+def retry_while(call: Callable[[], Any], codes: Iterable[str], timeout: float = 600, note: Optional[Note] = None,
+                what: str = "the call", delay: float = 2.0, max_delay: float = 20.0,
+                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Any:
     """``call()``, tried again while AWS answers one of ``codes``, for at most ``timeout`` seconds.
 
     For the documented transient refusals of a dependency that AWS is still releasing or creating
@@ -175,7 +184,7 @@ WAIT_USER_AGENT = "apranova-aws-stack/wait"
 _waiting = [False]
 
 
-def _tag_wait_request(request, **kwargs):
+def _tag_wait_request(request: Any, **kwargs: Any) -> None:
     if _waiting[0]:
         agent = request.headers.get("User-Agent") or ""
         if isinstance(agent, bytes):
@@ -183,13 +192,14 @@ def _tag_wait_request(request, **kwargs):
         request.headers["User-Agent"] = (agent + " " + WAIT_USER_AGENT).strip()
 
 
-def mark_waits(client):
+def mark_waits(client: Any) -> Any:
     """Make ``client`` tag the calls it makes inside ``wait_for`` (User-Agent, not signed). Returns it."""
     client.meta.events.register("before-send", _tag_wait_request, unique_id="apranova-aws-stack-wait-ua")
     return client
 
 
-def wait_for(check, timeout=600, delay=1.0, max_delay=15.0, sleep=time.sleep, clock=time.monotonic):
+def wait_for(check: Callable[[], Any], timeout: float = 600, delay: float = 1.0, max_delay: float = 15.0,
+             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Any:
     """Poll ``check()`` until it returns something truthy, or ``timeout`` seconds pass.
 
     The first check happens at once, so a resource that is already ready costs no sleep.
@@ -213,18 +223,18 @@ def wait_for(check, timeout=600, delay=1.0, max_delay=15.0, sleep=time.sleep, cl
         _waiting[0] = outer
 
 
-def tags_to_dict(tag_list, key_name="Key", value_name="Value"):
+def tags_to_dict(tag_list: Optional[List[dict]], key_name: str = "Key", value_name: str = "Value") -> Dict[str, str]:
     """AWS tag list -> dict, without AWS-managed ``aws:`` tags."""
     tags = boto3_tag_list_to_ansible_dict(tag_list or [], key_name, value_name)
     return {k: v for k, v in tags.items() if not k.startswith("aws:")}
 
 
-def dict_to_tags(tags, key_name="Key", value_name="Value"):
+def dict_to_tags(tags: Optional[dict], key_name: str = "Key", value_name: str = "Value") -> List[dict]:
     """dict -> AWS tag list (values as strings)."""
     return ansible_dict_to_boto3_tag_list({k: str(v) for k, v in (tags or {}).items()}, key_name, value_name)
 
 
-def tag_changes(current, desired, purge=True):
+def tag_changes(current: Optional[dict], desired: Optional[dict], purge: bool = True) -> Tuple[dict, list]:
     """Return ``(to_set, to_remove)`` for the ``tags``/``purge_tags`` pattern.
 
     ``desired`` of ``None`` means "leave the tags alone".
@@ -236,7 +246,7 @@ def tag_changes(current, desired, purge=True):
     return compare_aws_tags(current, desired, purge_tags=purge)
 
 
-def merged_tags(current, desired, purge=True):
+def merged_tags(current: Optional[dict], desired: Optional[dict], purge: bool = True) -> Dict[str, str]:
     """The tag dict a resource will have after the ``tags``/``purge_tags`` update."""
     if desired is None:
         return dict(current or {})
@@ -246,15 +256,80 @@ def merged_tags(current, desired, purge=True):
     return result
 
 
-def name_of(tags):
+def name_of(tags: Any) -> Optional[str]:
     """The ``Name`` tag of a tag dict or AWS tag list, or ``None``."""
     if isinstance(tags, list):
         tags = tags_to_dict(tags)
     return (tags or {}).get("Name")
 
 
-def diff_result(module, before, after):
+def diff_result(module: Any, before: Any, after: Any) -> dict:
     """A ``diff`` dict for the result when the user asked for ``--diff``, else ``{}``."""
     if not getattr(module, "_diff", False):
         return {}
     return {"diff": {"before": before if before is not None else {}, "after": after if after is not None else {}}}
+
+
+# The contract of every module that makes a set of resources be (``state: present``) or not be
+# (``state: absent``): ``ensure_present(client, params, ctx)`` and ``ensure_absent(client, params,
+# ctx)`` return an ``Outcome``, and ``main()`` hands both to ``run_state``. ``client`` is the
+# module's client (a dict of clients by service name where a module speaks to several services),
+# ``params`` the module's parameters (after the module's own checks), ``ctx`` a ``Context``.
+@dataclass
+class Context:
+    """What an ``ensure_*`` function may do besides calling AWS."""
+
+    check_mode: bool = False
+    note: Note = field(default=lambda message: None)  # one line per wait AWS imposed (returned as ``waited``)
+    warn: Note = field(default=lambda message: None)  # a warning shown to the operator
+    secret: Note = field(default=lambda value: None)  # a value masked in every result, warning and error
+
+
+@dataclass
+class Outcome:
+    """What an ``ensure_*`` function did (or, in check mode, would do).
+
+    ``result`` holds the module's own return values; ``before`` and ``after`` are the ``--diff``
+    states (``None`` reads as ``{}``).
+    """
+
+    changed: bool
+    result: Dict[str, Any] = field(default_factory=dict)
+    before: Any = None
+    after: Any = None
+
+
+Ensure = Callable[[Any, Dict[str, Any], Context], Outcome]
+
+
+def context_of(module: Any, waited: List[str]) -> Context:
+    """The ``Context`` of an AnsibleAWSModule: its check mode, ``waited`` notes, warnings, no_log values."""
+    def secret(value: str) -> None:
+        if value:
+            module.no_log_values.add(value)
+
+    return Context(check_mode=module.check_mode, note=waited.append, warn=module.warn, secret=secret)
+
+
+def run_state(module: Any, client: Any, present: Ensure, absent: Ensure, params: Optional[Dict[str, Any]] = None,
+              errors: Tuple[Type[BaseException], ...] = (ValueError,)) -> None:
+    """Run ``present`` or ``absent`` by ``params["state"]`` and end the module with its ``Outcome``.
+
+    An exception of ``errors`` (a refusal the operator must fix: a bad value, a resource AWS will
+    not change) fails the task with its message; an ``AnsibleAWSError`` with AWS's code and
+    message. The result carries the outcome's ``result``, ``changed``, ``waited`` (always, ``[]``
+    when AWS imposed no wait) and, with ``--diff``, ``diff``. ``params`` defaults to ``module.params``.
+    """
+    params = module.params if params is None else params
+    waited: List[str] = []
+    ensure = present if params.get("state", "present") == "present" else absent
+    try:
+        outcome = ensure(client, params, context_of(module, waited))
+    except errors as e:
+        module.fail_json(msg=str(e), waited=waited)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    result = dict(outcome.result)
+    result.update(changed=outcome.changed, waited=waited)
+    result.update(diff_result(module, outcome.before, outcome.after))
+    module.exit_json(**result)

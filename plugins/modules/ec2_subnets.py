@@ -23,7 +23,7 @@ description:
   - With O(state=absent), a subnet that AWS refuses to delete with C(DependencyViolation) (a
     network interface of a load balancer, database, cache, mount target, NAT gateway or task
     deleted a moment ago is still being released) is tried again for up to 5 minutes; each wait
-    is listed in RV(waited).
+    is listed in C(waited).
   - The C(Name) tag of each subnet is always set from its O(subnets[].name). When neither O(tags)
     nor O(subnets[].tags) is given, other tags are left alone; otherwise the subnet's tags become
     O(tags) merged with O(subnets[].tags) (the subnet's own win) plus C(Name), and
@@ -116,6 +116,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 subnets:
   description:
     - The listed subnets in input order, as read back from AWS after the changes.
@@ -160,17 +162,6 @@ subnets:
       type: dict
       returned: always
       sample: {"Name": "web-public-a", "Project": "web"}
-waited:
-  description: The waits for AWS this call rode out (eventual consistency after a create, interfaces still being released before a delete).
-  returned: always
-  type: list
-  elements: str
-  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
-diff:
-  description: Before and after state of the listed subnets, with C(--diff).
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {"subnets": []}, "after": {"subnets": [{"cidr_block": "10.0.0.0/24"}]}}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError

@@ -169,10 +169,14 @@ def test_aws_client_turns_botocore_retries_off_and_keeps_the_attempts_and_the_re
 
         def client(self, service, retry_decorator=None, **extra):
             self.made = service, retry_decorator, extra
-            return "client"
+            return Client()
+
+    class Client:
+        pass
 
     module = Module()
-    assert base.aws_client(module, "ec2", ["X"]) == "client"
+    client = base.aws_client(module, "ec2", ["X"])
+    assert isinstance(client, Client) and client.stack_attempts == 5  # what paginate retries a walk with
     service, decorator, extra = module.made
     config = extra["aws_config"]
     assert service == "ec2" and config.retries == {"mode": "standard", "total_max_attempts": 1} and config.connect_timeout == 7
@@ -181,3 +185,125 @@ def test_aws_client_turns_botocore_retries_off_and_keeps_the_attempts_and_the_re
     assert base.attempts_of({"retries": {"total_max_attempts": 2}}) == 2
     assert base.attempts_of(None) == base.DEFAULT_ATTEMPTS
     assert _calls_until([_client_error("X")] * 9, decorator)[0] == 5
+
+
+def test_paginate_retries_a_walk_as_many_times_as_the_clients_calls(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda s: None)
+
+    class Client:
+        stack_attempts = 2
+        walks = 0
+
+        def get_paginator(self, operation):
+            Client.walks += 1
+            raise _client_error("Throttling")
+
+    try:
+        base.paginate(Client(), "describe_subnets")
+        raise AssertionError("not raised")
+    except Exception as e:
+        assert base.error_code(e) == "Throttling"
+    assert Client.walks == 2
+
+
+# --- the ensure_present / ensure_absent contract ----------------------------------------------------
+
+class _Module:
+    """What ``run_state`` uses of an AnsibleAWSModule; ``exit_json``/``fail_json`` end it like Ansible does."""
+
+    class Ended(Exception):
+        pass
+
+    def __init__(self, params, check_mode=False, diff=False):
+        self.params, self.check_mode, self._diff = params, check_mode, diff
+        self.no_log_values, self.warnings = set(), []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def exit_json(self, **result):
+        self.ended = ("exit", result)
+        raise self.Ended()
+
+    def fail_json(self, **result):
+        self.ended = ("fail", result)
+        raise self.Ended()
+
+    def fail_json_aws_error(self, error):
+        self.ended = ("aws", error)
+        raise self.Ended()
+
+
+def _run(module, present, absent, **kwargs):
+    try:
+        base.run_state(module, "client", present, absent, **kwargs)
+    except _Module.Ended:
+        return module.ended
+    raise AssertionError("the module did not end")
+
+
+def test_run_state_picks_the_function_by_state_and_returns_its_outcome_with_waited_and_diff():
+    def present(client, params, ctx):
+        assert client == "client" and params["name"] == "x" and ctx.check_mode is True
+        ctx.note("create x: AWS answered Busy; trying again in 2 s")
+        ctx.warn("careful")
+        ctx.secret("s3cret")
+        return base.Outcome(True, {"thing": {"name": "x"}}, before=None, after={"name": "x"})
+
+    def absent(client, params, ctx):
+        return base.Outcome(False, {"thing": {}})
+
+    module = _Module({"name": "x", "state": "present"}, check_mode=True, diff=True)
+    kind, result = _run(module, present, absent)
+    assert kind == "exit"
+    assert result == {"thing": {"name": "x"}, "changed": True, "waited": ["create x: AWS answered Busy; trying again in 2 s"],
+                      "diff": {"before": {}, "after": {"name": "x"}}}
+    assert module.warnings == ["careful"] and module.no_log_values == {"s3cret"}
+
+    kind, result = _run(_Module({"name": "x", "state": "absent"}), present, absent)
+    assert (kind, result) == ("exit", {"thing": {}, "changed": False, "waited": []})
+
+
+def test_run_state_fails_with_the_message_of_a_refusal_and_with_aws_s_error_for_an_aws_error():
+    from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+    class Refused(Exception):
+        pass
+
+    def refuse(client, params, ctx):
+        ctx.note("waited once")
+        raise ValueError("subnet 10.0.9.0/24 is outside the VPC: change cidr")
+
+    kind, result = _run(_Module({"state": "present"}), refuse, refuse)
+    assert kind == "fail" and result == {"msg": "subnet 10.0.9.0/24 is outside the VPC: change cidr", "waited": ["waited once"]}
+
+    def refuse_own(client, params, ctx):
+        raise Refused("in use")
+
+    kind, result = _run(_Module({"state": "absent"}), refuse_own, refuse_own, errors=(Refused,))
+    assert kind == "fail" and result["msg"] == "in use"
+
+    error = AnsibleAWSError(message="describe failed")
+
+    def aws_fails(client, params, ctx):
+        raise error
+
+    assert _run(_Module({"state": "present"}), aws_fails, aws_fails) == ("aws", error)
+    # anything else is a bug and surfaces as one (a traceback), not as a tidy failure
+    try:
+        _run(_Module({"state": "present"}), lambda c, p, x: 1 / 0, refuse)
+        raise AssertionError("not raised")
+    except ZeroDivisionError:
+        pass
+
+
+def test_run_state_reads_the_params_it_is_given():
+    seen = []
+
+    def present(client, params, ctx):
+        seen.append(params)
+        return base.Outcome(False)
+
+    module = _Module({"state": "present", "cidr": "10.0.0.0/16 "})
+    _run(module, present, present, params=dict(module.params, cidr="10.0.0.0/16"))
+    assert seen == [{"state": "present", "cidr": "10.0.0.0/16"}]
