@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
 
 DOCUMENTATION = r"""
 name: cidr_problems
@@ -44,7 +46,7 @@ _value:
 """
 
 
-def _network(value):
+def _network(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str | None]:
     try:
         return ipaddress.ip_network(str(value), strict=True), None
     except ValueError as exc:
@@ -53,7 +55,7 @@ def _network(value):
         return None, "is not a valid IPv4 CIDR such as 10.0.0.0/16"
 
 
-def cidr_problems(vpc_cidr, subnets, vpc_var="network_vpc_cidr"):
+def cidr_problems(vpc_cidr: Any, subnets: Mapping[str, Sequence[Any]] | None, vpc_var: str = "network_vpc_cidr") -> list[str]:
     problems = []
     vpc, err = _network(vpc_cidr)
     if err:
@@ -81,5 +83,5 @@ def cidr_problems(vpc_cidr, subnets, vpc_var="network_vpc_cidr"):
 
 
 class FilterModule(object):
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {"cidr_problems": cidr_problems}

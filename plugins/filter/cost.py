@@ -38,6 +38,9 @@ Assumptions (the report role's defaults): ``hours_per_month`` (730), ``efs_gb`` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
 try:
     from ansible.errors import AnsibleFilterError
 except ImportError:  # pragma: no cover - only outside Ansible
@@ -65,7 +68,7 @@ CATEGORY_OF = dict((svc, cat) for cat, services in CATEGORIES for svc in service
 CATEGORY_ORDER = [cat for cat, dummy in CATEGORIES]
 
 
-def _num(value, what, kind=float):
+def _num(value: Any, what: str, kind: Callable[[Any], Any] = float) -> Any:
     if isinstance(value, bool):
         raise AnsibleFilterError("stack_cost: %s must be a number, got %r" % (what, value))
     try:
@@ -74,27 +77,27 @@ def _num(value, what, kind=float):
         raise AnsibleFilterError("stack_cost: %s must be a number, got %r" % (what, value))
 
 
-def _bool(value):
+def _bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "1", "on")
     return bool(value)
 
 
-def _money(value):
+def _money(value: float) -> str:
     return "$%.2f" % value
 
 
-def _fmt(value, places=4):
+def _fmt(value: float, places: int = 4) -> str:
     """A number without useless decimals: 0.5, 1, 0.25, 20 (prices: places=6, 0.004445)."""
     text = ("%.*f" % (places, value)).rstrip("0").rstrip(".")
     return text or "0"
 
 
-def _p(price):
+def _p(price: float) -> str:
     return _fmt(price, 6)
 
 
-def _price(prices, path, region):
+def _price(prices: Mapping[str, Any], path: str | Sequence[str], region: str) -> tuple[float | None, str | None]:
     """prices['a']['b'] for path ('a', 'b') (or 'a.b' when no part has a dot); (None, message) when
     the table lacks it. Instance classes contain dots (db.t3.micro), so callers pass tuples for them."""
     parts = tuple(path) if isinstance(path, (list, tuple)) else tuple(path.split("."))
@@ -110,20 +113,21 @@ def _price(prices, path, region):
 class _Bill(object):
     """Collects the cost lines of one estimate."""
 
-    def __init__(self, prices, assumptions, region):
+    def __init__(self, prices: Mapping[str, Any], assumptions: dict[str, Any], region: str) -> None:
         self.prices = prices
         self.a = assumptions
         self.region = region
         self.lines = []
         self.unpriced = []
 
-    def price(self, path):
+    def price(self, path: str | Sequence[str]) -> float | None:
         value, problem = _price(self.prices, path, self.region)
         if problem:
             self.unpriced.append(problem)
         return value
 
-    def add(self, key, service, label, monthly, formula, used, quantity):
+    def add(self, key: str, service: str, label: str, monthly: float, formula: str, used: dict[str, float],
+            quantity: dict[str, Any]) -> None:
         self.lines.append({
             "key": key,
             "service": service,
@@ -137,7 +141,19 @@ class _Bill(object):
         })
 
 
-def _fargate(b, tasks):
+def _count_and_prices(b: _Bill, count: Any, what: str, *paths: str) -> tuple[int, list[float]] | None:
+    """``count`` (of ``what``) as an int and the prices at ``paths``; ``None`` when there is nothing
+    to price (a count of 0) or a price is missing (``b.unpriced`` then says which)."""
+    count = _num(count or 0, what, int)
+    if not count:
+        return None
+    prices = [b.price(path) for path in paths]
+    if None in prices:
+        return None
+    return count, prices
+
+
+def _fargate(b: _Bill, tasks: Sequence[Mapping[str, Any]] | None) -> None:
     hours = b.a["hours_per_month"]
     vcpu_hour, gb_hour = b.price("fargate.vcpu_hour"), b.price("fargate.gb_hour")
     if vcpu_hour is None or gb_hour is None:
@@ -158,13 +174,11 @@ def _fargate(b, tasks):
               {"tasks": count, "vcpu": vcpu, "memory_gb": gb})
 
 
-def _nat(b, count):
-    count = _num(count or 0, "nat_gateways", int)
-    if not count:
+def _nat(b: _Bill, count: Any) -> None:
+    priced = _count_and_prices(b, count, "nat_gateways", "nat_gateway.hour", "nat_gateway.gb_processed")
+    if priced is None:
         return
-    hour, per_gb = b.price("nat_gateway.hour"), b.price("nat_gateway.gb_processed")
-    if hour is None or per_gb is None:
-        return
+    count, (hour, per_gb) = priced
     hours, gb = b.a["hours_per_month"], b.a["nat_processed_gb"]
     monthly = count * (hour * hours + per_gb * gb)
     b.add("nat", "NAT Gateway", "NAT Gateway", monthly,
@@ -173,13 +187,11 @@ def _nat(b, count):
           {"nat_gateways": count, "processed_gb": gb})
 
 
-def _alb(b, count):
-    count = _num(count or 0, "load_balancers", int)
-    if not count:
+def _alb(b: _Bill, count: Any) -> None:
+    priced = _count_and_prices(b, count, "load_balancers", "alb.hour", "alb.lcu_hour")
+    if priced is None:
         return
-    hour, lcu_hour = b.price("alb.hour"), b.price("alb.lcu_hour")
-    if hour is None or lcu_hour is None:
-        return
+    count, (hour, lcu_hour) = priced
     hours, lcu = b.a["hours_per_month"], b.a["alb_lcu"]
     monthly = count * (hour + lcu * lcu_hour) * hours
     b.add("alb", "Application Load Balancer", "ALB", monthly,
@@ -188,7 +200,7 @@ def _alb(b, count):
           {"load_balancers": count, "lcu": lcu})
 
 
-def _rds(b, instances):
+def _rds(b: _Bill, instances: Sequence[Mapping[str, Any]] | None) -> None:
     hours = b.a["hours_per_month"]
     for db in instances or []:
         name = db.get("name") or "db"
@@ -208,7 +220,7 @@ def _rds(b, instances):
               {"instance_class": klass, "multi_az": copies == 2, "storage_gb": gb, "storage_type": stype})
 
 
-def _cache(b, clusters):
+def _cache(b: _Bill, clusters: Sequence[Mapping[str, Any]] | None) -> None:
     hours = b.a["hours_per_month"]
     for cache in clusters or []:
         name = cache.get("name") or "cache"
@@ -223,20 +235,19 @@ def _cache(b, clusters):
               {"elasticache_node_hour.%s" % node_type: hour}, {"node_type": node_type, "nodes": nodes})
 
 
-def _per_gb(b, key, service, label, count, price_path, gb_each, unit, unit_label):
-    count = _num(count or 0, key, int)
-    if not count:
+def _per_gb(b: _Bill, key: str, service: str, label: str, count: Any, price_path: str, gb_each: float, unit: str,
+            unit_label: str) -> None:
+    priced = _count_and_prices(b, count, key, price_path)
+    if priced is None:
         return
-    price = b.price(price_path)
-    if price is None:
-        return
+    count, (price,) = priced
     monthly = count * gb_each * price
     b.add(key, service, label, monthly,
           "%d %s x %s GB (assumed) x $%s per GB-month" % (count, unit_label, _fmt(gb_each), _p(price)),
           {price_path: price}, {unit: count, "gb_each": gb_each})
 
 
-def _cloudwatch(b, log_groups, alarms, dashboards):
+def _cloudwatch(b: _Bill, log_groups: Any, alarms: Any, dashboards: Any) -> None:
     log_groups = _num(log_groups or 0, "log_groups", int)
     alarms = _num(alarms or 0, "alarms", int)
     dashboards = _num(dashboards or 0, "dashboards", int)
@@ -255,18 +266,17 @@ def _cloudwatch(b, log_groups, alarms, dashboards):
           {"log_groups": log_groups, "alarms": alarms, "dashboards": dashboards})
 
 
-def _secrets(b, count):
-    count = _num(count or 0, "secrets", int)
-    if not count:
+def _secrets(b: _Bill, count: Any) -> None:
+    priced = _count_and_prices(b, count, "secrets", "secret_month")
+    if priced is None:
         return
-    price = b.price("secret_month")
-    if price is None:
-        return
+    count, (price,) = priced
     b.add("secrets", "Secrets Manager", "Secrets Manager", count * price, "%d secret(s) x $%s" % (count, _p(price)),
           {"secret_month": price}, {"secrets": count})
 
 
-def stack_cost(bill, prices, assumptions=None, region=None):
+def stack_cost(bill: Mapping[str, Any], prices: Mapping[str, Any], assumptions: Mapping[str, Any] | None = None,
+               region: str | None = None) -> dict[str, Any]:
     """Price ``bill`` with the table ``prices`` of one region; see the module docstring."""
     if not isinstance(bill, dict):
         raise AnsibleFilterError("stack_cost: the bill of materials must be a dict, got %s" % type(bill).__name__)
@@ -325,11 +335,11 @@ def stack_cost(bill, prices, assumptions=None, region=None):
     }
 
 
-def _signed(value):
+def _signed(value: float) -> str:
     return ("+" if value >= 0 else "-") + _money(abs(value))
 
 
-def stack_cost_diff(new, old):
+def stack_cost_diff(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> dict[str, Any]:
     """What changes from estimate ``old`` (e.g. the live stack) to ``new`` (e.g. the inventory).
 
     Returns ``{changes: [{key, label, old, new, delta, text}], total_old, total_new, total_delta, text}``;
@@ -366,5 +376,5 @@ def stack_cost_diff(new, old):
 
 
 class FilterModule(object):
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {"stack_cost": stack_cost, "stack_cost_diff": stack_cost_diff}

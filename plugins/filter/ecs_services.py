@@ -5,7 +5,6 @@
 
 * ``ecs_services_problems`` checks the services and the log settings before any AWS call
   (roles/ecs_services/tasks/preflight.yml): one sentence per problem, each naming the variable.
-* ``ecs_services_missing_tiers`` says which tiers to run first for what stack_info did not find.
 * ``ecs_services_image_tag`` gives the image tag of each service.
 * ``ecs_services_containers`` builds each service's container definition from the services and
   what stack_info found (database and Redis addresses, secret, load balancer, repositories).
@@ -28,8 +27,6 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.apranova.aws_stack.plugins.plugin_utils.filter_inputs import (
     count_unique, is_sequence, jinja_int, jinja_sort_key, matches)
 
-# The tiers in the order they are built; ecs_services_missing_tiers answers in this order.
-BUILD_ORDER = ("network", "registry", "data", "alb")
 SERVICE_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 MAX_GRACE_PERIOD = 2147483647
 
@@ -93,28 +90,6 @@ def ecs_services_problems(services: Sequence[Mapping[str, Any]], log_retention_d
     if grace < 0 or grace > MAX_GRACE_PERIOD:
         out.append("ecs_services_health_check_grace_period: use 0 or more seconds")
     return out
-
-
-def ecs_services_missing_tiers(missing: Sequence[str], tier_of: Mapping[str, str],
-                               order: Sequence[str] = BUILD_ORDER) -> list[str]:
-    """The tiers that build what is missing, in build order.
-
-    ``missing`` holds stack_info's lines (``"<kind> <name>"``); ``tier_of`` maps a kind
-    (``vpc``, ``db instance``, ...) to the tier that builds it.
-    """
-    if not is_sequence(missing):
-        raise AnsibleFilterError(f"ecs_services_missing_tiers: the input must be a list, got {type(missing).__name__}")
-    if not isinstance(tier_of, Mapping):
-        raise AnsibleFilterError(f"ecs_services_missing_tiers: tier_of must be a dict, got {type(tier_of).__name__}")
-    if not is_sequence(order):
-        raise AnsibleFilterError(f"ecs_services_missing_tiers: order must be a list, got {type(order).__name__}")
-    tiers = set()
-    for item in missing:
-        if not isinstance(item, str):
-            raise AnsibleFilterError("ecs_services_missing_tiers: every missing item must be a string, "
-                                     f"got {type(item).__name__}")
-        tiers.update(tier for kind, tier in tier_of.items() if item.startswith(f"{kind!s} "))
-    return [tier for tier in list(order) if tier in tiers]
 
 
 def ecs_services_image_tag(services: Sequence[Mapping[str, Any]], image_tags: Mapping[str, Any]) -> dict[str, Any]:
@@ -214,7 +189,6 @@ class FilterModule(object):
     def filters(self) -> dict[str, Any]:
         return {
             "ecs_services_problems": ecs_services_problems,
-            "ecs_services_missing_tiers": ecs_services_missing_tiers,
             "ecs_services_image_tag": ecs_services_image_tag,
             "ecs_services_containers": ecs_services_containers,
         }

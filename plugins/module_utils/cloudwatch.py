@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 try:
     import botocore
@@ -94,11 +95,11 @@ class CloudWatchErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleCloudWatchError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(["ResourceNotFound", "ResourceNotFoundException"])
 
 
-def _batches(items, size=BATCH_SIZE):
+def _batches(items: Iterable[str], size: int = BATCH_SIZE) -> Iterator[List[str]]:
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -109,24 +110,24 @@ def _batches(items, size=BATCH_SIZE):
 # ---------------------------------------------------------------------------------------------
 
 
-def _paginate_metric_alarms(client, **params):
+def _paginate_metric_alarms(client: Any, **params: Any) -> List[dict]:
     return paginate(client, "describe_alarms", AlarmTypes=["MetricAlarm"], **params).get("MetricAlarms", [])
 
 
 @CloudWatchErrorHandler.list_error_handler("describe alarms with prefix {prefix}", default_value=[])
-def describe_alarms_by_prefix(client, prefix):
+def describe_alarms_by_prefix(client: Any, prefix: str) -> List[dict]:
     return _paginate_metric_alarms(client, AlarmNamePrefix=prefix)
 
 
 @CloudWatchErrorHandler.list_error_handler("describe alarms by name", default_value=[])
-def describe_alarms_by_names(client, names):
+def describe_alarms_by_names(client: Any, names: Iterable[str]) -> List[dict]:
     alarms = []
     for batch in _batches(sorted(set(names))):
         alarms.extend(_paginate_metric_alarms(client, AlarmNames=batch))
     return alarms
 
 
-def find_alarms(client, names, prefix=None):
+def find_alarms(client: Any, names: List[str], prefix: Optional[str] = None) -> Dict[str, dict]:
     """Current metric alarms keyed by name: the listed ``names`` and, with ``prefix``, every
     alarm whose name starts with it. One paginated DescribeAlarms by prefix, plus one per 100
     listed names that fall outside the prefix (AWS takes either a prefix or names, not both)."""
@@ -146,31 +147,31 @@ def find_alarms(client, names, prefix=None):
 
 
 @CloudWatchErrorHandler.common_error_handler("create or update alarm {params[AlarmName]}")
-def put_metric_alarm(client, params):
+def put_metric_alarm(client: Any, params: Dict[str, Any]) -> bool:
     client.put_metric_alarm(aws_retry=True, **params)
     return True
 
 
 @CloudWatchErrorHandler.deletion_error_handler("delete alarms {names}")
-def delete_alarms(client, names):
+def delete_alarms(client: Any, names: List[str]) -> bool:
     for batch in _batches(names):
         client.delete_alarms(aws_retry=True, AlarmNames=batch)
     return True
 
 
 @CloudWatchErrorHandler.list_error_handler("list the tags of {arn}", default_value={})
-def list_alarm_tags(client, arn):
+def list_alarm_tags(client: Any, arn: str) -> Dict[str, str]:
     return tags_to_dict(client.list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags"))
 
 
 @CloudWatchErrorHandler.common_error_handler("tag {arn}")
-def tag_alarm(client, arn, tags):
+def tag_alarm(client: Any, arn: str, tags: Dict[str, str]) -> bool:
     client.tag_resource(aws_retry=True, ResourceARN=arn, Tags=dict_to_tags(tags))
     return True
 
 
 @CloudWatchErrorHandler.deletion_error_handler("untag {arn}")
-def untag_alarm(client, arn, keys):
+def untag_alarm(client: Any, arn: str, keys: Iterable[str]) -> bool:
     client.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=list(keys))
     return True
 
@@ -180,7 +181,8 @@ def untag_alarm(client, arn, keys):
 # ---------------------------------------------------------------------------------------------
 
 
-def validate_alarm_specs(alarms, state, name_prefix=None, purge_alarms=False):
+def validate_alarm_specs(alarms: Optional[List[dict]], state: str, name_prefix: Optional[str] = None,
+                         purge_alarms: bool = False) -> List[str]:
     """Every problem with the module's input, as messages that say what to change.
 
     Runs before any API call. ``alarms`` are the module's ``alarms`` option (argument-spec
@@ -260,17 +262,17 @@ def validate_alarm_specs(alarms, state, name_prefix=None, purge_alarms=False):
     return errors
 
 
-def dimensions_to_dict(dimensions):
+def dimensions_to_dict(dimensions: Optional[List[dict]]) -> Dict[str, Any]:
     """AWS ``[{Name, Value}]`` -> dict sorted by name."""
     return {d["Name"]: d.get("Value") for d in sorted(dimensions or [], key=lambda d: d["Name"])}
 
 
-def normalize_dimensions(dimensions):
+def normalize_dimensions(dimensions: Optional[dict]) -> Dict[str, str]:
     """A dimensions dict from the user -> dict of strings, sorted by name."""
     return {str(k): str(v) for k, v in sorted((dimensions or {}).items(), key=lambda kv: str(kv[0]))}
 
 
-def normalize_alarm(raw):
+def normalize_alarm(raw: Optional[dict]) -> Optional[dict]:
     """One ``MetricAlarms`` entry of DescribeAlarms -> the snake_case dict the module compares
     and returns. Fields AWS leaves out take their AWS meaning: no TreatMissingData is
     ``missing``, no DatapointsToAlarm is ``evaluation_periods``."""
@@ -302,7 +304,7 @@ def normalize_alarm(raw):
     }
 
 
-def desired_alarm(spec, common_actions=None, current=None):
+def desired_alarm(spec: dict, common_actions: Optional[dict] = None, current: Optional[dict] = None) -> dict:
     """The normalised alarm the module wants, from one ``alarms`` entry.
 
     ``common_actions`` holds the module-level ``alarm_actions`` / ``ok_actions`` /
@@ -343,7 +345,7 @@ def desired_alarm(spec, common_actions=None, current=None):
     return want
 
 
-def _comparable(alarm, key):
+def _comparable(alarm: dict, key: str) -> Any:
     value = alarm.get(key)
     if key in ACTION_KEYS:
         return sorted(set(value or []))
@@ -354,12 +356,12 @@ def _comparable(alarm, key):
     return value
 
 
-def alarm_differences(current, desired):
+def alarm_differences(current: dict, desired: dict) -> List[str]:
     """The configuration keys whose values differ (empty list: nothing to do)."""
     return [k for k in ALARM_CONFIG_KEYS if _comparable(current, k) != _comparable(desired, k)]
 
 
-def alarm_put_params(desired, current_raw=None, tags=None):
+def alarm_put_params(desired: dict, current_raw: Optional[dict] = None, tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """PutMetricAlarm parameters for a normalised desired alarm.
 
     ``current_raw`` (the DescribeAlarms entry) carries over what this module does not manage but a
@@ -397,7 +399,7 @@ def alarm_put_params(desired, current_raw=None, tags=None):
     return params
 
 
-def public_alarm(alarm, tags=None):
+def public_alarm(alarm: dict, tags: Optional[Dict[str, str]] = None) -> dict:
     """The dict returned for one alarm (``tags`` added when the module manages them)."""
     result = {k: alarm.get(k) for k in ALARM_RETURN_KEYS}
     for key in ACTION_KEYS:
@@ -413,14 +415,14 @@ def public_alarm(alarm, tags=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def validate_dashboard_name(name):
+def validate_dashboard_name(name: Optional[str]) -> Optional[str]:
     if not name or not _DASHBOARD_NAME.match(name):
         return (f"name {name!r} is not a valid dashboard name: use 1 to 255 letters, digits, "
                 "dashes (-) and underscores (_).")
     return None
 
 
-def parse_dashboard_body(body):
+def parse_dashboard_body(body: Any) -> dict:
     """The ``body`` option (dict, or JSON text) -> dict. Raises ValueError with a message that
     says what to change."""
     if isinstance(body, (bytes, bytearray)):
@@ -436,12 +438,12 @@ def parse_dashboard_body(body):
     return json.loads(json.dumps(body))
 
 
-def dashboard_body_text(body):
+def dashboard_body_text(body: dict) -> str:
     """The DashboardBody sent to AWS: compact JSON with sorted keys (stable for diffs)."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
-def normalize_dashboard(raw):
+def normalize_dashboard(raw: Optional[dict]) -> Optional[dict]:
     """GetDashboard output -> ``{name, arn, body (dict), size}``; size is the stored body in bytes."""
     if raw is None:
         return None
@@ -458,14 +460,14 @@ def normalize_dashboard(raw):
     }
 
 
-def _dashboard_missing(error):
+def _dashboard_missing(error: BaseException) -> bool:
     """LocalStack answers a missing dashboard with InvalidParameterValue '... does not exist.'"""
     err = getattr(error, "response", {}).get("Error", {})
     return err.get("Code") == "InvalidParameterValue" and "does not exist" in err.get("Message", "")
 
 
 @CloudWatchErrorHandler.list_error_handler("get dashboard {name}")
-def get_dashboard(client, name):
+def get_dashboard(client: Any, name: str) -> Optional[dict]:
     try:
         return client.get_dashboard(aws_retry=True, DashboardName=name)
     except botocore.exceptions.ClientError as e:
@@ -475,13 +477,13 @@ def get_dashboard(client, name):
 
 
 @CloudWatchErrorHandler.common_error_handler("put dashboard {name}")
-def put_dashboard(client, name, body_text):
+def put_dashboard(client: Any, name: str, body_text: str) -> List[dict]:
     """Returns the DashboardValidationMessages (warnings AWS accepted the body with)."""
     result = client.put_dashboard(aws_retry=True, DashboardName=name, DashboardBody=body_text)
     return result.get("DashboardValidationMessages") or []
 
 
 @CloudWatchErrorHandler.deletion_error_handler("delete dashboard {name}")
-def delete_dashboard(client, name):
+def delete_dashboard(client: Any, name: str) -> bool:
     client.delete_dashboards(aws_retry=True, DashboardNames=[name])
     return True

@@ -11,13 +11,17 @@ the other calls name one resource (or at most ten services) and get one page.
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
@@ -46,7 +50,69 @@ LOOKUP_OPTIONS = dict(
 )
 
 
-def _vpc(ec2, name):
+# Which tier builds each kind of resource find_stack reports missing, and the order tiers are built in.
+TIER_OF = {
+    "vpc": "network", "security group": "network", "subnets": "network",
+    "repository": "registry",
+    "db instance": "data", "secret": "data", "replication group": "data", "file system": "data", "access point": "data",
+    "load balancer": "alb", "target group": "alb",
+    "cluster": "ecs_services", "service": "ecs_services", "log group": "ecs_services",
+    "topic": "monitoring",
+}
+BUILD_ORDER = ("network", "registry", "data", "alb", "ecs_services", "monitoring")
+# A load balancer and an RDS or ElastiCache subnet group need subnets in at least two Availability
+# Zones (ELBv2 API doc: CreateLoadBalancer Subnets "at least two Availability Zones"; RDS
+# CreateDBSubnetGroup and ElastiCache CreateCacheSubnetGroup: "at least two AZs" / DBSubnetGroupDoesNotCoverEnoughAZs).
+MIN_ZONES = 2
+
+
+def tier_of(line: str) -> Optional[str]:
+    """The tier that builds what a ``missing`` line names (``"db instance x"`` -> ``data``)."""
+    for kind in sorted(TIER_OF, key=len, reverse=True):
+        if line.startswith(kind + " "):
+            return TIER_OF[kind]
+    return None
+
+
+def requirements(tier: str, stack: dict, missing: List[str], subnet_tiers: List[str]) -> Tuple[List[str], List[str]]:
+    """What ``tier`` needs that other tiers have not built: ``(needed lines, tiers to run first)``.
+
+    ``missing`` is find_stack's; lines of what ``tier`` builds itself are not needed from others.
+    Each subnet tier of ``subnet_tiers`` (``public``, ``private``) must have subnets in ``MIN_ZONES`` zones.
+    """
+    needed = [line for line in missing if tier_of(line) != tier]
+    if stack.get("vpc") is not None:
+        for name in subnet_tiers:
+            zones = {s["availability_zone"] for s in (stack.get("subnets") or {}).get(name, [])}
+            if len(zones) < MIN_ZONES:
+                needed.append("subnets %s in %d availability zones (found %d)" % (name, MIN_ZONES, len(zones)))
+    tiers = {tier_of(line) for line in needed}
+    return needed, [t for t in BUILD_ORDER if t in tiers]
+
+
+Clients = Callable[[str], Any]  # client(service): a retrying boto3 client of the module (base.aws_client)
+
+
+def run_lookup(options: Dict[str, dict], read: Callable[[Clients, Any], Dict[str, Any]], failure: str) -> None:
+    """The ``main()`` of a module that finds a stack by name (stack_info, stack_report).
+
+    Its options are ``LOOKUP_OPTIONS`` and its own ``options``; it supports check mode and never
+    changes anything. ``read(client, module)`` returns the module's return values; a botocore
+    error fails the task with ``failure`` and AWS's message.
+    """
+    module = AnsibleAWSModule(argument_spec=dict(LOOKUP_OPTIONS, **options), supports_check_mode=True)
+
+    def client(service: str) -> Any:
+        return aws_client(module, service)
+
+    try:
+        result = read(client, module)
+    except ClientErrors as e:
+        module.fail_json_aws(e, msg=failure)
+    module.exit_json(changed=False, **result)
+
+
+def _vpc(ec2: Any, name: str) -> Optional[dict]:
     vpcs = paginate(ec2, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": [name]}]).get("Vpcs") or []
     vpcs = [v for v in vpcs if tags_to_dict(v.get("Tags")).get("Name") == name]
     if not vpcs:
@@ -55,7 +121,7 @@ def _vpc(ec2, name):
     return {"id": v["VpcId"], "cidr_block": v["CidrBlock"], "name": name, "tags": tags_to_dict(v.get("Tags"))}
 
 
-def _network(ec2, vpc_id):
+def _network(ec2: Any, vpc_id: str) -> dict:
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
     subnets = {"public": [], "private": []}
     for s in paginate(ec2, "describe_subnets", Filters=filters).get("Subnets") or []:
@@ -84,7 +150,7 @@ def _network(ec2, vpc_id):
     }
 
 
-def _security_groups(ec2, vpc_id, names):
+def _security_groups(ec2: Any, vpc_id: str, names: List[str]) -> Dict[str, str]:
     found = paginate(
         ec2, "describe_security_groups",
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": list(names)}],
@@ -92,7 +158,7 @@ def _security_groups(ec2, vpc_id, names):
     return {g["GroupName"]: g["GroupId"] for g in found if g["GroupName"] in names}
 
 
-def _db_instance(rds, identifier):
+def _db_instance(rds: Any, identifier: str) -> Optional[dict]:
     try:
         db = rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
     except is_boto3_error_code("DBInstanceNotFound"):
@@ -118,7 +184,7 @@ def _db_instance(rds, identifier):
     }
 
 
-def _secret(sm, name):
+def _secret(sm: Any, name: str) -> Optional[dict]:
     try:
         s = sm.describe_secret(aws_retry=True, SecretId=name)
     except is_boto3_error_code("ResourceNotFoundException"):
@@ -126,7 +192,7 @@ def _secret(sm, name):
     return {"arn": s["ARN"], "name": s["Name"], "scheduled_for_deletion": bool(s.get("DeletedDate"))}
 
 
-def _cache(ec, group_id):
+def _cache(ec: Any, group_id: str) -> Optional[dict]:
     try:
         g = ec.describe_replication_groups(aws_retry=True, ReplicationGroupId=group_id)["ReplicationGroups"][0]
     except is_boto3_error_code("ReplicationGroupNotFoundFault"):
@@ -152,7 +218,7 @@ def _cache(ec, group_id):
     }
 
 
-def _efs(efs, name, access_point_name):
+def _efs(efs: Any, name: str, access_point_name: Optional[str]) -> Tuple[Optional[dict], Optional[dict], List[dict]]:
     fs = None
     for f in paginate(efs, "describe_file_systems").get("FileSystems") or []:
         if tags_to_dict(f.get("Tags")).get("Name") == name and f.get("LifeCycleState") not in ("deleting", "deleted"):
@@ -176,7 +242,7 @@ def _efs(efs, name, access_point_name):
              "size_in_bytes": (fs.get("SizeInBytes") or {}).get("Value")}, ap, mount_targets)
 
 
-def _load_balancer(elb, name):
+def _load_balancer(elb: Any, name: str) -> Tuple[Optional[dict], List[dict]]:
     try:
         lb = elb.describe_load_balancers(aws_retry=True, Names=[name])["LoadBalancers"][0]
     except is_boto3_error_code("LoadBalancerNotFound"):
@@ -196,7 +262,7 @@ def _load_balancer(elb, name):
              "subnet_ids": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", []))}, listeners)
 
 
-def _target_groups(elb, names):
+def _target_groups(elb: Any, names: List[str]) -> Dict[str, dict]:
     out = {}
     for name in names:
         try:
@@ -208,7 +274,7 @@ def _target_groups(elb, names):
     return out
 
 
-def _cluster(ecs, name):
+def _cluster(ecs: Any, name: str) -> Optional[dict]:
     found = ecs.describe_clusters(aws_retry=True, clusters=[name])["clusters"]
     found = [c for c in found if c.get("status") == "ACTIVE"]
     if not found:
@@ -216,7 +282,7 @@ def _cluster(ecs, name):
     return {"name": name, "arn": found[0]["clusterArn"]}
 
 
-def _services(ecs, cluster, names):
+def _services(ecs: Any, cluster: str, names: List[str]) -> Dict[str, dict]:
     out = {}
     for i in range(0, len(names), 10):
         for s in ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]:
@@ -235,7 +301,7 @@ def _services(ecs, cluster, names):
     return out
 
 
-def _repositories(ecr, names):
+def _repositories(ecr: Any, names: List[str]) -> Dict[str, dict]:
     out = {}
     for name in names:
         try:
@@ -250,7 +316,7 @@ def _repositories(ecr, names):
     return out
 
 
-def _log_groups(logs, names):
+def _log_groups(logs: Any, names: List[str]) -> Dict[str, dict]:
     out = {}
     for name in names:
         for g in paginate(logs, "describe_log_groups", logGroupNamePrefix=name).get("logGroups") or []:
@@ -260,20 +326,20 @@ def _log_groups(logs, names):
     return out
 
 
-def _topic(sns, name):
+def _topic(sns: Any, name: str) -> Optional[dict]:
     for t in paginate(sns, "list_topics").get("Topics") or []:
         if t["TopicArn"].split(":")[-1] == name:
             return {"arn": t["TopicArn"], "name": name}
     return None
 
 
-def not_emulated(error):
+def not_emulated(error: BaseException) -> bool:
     """True for the 501 an emulator answers for a service it does not emulate (LocalStack's free build)."""
     response = getattr(error, "response", None) or {}
     return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501
 
 
-def find_stack(client, params):
+def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str], List[str]]:
     """Look up what ``params`` names. ``client(service)`` returns a retrying boto3 client.
 
     Returns ``(stack, missing, unavailable)``. ``unavailable`` lists the services the endpoint
@@ -282,95 +348,76 @@ def find_stack(client, params):
     stack, missing, unavailable = {}, [], []
     p = params
 
-    def section(service, wanted, lookup):
-        """Run one lookup; a service the endpoint does not serve makes its resources missing."""
-        if not wanted:
+    def section(service: str, option: str, what: str, lookup: Callable[[Any, Any], Any]) -> None:
+        """``lookup(client(service), params[option])`` when ``option`` is set; one line in ``missing`` per
+        name it did not find (``what`` and the name). ``lookup`` returns what it found: the resource or
+        ``None``, or for a list of names a dict by name. A service the endpoint does not serve makes
+        every name of the option missing."""
+        value = p.get(option)
+        if not value:
             return
+        names = list(value) if isinstance(value, (list, tuple)) else [value]
         try:
-            lookup(client(service))
+            found = lookup(client(service), value)
         except ClientErrors as e:
             if not not_emulated(e):
                 raise
             unavailable.append(service)
-            missing.extend("%s (%s is not served by this endpoint)" % (w, service) for w in wanted)
-
-    def vpc(ec2):
-        stack["vpc"] = _vpc(ec2, p["vpc_name"])
-        if stack["vpc"] is None:
-            missing.append("vpc %s" % p["vpc_name"])
+            missing.extend("%s %s (%s is not served by this endpoint)" % (what, n, service) for n in names)
             return
-        stack.update(_network(ec2, stack["vpc"]["id"]))
-        if p.get("security_group_names"):
-            stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], p["security_group_names"])
-            missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
+        if isinstance(value, (list, tuple)):
+            missing.extend("%s %s" % (what, n) for n in names if n not in found)
+        elif found is None:
+            missing.append("%s %s" % (what, value))
 
-    def db(rds):
-        stack["db_instance"] = _db_instance(rds, p["db_instance_identifier"])
-        if stack["db_instance"] is None:
-            missing.append("db instance %s" % p["db_instance_identifier"])
+    def into(key: str, find: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """A lookup that keeps what ``find`` returns as ``stack[key]``."""
+        def lookup(service_client: Any, value: Any) -> Any:
+            stack[key] = find(service_client, value)
+            return stack[key]
+        return lookup
 
-    def secret(sm):
-        stack["db_secret"] = _secret(sm, p["db_secret_name"])
-        if stack["db_secret"] is None:
-            missing.append("secret %s" % p["db_secret_name"])
+    def vpc(ec2: Any, name: str) -> Optional[dict]:
+        stack["vpc"] = _vpc(ec2, name)
+        if stack["vpc"] is not None:
+            stack.update(_network(ec2, stack["vpc"]["id"]))
+            if p.get("security_group_names"):
+                stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], p["security_group_names"])
+                missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
+        return stack["vpc"]
 
-    def cache(ec):
-        stack["cache"] = _cache(ec, p["cache_id"])
-        if stack["cache"] is None:
-            missing.append("replication group %s" % p["cache_id"])
-
-    def efs(efs_client):
-        fs, ap, mts = _efs(efs_client, p["efs_name"], p.get("efs_access_point_name"))
+    def efs(efs_client: Any, name: str) -> Optional[dict]:
+        fs, ap, mts = _efs(efs_client, name, p.get("efs_access_point_name"))
         stack.update(file_system=fs, access_point=ap, mount_targets=mts)
-        if fs is None:
-            missing.append("file system %s" % p["efs_name"])
-        elif p.get("efs_access_point_name") and ap is None:
+        if fs is not None and p.get("efs_access_point_name") and ap is None:
             missing.append("access point %s" % p["efs_access_point_name"])
+        return fs
 
-    def lb(elb):
-        found, listeners = _load_balancer(elb, p["load_balancer_name"])
+    def lb(elb: Any, name: str) -> Optional[dict]:
+        found, listeners = _load_balancer(elb, name)
         stack.update(load_balancer=found, listeners=listeners)
-        if found is None:
-            missing.append("load balancer %s" % p["load_balancer_name"])
+        return found
 
-    def tgs(elb):
-        stack["target_groups"] = _target_groups(elb, p["target_group_names"])
-        missing.extend("target group %s" % n for n in p["target_group_names"] if n not in stack["target_groups"])
-
-    def cluster(ecs):
-        stack["cluster"] = _cluster(ecs, p["cluster_name"])
-        if stack["cluster"] is None:
-            missing.append("cluster %s" % p["cluster_name"])
-        elif p.get("service_names"):
-            stack["services"] = _services(ecs, p["cluster_name"], p["service_names"])
+    def cluster(ecs: Any, name: str) -> Optional[dict]:
+        stack["cluster"] = _cluster(ecs, name)
+        if stack["cluster"] is not None and p.get("service_names"):
+            stack["services"] = _services(ecs, name, p["service_names"])
             missing.extend("service %s" % n for n in p["service_names"] if n not in stack["services"])
-
-    def repos(ecr):
-        stack["repositories"] = _repositories(ecr, p["repository_names"])
-        missing.extend("repository %s" % n for n in p["repository_names"] if n not in stack["repositories"])
-
-    def logs(logs_client):
-        stack["log_groups"] = _log_groups(logs_client, p["log_group_names"])
-        missing.extend("log group %s" % n for n in p["log_group_names"] if n not in stack["log_groups"])
-
-    def topic(sns):
-        stack["topic"] = _topic(sns, p["topic_name"])
-        if stack["topic"] is None:
-            missing.append("topic %s" % p["topic_name"])
+        return stack["cluster"]
 
     if p.get("caller"):
         identity = client("sts").get_caller_identity(aws_retry=True)
         stack["account_id"] = identity["Account"]
         stack["partition"] = identity["Arn"].split(":")[1]
-    section("ec2", p.get("vpc_name") and ["vpc %s" % p["vpc_name"]], vpc)
-    section("rds", p.get("db_instance_identifier") and ["db instance %s" % p["db_instance_identifier"]], db)
-    section("secretsmanager", p.get("db_secret_name") and ["secret %s" % p["db_secret_name"]], secret)
-    section("elasticache", p.get("cache_id") and ["replication group %s" % p["cache_id"]], cache)
-    section("efs", p.get("efs_name") and ["file system %s" % p["efs_name"]], efs)
-    section("elbv2", p.get("load_balancer_name") and ["load balancer %s" % p["load_balancer_name"]], lb)
-    section("elbv2", p.get("target_group_names") and ["target group %s" % n for n in p["target_group_names"]], tgs)
-    section("ecs", p.get("cluster_name") and ["cluster %s" % p["cluster_name"]], cluster)
-    section("ecr", p.get("repository_names") and ["repository %s" % n for n in p["repository_names"]], repos)
-    section("logs", p.get("log_group_names") and ["log group %s" % n for n in p["log_group_names"]], logs)
-    section("sns", p.get("topic_name") and ["topic %s" % p["topic_name"]], topic)
+    section("ec2", "vpc_name", "vpc", vpc)
+    section("rds", "db_instance_identifier", "db instance", into("db_instance", _db_instance))
+    section("secretsmanager", "db_secret_name", "secret", into("db_secret", _secret))
+    section("elasticache", "cache_id", "replication group", into("cache", _cache))
+    section("efs", "efs_name", "file system", efs)
+    section("elbv2", "load_balancer_name", "load balancer", lb)
+    section("elbv2", "target_group_names", "target group", into("target_groups", _target_groups))
+    section("ecs", "cluster_name", "cluster", cluster)
+    section("ecr", "repository_names", "repository", into("repositories", _repositories))
+    section("logs", "log_group_names", "log group", into("log_groups", _log_groups))
+    section("sns", "topic_name", "topic", into("topic", _topic))
     return stack, missing, sorted(set(unavailable))

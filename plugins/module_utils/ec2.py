@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
@@ -107,21 +109,21 @@ class EC2NetworkErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleEC2Error
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Callable[..., Any]:
         return is_boto3_error_code(NOT_FOUND_CODES)
 
 
-def _paginate(client, method, result_key, **params):
+def _paginate(client: Any, method: str, result_key: str, **params: Any) -> List[Dict[str, Any]]:
     """Every page of a describe API (``base.paginate``: the walk under the retry policy), ``result_key`` joined."""
     return paginate(client, method, **params).get(result_key) or []
 
 
-def _filters(filters):
+def _filters(filters: Dict[str, Iterable[str]]) -> List[Dict[str, Any]]:
     """``{"vpc-id": ["vpc-1"]}`` -> boto3 filter list (empty value lists are dropped)."""
     return [{"Name": name, "Values": list(values)} for name, values in filters.items() if values]
 
 
-def _not_yet_visible(code, ids):
+def _not_yet_visible(code: str, ids: Iterable[str]) -> Exception:
     """A ClientError as AWS would send it for ids a describe left out (retried like the real one)."""
     from botocore.exceptions import ClientError
 
@@ -129,13 +131,14 @@ def _not_yet_visible(code, ids):
     return ClientError({"Error": {"Code": code, "Message": message}}, "Describe")
 
 
-def _once_visible(describe, id_key, ids, codes, timeout, note, what):
+def _once_visible(describe: Callable[[], List[Dict[str, Any]]], id_key: str, ids: Iterable[str], codes: List[str], timeout: float,
+                  note: Optional[Note], what: str) -> List[Dict[str, Any]]:
     """``describe()`` once every id of ``ids`` (some created a moment ago) is in its answer (EC2
     eventual consistency): tried again on ``codes``, AWS's or ours for an id left out, for ``timeout``
     seconds, each wait noted."""
     wanted = set(ids)
 
-    def call():
+    def call() -> List[Dict[str, Any]]:
         found = describe()
         missing = wanted - {item.get(id_key) for item in found}
         if missing:
@@ -145,7 +148,7 @@ def _once_visible(describe, id_key, ids, codes, timeout, note, what):
     return retry_while(call, codes, timeout=timeout, note=note, what=what)
 
 
-def tag_specifications(resource_type, tags):
+def tag_specifications(resource_type: str, tags: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
     if not tags:
         return []
     return [{"ResourceType": resource_type, "Tags": dict_to_tags(tags)}]
@@ -157,7 +160,7 @@ def tag_specifications(resource_type, tags):
 
 
 @EC2NetworkErrorHandler.common_error_handler("update the tags of {resource_id}")
-def update_tags(client, resource_id, to_set, to_remove):
+def update_tags(client: Any, resource_id: str, to_set: Dict[str, str], to_remove: List[str]) -> bool:
     """Apply a ``base.tag_changes`` result; returns True when something was sent."""
     changed = False
     if to_remove:
@@ -169,7 +172,7 @@ def update_tags(client, resource_id, to_set, to_remove):
     return changed
 
 
-def item_tags(name, common_tags, extra_tags):
+def item_tags(name: str, common_tags: Optional[Dict[str, Any]], extra_tags: Optional[Dict[str, Any]]) -> Tuple[Dict[str, str], bool]:
     """Desired tags of one item of a set: common tags, then the item's own, then ``Name``.
 
     Returns ``(tags, purge_allowed)``. When neither the common nor the item's tags are given,
@@ -184,7 +187,8 @@ def item_tags(name, common_tags, extra_tags):
     return tags, True
 
 
-def item_tag_changes(current_tags, name, common_tags, extra_tags, purge_tags):
+def item_tag_changes(current_tags: Optional[Dict[str, str]], name: str, common_tags: Optional[Dict[str, Any]],
+                     extra_tags: Optional[Dict[str, Any]], purge_tags: bool) -> Tuple[Dict[str, str], List[str], Dict[str, str]]:
     """``(to_set, to_remove, resulting_tags)`` for one item of a set."""
     desired, purge_allowed = item_tags(name, common_tags, extra_tags)
     to_set, to_remove = tag_changes(current_tags or {}, desired, purge_tags and purge_allowed)
@@ -193,12 +197,12 @@ def item_tag_changes(current_tags, name, common_tags, extra_tags, purge_tags):
     return to_set, to_remove, result
 
 
-def name_tag(resource):
+def name_tag(resource: Dict[str, Any]) -> Optional[str]:
     """The ``Name`` tag of an AWS resource dict (``Tags`` list), or ``None``."""
     return tags_to_dict(resource.get("Tags")).get("Name")
 
 
-def duplicates(values):
+def duplicates(values: Iterable[Any]) -> List[Any]:
     seen, dup = set(), []
     for value in values:
         if value in seen and value not in dup:
@@ -213,12 +217,12 @@ def duplicates(values):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe VPC {vpc_id}", None)
-def describe_vpc(client, vpc_id):
+def describe_vpc(client: Any, vpc_id: str) -> Optional[Dict[str, Any]]:
     vpcs = client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id]).get("Vpcs") or []
     return vpcs[0] if vpcs else None
 
 
-def require_vpc(client, vpc_id):
+def require_vpc(client: Any, vpc_id: str) -> None:
     if describe_vpc(client, vpc_id) is None:
         raise AnsibleEC2Error(message=f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
 
@@ -228,7 +232,7 @@ def require_vpc(client, vpc_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def normalise_cidr(cidr):
+def normalise_cidr(cidr: str) -> str:
     """Canonical IPv4 CIDR text, or raise ``ValueError`` with a message saying what to change."""
     try:
         network = ipaddress.IPv4Network(str(cidr), strict=True)
@@ -238,20 +242,20 @@ def normalise_cidr(cidr):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe the subnets of VPC {vpc_id}", [])
-def describe_subnets(client, vpc_id):
+def describe_subnets(client: Any, vpc_id: str) -> List[Dict[str, Any]]:
     subnets = _paginate(client, "describe_subnets", "Subnets", Filters=_filters({"vpc-id": [vpc_id]}))
     return [s for s in subnets if s.get("VpcId") == vpc_id]
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe subnets {subnet_ids}", [])
-def describe_subnets_by_id(client, subnet_ids):
+def describe_subnets_by_id(client: Any, subnet_ids: Iterable[str]) -> List[Dict[str, Any]]:
     if not subnet_ids:
         return []
     return _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids))
 
 
 @EC2NetworkErrorHandler.common_error_handler("create subnet {cidr_block} in {availability_zone} of VPC {vpc_id}")
-def create_subnet(client, vpc_id, cidr_block, availability_zone, tags):
+def create_subnet(client: Any, vpc_id: str, cidr_block: str, availability_zone: str, tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
     params = dict(VpcId=vpc_id, CidrBlock=cidr_block, AvailabilityZone=availability_zone)
     spec = tag_specifications("subnet", tags)
     if spec:
@@ -260,7 +264,7 @@ def create_subnet(client, vpc_id, cidr_block, availability_zone, tags):
 
 
 @EC2NetworkErrorHandler.common_error_handler("set MapPublicIpOnLaunch={value} on subnet {subnet_id}")
-def set_map_public_ip_on_launch(client, subnet_id, value):
+def set_map_public_ip_on_launch(client: Any, subnet_id: str, value: bool) -> bool:
     just_created_retry(client.modify_subnet_attribute)(
         aws_retry=True, SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": bool(value)}
     )
@@ -268,7 +272,8 @@ def set_map_public_ip_on_launch(client, subnet_id, value):
 
 
 @EC2NetworkErrorHandler.common_error_handler("read back subnets {subnet_ids} just created")
-def describe_just_created_subnets(client, subnet_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+def describe_just_created_subnets(client: Any, subnet_ids: List[str], timeout: float = JUST_CREATED_TIMEOUT,
+                                  note: Optional[Note] = None) -> List[Dict[str, Any]]:
     """``describe_subnets_by_id`` for ids a create returned a moment ago.
 
     EC2 is eventually consistent: a describe right after CreateSubnet may answer
@@ -281,7 +286,7 @@ def describe_just_created_subnets(client, subnet_ids, timeout=JUST_CREATED_TIMEO
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete subnet {subnet_id}")
-def delete_subnet(client, subnet_id, timeout=RELEASE_TIMEOUT, note=None):
+def delete_subnet(client: Any, subnet_id: str, timeout: float = RELEASE_TIMEOUT, note: Optional[Note] = None) -> bool:
     """Delete a subnet; ``DependencyViolation`` (an interface of a resource deleted a moment ago
     is still being released) is tried again for ``timeout`` seconds, each wait told to ``note``."""
     retry_while(
@@ -291,7 +296,7 @@ def delete_subnet(client, subnet_id, timeout=RELEASE_TIMEOUT, note=None):
     return True
 
 
-def normalise_subnet(subnet):
+def normalise_subnet(subnet: Dict[str, Any]) -> Dict[str, Any]:
     tags = tags_to_dict(subnet.get("Tags"))
     return {
         "id": subnet.get("SubnetId"),
@@ -304,7 +309,8 @@ def normalise_subnet(subnet):
     }
 
 
-def plan_subnet(current, desired, common_tags, purge_tags):
+def plan_subnet(current: Optional[Dict[str, Any]], desired: Dict[str, Any], common_tags: Optional[Dict[str, Any]],
+                purge_tags: bool) -> Dict[str, Any]:
     """Compare one normalised subnet with one desired entry (cidr already canonical).
 
     Returns a dict ``{create, map_public_ip_on_launch, tags_to_set, tags_to_remove, after}``
@@ -348,7 +354,7 @@ def plan_subnet(current, desired, common_tags, purge_tags):
     }
 
 
-def plan_changes(plan):
+def plan_changes(plan: Dict[str, Any]) -> bool:
     return bool(
         plan["create"] or plan["map_public_ip_on_launch"] is not None or plan["tags_to_set"] or plan["tags_to_remove"]
     )
@@ -360,7 +366,7 @@ def plan_changes(plan):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe Elastic IPs named {names}", [])
-def describe_addresses_by_name(client, names):
+def describe_addresses_by_name(client: Any, names: Iterable[str]) -> List[Dict[str, Any]]:
     """VPC Elastic IPs whose Name tag is in ``names`` (tag filter re-checked client side)."""
     if not names:
         return []
@@ -371,13 +377,13 @@ def describe_addresses_by_name(client, names):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe Elastic IP {allocation_id}", None)
-def describe_address(client, allocation_id):
+def describe_address(client: Any, allocation_id: str) -> Optional[Dict[str, Any]]:
     addresses = client.describe_addresses(aws_retry=True, AllocationIds=[allocation_id]).get("Addresses") or []
     return addresses[0] if addresses else None
 
 
 @EC2NetworkErrorHandler.common_error_handler("allocate an Elastic IP named {tags[Name]}")
-def allocate_address(client, tags, taken=()):
+def allocate_address(client: Any, tags: Optional[Dict[str, str]], taken: Iterable[str] = ()) -> Dict[str, Any]:
     """Allocate a VPC Elastic IP tagged at creation (``TagSpecifications``).
 
     AllocateAddress takes no idempotency token. So every attempt first looks for a free address
@@ -391,7 +397,7 @@ def allocate_address(client, tags, taken=()):
         params["TagSpecifications"] = spec
     attempts = []
 
-    def attempt():
+    def attempt() -> Dict[str, Any]:
         if attempts and tags and tags.get("Name"):
             for address in describe_addresses_by_name(client, [tags["Name"]]):
                 if address.get("AllocationId") not in taken and address_is_free(address):
@@ -403,7 +409,8 @@ def allocate_address(client, tags, taken=()):
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("release Elastic IP {allocation_id}")
-def release_address(client, allocation_id, held_by_nat=False, timeout=RELEASE_TIMEOUT, note=None):
+def release_address(client: Any, allocation_id: str, held_by_nat: bool = False, timeout: float = RELEASE_TIMEOUT,
+                    note: Optional[Note] = None) -> bool:
     """Release an Elastic IP. ``held_by_nat``: a NAT gateway deleted by this run held it, so the
     refusals AWS gives while the gateway lets go of the address are ridden out for ``timeout``."""
     retry_while(
@@ -415,12 +422,12 @@ def release_address(client, allocation_id, held_by_nat=False, timeout=RELEASE_TI
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("disassociate Elastic IP association {association_id}")
-def disassociate_address(client, association_id):
+def disassociate_address(client: Any, association_id: str) -> bool:
     client.disassociate_address(aws_retry=True, AssociationId=association_id)
     return True
 
 
-def address_is_free(address, dead_enis=()):
+def address_is_free(address: Dict[str, Any], dead_enis: Iterable[str] = ()) -> bool:
     """An Elastic IP that nothing live holds.
 
     AWS frees the address of a deleted NAT gateway; moto keeps it associated with the dead
@@ -439,7 +446,8 @@ def address_is_free(address, dead_enis=()):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe the NAT gateways of subnets {subnet_ids}", [])
-def describe_nat_gateways(client, subnet_ids=None, nat_gateway_ids=None, states=None):
+def describe_nat_gateways(client: Any, subnet_ids: Optional[List[str]] = None, nat_gateway_ids: Optional[List[str]] = None,
+                          states: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     """NAT gateways by subnet and/or id (server side), re-filtered client side.
 
     moto ignores ``tag:`` filters and returns deleted gateways, so identity (Name tag, state)
@@ -461,13 +469,14 @@ def describe_nat_gateways(client, subnet_ids=None, nat_gateway_ids=None, states=
     return gateways
 
 
-def client_token():
+def client_token() -> str:
     """An idempotency token for one logical create (EC2 takes up to 64 ASCII characters)."""
     return str(uuid.uuid4())
 
 
 @EC2NetworkErrorHandler.common_error_handler("create NAT gateway {tags[Name]} in subnet {subnet_id}")
-def create_nat_gateway(client, subnet_id, allocation_id, tags, token=None):
+def create_nat_gateway(client: Any, subnet_id: str, allocation_id: str, tags: Optional[Dict[str, str]],
+                       token: Optional[str] = None) -> Dict[str, Any]:
     """CreateNatGateway with one ``ClientToken`` for the call and all its retries.
 
     botocore fills in a fresh token on every attempt when none is given, so a retry of a call
@@ -482,7 +491,8 @@ def create_nat_gateway(client, subnet_id, allocation_id, tags, token=None):
 
 
 @EC2NetworkErrorHandler.common_error_handler("read back NAT gateways {nat_gateway_ids} just created")
-def describe_just_created_nat_gateways(client, nat_gateway_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+def describe_just_created_nat_gateways(client: Any, nat_gateway_ids: List[str], timeout: float = JUST_CREATED_TIMEOUT,
+                                       note: Optional[Note] = None) -> List[Dict[str, Any]]:
     """NAT gateways by id, for ids a create returned a moment ago (``NatGatewayNotFound`` /
     ``InvalidNatGatewayID.NotFound`` or a missing id tried again for ``timeout`` seconds)."""
     if not nat_gateway_ids:
@@ -491,19 +501,19 @@ def describe_just_created_nat_gateways(client, nat_gateway_ids, timeout=JUST_CRE
                          ["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"], timeout, note, "read NAT gateways just created")
 
 
-def describe_nat_gateways_raw(client, nat_gateway_ids):
+def describe_nat_gateways_raw(client: Any, nat_gateway_ids: List[str]) -> List[Dict[str, Any]]:
     """NAT gateways by id; "not found" raised (for callers that retry it)."""
     gateways = _paginate(client, "describe_nat_gateways", "NatGateways", NatGatewayIds=list(nat_gateway_ids))
     return [g for g in gateways if g.get("NatGatewayId") in nat_gateway_ids]
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete NAT gateway {nat_gateway_id}")
-def delete_nat_gateway(client, nat_gateway_id):
+def delete_nat_gateway(client: Any, nat_gateway_id: str) -> bool:
     client.delete_nat_gateway(aws_retry=True, NatGatewayId=nat_gateway_id)
     return True
 
 
-def nat_primary_address(gateway):
+def nat_primary_address(gateway: Dict[str, Any]) -> Dict[str, Any]:
     addresses = gateway.get("NatGatewayAddresses") or []
     for address in addresses:
         if address.get("IsPrimary"):
@@ -511,11 +521,11 @@ def nat_primary_address(gateway):
     return addresses[0] if addresses else {}
 
 
-def nat_enis(gateways):
+def nat_enis(gateways: Iterable[Dict[str, Any]]) -> Set[str]:
     return {a.get("NetworkInterfaceId") for g in gateways for a in (g.get("NatGatewayAddresses") or []) if a.get("NetworkInterfaceId")}
 
 
-def normalise_nat_gateway(gateway):
+def normalise_nat_gateway(gateway: Dict[str, Any]) -> Dict[str, Any]:
     tags = tags_to_dict(gateway.get("Tags"))
     address = nat_primary_address(gateway)
     return {
@@ -530,7 +540,7 @@ def normalise_nat_gateway(gateway):
     }
 
 
-def find_nat_gateway(gateways, name, subnet_id):
+def find_nat_gateway(gateways: List[Dict[str, Any]], name: str, subnet_id: str) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]]]:
     """The live NAT gateway named ``name`` in ``subnet_id``: ``(gateway, extra_matches)``.
 
     Identity is Name tag + subnet among gateways in ``pending``/``available``; when several
@@ -550,7 +560,7 @@ def find_nat_gateway(gateways, name, subnet_id):
     return matches[0], matches[1:]
 
 
-def eip_name(nat_name):
+def eip_name(nat_name: str) -> str:
     return f"{nat_name}-eip"
 
 
@@ -560,13 +570,14 @@ def eip_name(nat_name):
 
 
 @EC2NetworkErrorHandler.list_error_handler("describe the route tables of VPC {vpc_id}", [])
-def describe_route_tables(client, vpc_id):
+def describe_route_tables(client: Any, vpc_id: str) -> List[Dict[str, Any]]:
     tables = _paginate(client, "describe_route_tables", "RouteTables", Filters=_filters({"vpc-id": [vpc_id]}))
     return [t for t in tables if t.get("VpcId") == vpc_id]
 
 
 @EC2NetworkErrorHandler.common_error_handler("read back route tables {route_table_ids} of VPC {vpc_id}")
-def describe_just_created_route_tables(client, vpc_id, route_table_ids, timeout=JUST_CREATED_TIMEOUT, note=None):
+def describe_just_created_route_tables(client: Any, vpc_id: str, route_table_ids: List[str], timeout: float = JUST_CREATED_TIMEOUT,
+                                       note: Optional[Note] = None) -> List[Dict[str, Any]]:
     """The VPC's route tables, once every id of ``route_table_ids`` (some created a moment ago) is
     visible (EC2 eventual consistency), tried again for ``timeout`` seconds."""
     return _once_visible(lambda: describe_route_tables(client, vpc_id), "RouteTableId", route_table_ids,
@@ -574,7 +585,7 @@ def describe_just_created_route_tables(client, vpc_id, route_table_ids, timeout=
 
 
 @EC2NetworkErrorHandler.common_error_handler("create route table {tags[Name]} in VPC {vpc_id}")
-def create_route_table(client, vpc_id, tags):
+def create_route_table(client: Any, vpc_id: str, tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
     params = dict(VpcId=vpc_id)
     spec = tag_specifications("route-table", tags)
     if spec:
@@ -583,7 +594,7 @@ def create_route_table(client, vpc_id, tags):
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete route table {route_table_id}")
-def delete_route_table(client, route_table_id, timeout=RELEASE_TIMEOUT, note=None):
+def delete_route_table(client: Any, route_table_id: str, timeout: float = RELEASE_TIMEOUT, note: Optional[Note] = None) -> bool:
     """Delete a route table; ``DependencyViolation`` (an association removed a moment ago still
     counted) is tried again for ``timeout`` seconds."""
     retry_while(
@@ -593,46 +604,46 @@ def delete_route_table(client, route_table_id, timeout=RELEASE_TIMEOUT, note=Non
     return True
 
 
+def _send_route(call: Callable[..., Any], verb: str, route_table_id: str, destination_cidr_block: str, target: Dict[str, str],
+                timeout: float, note: Optional[Note]) -> bool:
+    """CreateRoute / ReplaceRoute (``call``), the just-created codes tried again for ``timeout`` seconds, noted."""
+    retry_while(
+        lambda: call(aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target),
+        JUST_CREATED_CODES, timeout=timeout, note=note, what=f"{verb} route {destination_cidr_block} in {route_table_id}",
+    )
+    return True
+
+
 @EC2NetworkErrorHandler.common_error_handler("create route {destination_cidr_block} -> {target} in {route_table_id}")
-def create_route(client, route_table_id, destination_cidr_block, target, timeout=JUST_CREATED_TIMEOUT, note=None):
+def create_route(client: Any, route_table_id: str, destination_cidr_block: str, target: Dict[str, str],
+                 timeout: float = JUST_CREATED_TIMEOUT, note: Optional[Note] = None) -> bool:
     """CreateRoute. AWS accepts a route to a NAT gateway that is still ``pending``; only a gateway
     id a few seconds old may answer ``InvalidNatGatewayID.NotFound`` (eventual consistency,
     boto/boto3#779): the just-created codes are tried again for ``timeout`` seconds, noted."""
-    retry_while(
-        lambda: client.create_route(
-            aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
-        ),
-        JUST_CREATED_CODES, timeout=timeout, note=note, what=f"create route {destination_cidr_block} in {route_table_id}",
-    )
-    return True
+    return _send_route(client.create_route, "create", route_table_id, destination_cidr_block, target, timeout, note)
 
 
 @EC2NetworkErrorHandler.common_error_handler("replace route {destination_cidr_block} -> {target} in {route_table_id}")
-def replace_route(client, route_table_id, destination_cidr_block, target, timeout=JUST_CREATED_TIMEOUT, note=None):
+def replace_route(client: Any, route_table_id: str, destination_cidr_block: str, target: Dict[str, str],
+                  timeout: float = JUST_CREATED_TIMEOUT, note: Optional[Note] = None) -> bool:
     """ReplaceRoute, with the just-created codes tried again as in ``create_route``."""
-    retry_while(
-        lambda: client.replace_route(
-            aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block, **target
-        ),
-        JUST_CREATED_CODES, timeout=timeout, note=note, what=f"replace route {destination_cidr_block} in {route_table_id}",
-    )
-    return True
+    return _send_route(client.replace_route, "replace", route_table_id, destination_cidr_block, target, timeout, note)
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("delete route {destination_cidr_block} from {route_table_id}")
-def delete_route(client, route_table_id, destination_cidr_block):
+def delete_route(client: Any, route_table_id: str, destination_cidr_block: str) -> bool:
     client.delete_route(aws_retry=True, RouteTableId=route_table_id, DestinationCidrBlock=destination_cidr_block)
     return True
 
 
 @EC2NetworkErrorHandler.common_error_handler("associate subnet {subnet_id} with route table {route_table_id}")
-def associate_route_table(client, route_table_id, subnet_id):
+def associate_route_table(client: Any, route_table_id: str, subnet_id: str) -> Optional[str]:
     result = just_created_retry(client.associate_route_table)(aws_retry=True, RouteTableId=route_table_id, SubnetId=subnet_id)
     return result.get("AssociationId")
 
 
 @EC2NetworkErrorHandler.common_error_handler("move association {association_id} to route table {route_table_id}")
-def replace_route_table_association(client, association_id, route_table_id):
+def replace_route_table_association(client: Any, association_id: str, route_table_id: str) -> Optional[str]:
     result = just_created_retry(client.replace_route_table_association)(
         aws_retry=True, AssociationId=association_id, RouteTableId=route_table_id
     )
@@ -640,16 +651,16 @@ def replace_route_table_association(client, association_id, route_table_id):
 
 
 @EC2NetworkErrorHandler.deletion_error_handler("disassociate route table association {association_id}")
-def disassociate_route_table(client, association_id):
+def disassociate_route_table(client: Any, association_id: str) -> bool:
     client.disassociate_route_table(aws_retry=True, AssociationId=association_id)
     return True
 
 
-def is_main_route_table(table):
+def is_main_route_table(table: Dict[str, Any]) -> bool:
     return any(a.get("Main") for a in table.get("Associations") or [])
 
 
-def route_target(route):
+def route_target(route: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
     """``(key, value)`` of a route's target in boto3 spelling, e.g. ``("NatGatewayId", "nat-1")``."""
     for key in ROUTE_TARGET_KEYS + OTHER_ROUTE_TARGET_KEYS:
         if route.get(key):
@@ -657,7 +668,7 @@ def route_target(route):
     return None, None
 
 
-def is_managed_route(route):
+def is_managed_route(route: Dict[str, Any]) -> bool:
     """Whether ``purge_routes`` may touch a route.
 
     Never the ``local`` route, never a propagated (VGW) route, and only IPv4 destinations.
@@ -672,14 +683,14 @@ def is_managed_route(route):
     return True
 
 
-def _snake(key):
+def _snake(key: str) -> str:
     out = ""
     for ch in key:
         out += "_" + ch.lower() if ch.isupper() else ch
     return out.lstrip("_")
 
 
-def normalise_route(route):
+def normalise_route(route: Dict[str, Any]) -> Dict[str, Any]:
     result = {"destination_cidr_block": route.get("DestinationCidrBlock")}
     key, value = route_target(route)
     if key:
@@ -688,7 +699,7 @@ def normalise_route(route):
     return result
 
 
-def table_subnet_associations(table):
+def table_subnet_associations(table: Dict[str, Any]) -> Dict[str, Optional[str]]:
     """``{subnet_id: association_id}`` of a table's explicit subnet associations."""
     return {
         a["SubnetId"]: a.get("RouteTableAssociationId")
@@ -697,7 +708,7 @@ def table_subnet_associations(table):
     }
 
 
-def normalise_route_table(table):
+def normalise_route_table(table: Dict[str, Any]) -> Dict[str, Any]:
     tags = tags_to_dict(table.get("Tags"))
     return {
         "id": table.get("RouteTableId"),
@@ -709,7 +720,7 @@ def normalise_route_table(table):
     }
 
 
-def desired_route_target(route, allow_unknown=False):
+def desired_route_target(route: Dict[str, Any], allow_unknown: bool = False) -> Tuple[str, Tuple[Optional[str], Optional[str]]]:
     """Validate one desired route: ``(cidr, (key, value))``; raise ``ValueError`` saying what to fix.
 
     With ``allow_unknown`` (check mode), a route without any target is accepted as
@@ -727,7 +738,8 @@ def desired_route_target(route, allow_unknown=False):
     return normalise_cidr(cidr), targets[0]
 
 
-def plan_routes(current_routes, desired_routes, purge_routes, allow_unknown=False):
+def plan_routes(current_routes: Optional[List[Dict[str, Any]]], desired_routes: Optional[List[Dict[str, Any]]], purge_routes: bool,
+                allow_unknown: bool = False) -> Dict[str, List[Any]]:
     """Compare a table's current routes with the desired ones.
 
     ``desired_routes`` is ``None`` (leave routes alone) or a list of route dicts as in the module
@@ -763,7 +775,7 @@ def plan_routes(current_routes, desired_routes, purge_routes, allow_unknown=Fals
     return plan
 
 
-def apply_route_plan_to_routes(current_routes, plan):
+def apply_route_plan_to_routes(current_routes: Optional[List[Dict[str, Any]]], plan: Dict[str, List[Any]]) -> List[Dict[str, Any]]:
     """The normalised routes a table will have after ``plan`` (for check mode and diffs)."""
     routes = {r["DestinationCidrBlock"]: dict(r) for r in current_routes or [] if r.get("DestinationCidrBlock")}
     for cidr in plan["delete"]:
@@ -775,7 +787,8 @@ def apply_route_plan_to_routes(current_routes, plan):
     return [normalise_route(r) for r in routes.values()]
 
 
-def plan_associations(table_id, desired_subnets, purge_subnets, subnet_owner):
+def plan_associations(table_id: str, desired_subnets: Optional[List[str]], purge_subnets: bool,
+                      subnet_owner: Dict[str, Tuple[str, Optional[str]]]) -> Dict[str, List[Any]]:
     """Association changes of one table.
 
     ``subnet_owner`` maps every explicitly associated subnet of the VPC to

@@ -25,16 +25,13 @@ The identity of a rule (:func:`rule_key`) leaves the description out.
 from __future__ import annotations
 
 import ipaddress
-
-try:
-    import botocore  # pylint: disable=unused-import
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing SDK.
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
@@ -73,7 +70,7 @@ class SecurityGroupErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = SecurityGroupError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Callable[..., Any]:
         return is_boto3_error_code(["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidVpcID.NotFound"])
 
 
@@ -83,39 +80,40 @@ class SecurityGroupErrorHandler(AWSErrorHandler):
 
 
 @SecurityGroupErrorHandler.list_error_handler("describe VPC {vpc_id}")
-def get_vpc(client, vpc_id):
+def get_vpc(client: Any, vpc_id: str) -> Optional[Dict[str, Any]]:
     """The VPC as AWS describes it, or ``None``."""
     vpcs = client.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
     return vpcs[0] if vpcs else None
 
 
 @SecurityGroupErrorHandler.list_error_handler("describe the security groups of VPC {vpc_id}", [])
-def describe_vpc_groups(client, vpc_id):
+def describe_vpc_groups(client: Any, vpc_id: str) -> List[Dict[str, Any]]:
     """Every security group of the VPC (raw AWS shape)."""
     result = paginate(client, "describe_security_groups", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
     return [g for g in result["SecurityGroups"] if g.get("VpcId") == vpc_id]
 
 
-@SecurityGroupErrorHandler.list_error_handler("describe the rules of security groups {group_ids}", [])
-def describe_group_rules(client, group_ids):
-    """The individual rules (``SecurityGroupRules``) of the given groups, with their ids."""
+def _describe_by_group(client: Any, operation: str, result_key: str, group_ids: Iterable[str]) -> List[Dict[str, Any]]:
+    """Every ``result_key`` item of the describe ``operation`` filtered by ``group-id`` (none for no group)."""
     if not group_ids:
         return []
-    result = paginate(client, "describe_security_group_rules", Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])
-    return result["SecurityGroupRules"]
+    return paginate(client, operation, Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])[result_key]
+
+
+@SecurityGroupErrorHandler.list_error_handler("describe the rules of security groups {group_ids}", [])
+def describe_group_rules(client: Any, group_ids: Iterable[str]) -> List[Dict[str, Any]]:
+    """The individual rules (``SecurityGroupRules``) of the given groups, with their ids."""
+    return _describe_by_group(client, "describe_security_group_rules", "SecurityGroupRules", group_ids)
 
 
 @SecurityGroupErrorHandler.common_error_handler("describe the network interfaces using {group_ids}")
-def describe_interfaces_using(client, group_ids):
+def describe_interfaces_using(client: Any, group_ids: Iterable[str]) -> List[Dict[str, Any]]:
     """Network interfaces that have any of the groups attached."""
-    if not group_ids:
-        return []
-    result = paginate(client, "describe_network_interfaces", Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])
-    return result["NetworkInterfaces"]
+    return _describe_by_group(client, "describe_network_interfaces", "NetworkInterfaces", group_ids)
 
 
 @SecurityGroupErrorHandler.common_error_handler("create security group {name} in {vpc_id}")
-def create_group(client, name, description, vpc_id, tags):
+def create_group(client: Any, name: str, description: str, vpc_id: str, tags: Optional[Dict[str, Any]]) -> str:
     """Create a group, tagged at creation; return its id."""
     params = dict(GroupName=name, Description=description, VpcId=vpc_id)
     if tags:
@@ -124,7 +122,7 @@ def create_group(client, name, description, vpc_id, tags):
 
 
 @SecurityGroupErrorHandler.deletion_error_handler("delete security group {group_id}")
-def delete_group(client, group_id, timeout=DELETE_TIMEOUT, note=None):
+def delete_group(client: Any, group_id: str, timeout: float = DELETE_TIMEOUT, note: Optional[Note] = None) -> bool:
     """Delete a group; ``DependencyViolation`` is tried again for ``timeout`` seconds (noted)."""
     retry_while(
         lambda: client.delete_security_group(GroupId=group_id, aws_retry=True),
@@ -135,14 +133,15 @@ def delete_group(client, group_id, timeout=DELETE_TIMEOUT, note=None):
 
 @SecurityGroupErrorHandler.common_error_handler("authorize rules on security group {group_id}")
 @retry_decorator(_AFTER_CREATE_CODES)
-def authorize(client, group_id, egress, ip_permissions):
+def authorize(client: Any, group_id: str, egress: bool, ip_permissions: List[Dict[str, Any]]) -> bool:
     call = client.authorize_security_group_egress if egress else client.authorize_security_group_ingress
     call(GroupId=group_id, IpPermissions=ip_permissions)
     return True
 
 
 @SecurityGroupErrorHandler.common_error_handler("revoke rules of security group {group_id}")
-def revoke(client, group_id, egress, rule_ids=None, ip_permissions=None):
+def revoke(client: Any, group_id: str, egress: bool, rule_ids: Optional[Iterable[str]] = None,
+           ip_permissions: Optional[List[Dict[str, Any]]] = None) -> bool:
     """Revoke by rule id (exact, whatever the description) and/or by permission."""
     call = client.revoke_security_group_egress if egress else client.revoke_security_group_ingress
     if rule_ids:
@@ -153,7 +152,7 @@ def revoke(client, group_id, egress, rule_ids=None, ip_permissions=None):
 
 
 @SecurityGroupErrorHandler.common_error_handler("update rule descriptions of security group {group_id}")
-def update_descriptions(client, group_id, egress, ip_permissions):
+def update_descriptions(client: Any, group_id: str, egress: bool, ip_permissions: List[Dict[str, Any]]) -> bool:
     if egress:
         call = client.update_security_group_rule_descriptions_egress
     else:
@@ -164,13 +163,13 @@ def update_descriptions(client, group_id, egress, ip_permissions):
 
 @SecurityGroupErrorHandler.common_error_handler("tag security group {group_id}")
 @retry_decorator(_AFTER_CREATE_CODES)
-def set_tags(client, group_id, tags):
+def set_tags(client: Any, group_id: str, tags: Dict[str, Any]) -> bool:
     client.create_tags(Resources=[group_id], Tags=dict_to_tags(tags))
     return True
 
 
 @SecurityGroupErrorHandler.common_error_handler("untag security group {group_id}")
-def remove_tags(client, group_id, keys):
+def remove_tags(client: Any, group_id: str, keys: Iterable[str]) -> bool:
     client.delete_tags(Resources=[group_id], Tags=[{"Key": k} for k in keys], aws_retry=True)
     return True
 
@@ -180,7 +179,7 @@ def remove_tags(client, group_id, keys):
 # --------------------------------------------------------------------------------------------
 
 
-def normalise_protocol(value):
+def normalise_protocol(value: Any) -> str:
     """``tcp``/``udp``/``icmp``/``icmpv6``/``-1`` or a protocol number as a string."""
     text = str(value).strip().lower()
     if text in PROTOCOL_NAMES:
@@ -192,7 +191,7 @@ def normalise_protocol(value):
     raise RuleError(f"protocol {value!r} is not valid: use tcp, udp, icmp, icmpv6, all (or -1) or an IP protocol number 0-255")
 
 
-def normalise_cidr(value, ipv6=False):
+def normalise_cidr(value: str, ipv6: bool = False) -> str:
     """The canonical text of a CIDR (``10.0.0.0/16``, compressed lower-case IPv6)."""
     text = str(value).strip()
     try:
@@ -211,7 +210,7 @@ def normalise_cidr(value, ipv6=False):
     return str(network)
 
 
-def _loose_cidr(value):
+def _loose_cidr(value: str) -> str:
     """Canonical form of a CIDR read from AWS, unchanged if it does not parse."""
     try:
         return str(ipaddress.ip_network(value, strict=False))
@@ -219,17 +218,17 @@ def _loose_cidr(value):
         return value
 
 
-def _ports(protocol, from_port, to_port):
+def _ports(protocol: str, from_port: Optional[int], to_port: Optional[int]) -> Tuple[Optional[int], Optional[int]]:
     if protocol not in PORTED_PROTOCOLS:
         return None, None
     return (None if from_port is None else int(from_port)), (None if to_port is None else int(to_port))
 
 
-def _description(value):
+def _description(value: Optional[str]) -> Optional[str]:
     return value if value else None
 
 
-def rule_key(entry):
+def rule_key(entry: Dict[str, Any]) -> Tuple[Any, ...]:
     """Identity of a normalised rule: protocol, ports and source, not the description."""
     for kind in SOURCE_KINDS:
         if entry.get(kind):
@@ -238,16 +237,16 @@ def rule_key(entry):
     return (entry["protocol"], entry["from_port"], entry["to_port"], "source_group_name", entry.get("source_group_name"))
 
 
-def _sort_key(entry):
+def _sort_key(entry: Dict[str, Any]) -> Tuple[str, ...]:
     key = rule_key(entry)
     return tuple("" if v is None else str(v).zfill(6) if isinstance(v, int) else str(v) for v in key)
 
 
-def sort_rules(entries):
+def sort_rules(entries: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return sorted(entries, key=_sort_key)
 
 
-def expand_rule(rule, where=""):
+def expand_rule(rule: Dict[str, Any], where: str = "") -> List[Dict[str, Any]]:
     """One rule option -> normalised entries (one per source), ``source_group`` still unresolved.
 
     Entries sourced from a group carry ``source_group`` (the name or id as given); see
@@ -301,7 +300,7 @@ def expand_rule(rule, where=""):
     return entries
 
 
-def _as_list(value):
+def _as_list(value: Any) -> List[Any]:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
@@ -309,7 +308,7 @@ def _as_list(value):
     return [value] if value != "" else []
 
 
-def resolve_sources(entries, resolve):
+def resolve_sources(entries: List[Dict[str, Any]], resolve: Callable[[str], Tuple[Optional[str], str]]) -> List[Dict[str, Any]]:
     """Replace ``source_group`` by ``source_group_id``/``source_group_name``.
 
     ``resolve(value) -> (group_id or None, group_name)``; it raises :class:`RuleError` for an
@@ -326,7 +325,7 @@ def resolve_sources(entries, resolve):
     return resolved
 
 
-def normalise_permissions(ip_permissions, names_by_id=None):
+def normalise_permissions(ip_permissions: Optional[List[Dict[str, Any]]], names_by_id: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
     """AWS ``IpPermissions``/``IpPermissionsEgress`` -> normalised entries (one per source)."""
     names_by_id = names_by_id or {}
     entries = []
@@ -350,7 +349,7 @@ def normalise_permissions(ip_permissions, names_by_id=None):
     return sort_rules(entries)
 
 
-def normalise_rule_record(record):
+def normalise_rule_record(record: Dict[str, Any]) -> Tuple[Tuple[Any, ...], str]:
     """One ``SecurityGroupRules`` record (describe_security_group_rules) -> (key, rule id)."""
     protocol = normalise_protocol(record.get("IpProtocol", "-1"))
     from_port, to_port = _ports(protocol, record.get("FromPort"), record.get("ToPort"))
@@ -366,7 +365,8 @@ def normalise_rule_record(record):
     return rule_key(entry), record["SecurityGroupRuleId"]
 
 
-def compare_rules(current, desired, purge=True):
+def compare_rules(current: List[Dict[str, Any]], desired: List[Dict[str, Any]],
+                  purge: bool = True) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], List[Dict[str, Any]]]:
     """``(to_add, to_remove, to_describe)`` between normalised entry lists.
 
     ``to_describe`` are desired entries that exist but whose description differs (a desired
@@ -386,7 +386,8 @@ def compare_rules(current, desired, purge=True):
     return sort_rules(to_add), sort_rules(to_remove), sort_rules(to_describe)
 
 
-def apply_to_rules(current, to_add, to_remove, to_describe):
+def apply_to_rules(current: List[Dict[str, Any]], to_add: List[Dict[str, Any]], to_remove: List[Dict[str, Any]],
+                   to_describe: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The entry list ``current`` becomes once the changes are made (for check mode)."""
     by_key = {rule_key(e): dict(e) for e in current}
     for entry in to_remove:
@@ -398,7 +399,7 @@ def apply_to_rules(current, to_add, to_remove, to_describe):
     return sort_rules(by_key.values())
 
 
-def to_ip_permissions(entries, with_description=True):
+def to_ip_permissions(entries: Iterable[Dict[str, Any]], with_description: bool = True) -> List[Dict[str, Any]]:
     """Normalised entries -> ``IpPermissions`` (one permission per protocol/port range)."""
     grouped = {}
     for entry in sort_rules(entries):
@@ -422,7 +423,7 @@ def to_ip_permissions(entries, with_description=True):
     return list(grouped.values())
 
 
-def default_egress(vpc):
+def default_egress(vpc: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The egress rules AWS gives a new group in ``vpc`` (allow all, IPv6 too if the VPC has it)."""
     entries = [{"protocol": "-1", "from_port": None, "to_port": None, "cidr_ip": "0.0.0.0/0", "description": None}]
     ipv6 = [a for a in (vpc or {}).get("Ipv6CidrBlockAssociationSet") or []
@@ -432,7 +433,7 @@ def default_egress(vpc):
     return entries
 
 
-def normalise_group(group, names_by_id=None):
+def normalise_group(group: Dict[str, Any], names_by_id: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """A raw AWS security group -> the dict the module returns."""
     names_by_id = dict(names_by_id or {})
     names_by_id.setdefault(group["GroupId"], group["GroupName"])
@@ -447,7 +448,7 @@ def normalise_group(group, names_by_id=None):
     }
 
 
-def referencing_entries(group, target_ids):
+def referencing_entries(group: Dict[str, Any], target_ids: Iterable[str]) -> List[Tuple[bool, Dict[str, Any]]]:
     """Normalised (ingress, egress) rules of ``group`` whose source is one of ``target_ids``.
 
     A group's references to itself are left out: they do not block its deletion.
@@ -461,7 +462,7 @@ def referencing_entries(group, target_ids):
     return found
 
 
-def describe_interface(eni):
+def describe_interface(eni: Dict[str, Any]) -> str:
     """A short human description of what a network interface is."""
     parts = [eni["NetworkInterfaceId"]]
     details = []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -36,6 +37,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_code
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -63,17 +65,18 @@ class _NotReadyYet(Exception):
     ``base.retry_while`` retries it and notes it, and no other InvalidParameterException.
     """
 
-    def __init__(self, error, message):
+    def __init__(self, error: BaseException, message: str) -> None:
         super().__init__(str(error))
         self.error = error
         self.response = {"Error": {"Code": "InvalidParameterException (%s)" % message}}
 
 
-def retry_not_ready(call, messages, timeout=PROPAGATION_TIMEOUT, note=None, what="the call"):
+def retry_not_ready(call: Callable[[], Any], messages: List[str], timeout: float = PROPAGATION_TIMEOUT,
+                    note: Optional[Note] = None, what: str = "the call") -> Any:
     """``call()``, tried again for up to ``timeout`` seconds while ECS answers an
     InvalidParameterException with one of ``messages``; any other error is raised at once."""
 
-    def attempt():
+    def attempt() -> Any:
         try:
             return call()
         except Exception as e:  # only ClientErrors with a listed message are retried
@@ -95,13 +98,21 @@ class AnsibleECSError(AnsibleAWSError):
     pass
 
 
-class ECSUsageError(Exception):
+class ECSUsageError(ValueError):
     """A request that cannot work as asked; the message says what to change.
 
-    ``details`` is added to the module's failure result (for example the latest service events).
+    A ``ValueError``: ``base.run_state`` fails the task with its message.
     """
 
-    def __init__(self, message, **details):
+
+class ECSRolloutError(Exception):
+    """A service rollout that failed or did not reach a steady state; the message says why.
+
+    ``details`` (the latest service events, the service) are added to the module's failure
+    result, which ``base.run_state`` would not do: ``ecs_service`` fails with it itself.
+    """
+
+    def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.details = details
 
@@ -110,16 +121,16 @@ class ECSErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleECSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(["ClusterNotFoundException", "ServiceNotFoundException"])
 
 
-def ecs_tags_to_dict(tag_list):
+def ecs_tags_to_dict(tag_list: Optional[List[dict]]) -> Dict[str, str]:
     """ECS tag list (lower-case ``key``/``value``) -> dict without ``aws:`` tags."""
     return tags_to_dict(tag_list or [], "key", "value")
 
 
-def dict_to_ecs_tags(tags):
+def dict_to_ecs_tags(tags: Optional[dict]) -> List[dict]:
     return dict_to_tags(tags or {}, "key", "value")
 
 
@@ -129,19 +140,19 @@ def dict_to_ecs_tags(tags):
 
 
 @ECSErrorHandler.common_error_handler("tag ECS resource {arn}")
-def tag_resource(client, arn, tags):
+def tag_resource(client: Any, arn: str, tags: Optional[dict]) -> None:
     if tags:
         client.tag_resource(aws_retry=True, resourceArn=arn, tags=dict_to_ecs_tags(tags))
 
 
 @ECSErrorHandler.common_error_handler("untag ECS resource {arn}")
-def untag_resource(client, arn, keys):
+def untag_resource(client: Any, arn: str, keys: Optional[List[str]]) -> None:
     if keys:
         client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=list(keys))
 
 
 @ECSErrorHandler.list_error_handler("list tags of ECS resource {arn}", default_value={})
-def list_tags(client, arn):
+def list_tags(client: Any, arn: str) -> Dict[str, str]:
     return ecs_tags_to_dict(client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags"))
 
 
@@ -151,14 +162,14 @@ def list_tags(client, arn):
 
 
 @ECSErrorHandler.list_error_handler("describe ECS cluster {name}")
-def describe_cluster(client, name):
+def describe_cluster(client: Any, name: str) -> Optional[dict]:
     """The raw cluster (settings and tags included), whatever its status, or ``None``."""
     result = client.describe_clusters(aws_retry=True, clusters=[name], include=["SETTINGS", "TAGS"])
     clusters = result.get("clusters") or []
     return clusters[0] if clusters else None
 
 
-def get_cluster(client, name):
+def get_cluster(client: Any, name: str) -> Optional[dict]:
     """The raw cluster if it exists and is not ``INACTIVE`` (deleted), else ``None``."""
     cluster = describe_cluster(client, name)
     if cluster is None or cluster.get("status") == "INACTIVE":
@@ -167,8 +178,9 @@ def get_cluster(client, name):
 
 
 @ECSErrorHandler.common_error_handler("create ECS cluster {name}")
-def create_cluster(client, name, settings=None, capacity_providers=None, strategy=None, tags=None,
-                   timeout=PROPAGATION_TIMEOUT, note=None):
+def create_cluster(client: Any, name: str, settings: Optional[List[dict]] = None,
+                   capacity_providers: Optional[List[str]] = None, strategy: Optional[List[dict]] = None,
+                   tags: Optional[dict] = None, timeout: float = PROPAGATION_TIMEOUT, note: Optional[Note] = None) -> dict:
     """CreateCluster; in a fresh account, tried again while the service-linked role propagates."""
     params = {"clusterName": name}
     if settings:
@@ -185,12 +197,12 @@ def create_cluster(client, name, settings=None, capacity_providers=None, strateg
 
 
 @ECSErrorHandler.common_error_handler("update the settings of ECS cluster {name}")
-def update_cluster_settings(client, name, settings):
+def update_cluster_settings(client: Any, name: str, settings: List[dict]) -> dict:
     return client.update_cluster(aws_retry=True, cluster=name, settings=settings)["cluster"]
 
 
 @ECSErrorHandler.common_error_handler("set the capacity providers of ECS cluster {name}")
-def put_cluster_capacity_providers(client, name, capacity_providers, strategy):
+def put_cluster_capacity_providers(client: Any, name: str, capacity_providers: List[str], strategy: List[dict]) -> dict:
     return client.put_cluster_capacity_providers(
         aws_retry=True, cluster=name, capacityProviders=capacity_providers, defaultCapacityProviderStrategy=strategy
     )["cluster"]
@@ -201,7 +213,7 @@ _CLUSTER_BUSY = ("ClusterContainsServicesException", "ClusterContainsTasksExcept
 
 
 @ECSErrorHandler.deletion_error_handler("delete ECS cluster {name}")
-def delete_cluster(client, name, timeout=600, note=None):
+def delete_cluster(client: Any, name: str, timeout: float = 600, note: Optional[Note] = None) -> bool:
     """Delete a cluster; while AWS still reports draining services or stopping tasks, retry
     until ``timeout``. Returns ``True``, or ``False`` when the cluster was already gone."""
     retry_while(lambda: client.delete_cluster(aws_retry=True, cluster=name), list(_CLUSTER_BUSY),
@@ -209,12 +221,12 @@ def delete_cluster(client, name, timeout=600, note=None):
     return True
 
 
-def settings_dict(settings):
+def settings_dict(settings: Optional[List[dict]]) -> Dict[str, Any]:
     """``[{name: containerInsights, value: enabled}]`` -> ``{"container_insights": "enabled"}``."""
     return camel_dict_to_snake_dict({s["name"]: s.get("value") for s in settings or []})
 
 
-def normalize_strategy(strategy):
+def normalize_strategy(strategy: Optional[List[dict]]) -> List[dict]:
     """Capacity provider strategy (AWS or module shape) -> sorted module shape with defaults."""
     result = []
     for item in strategy or []:
@@ -226,12 +238,12 @@ def normalize_strategy(strategy):
     return sorted(result, key=lambda i: i["capacity_provider"] or "")
 
 
-def strategy_to_aws(strategy):
+def strategy_to_aws(strategy: Optional[List[dict]]) -> List[dict]:
     return [{"capacityProvider": s["capacity_provider"], "weight": s["weight"], "base": s["base"]}
             for s in normalize_strategy(strategy)]
 
 
-def normalize_cluster(cluster):
+def normalize_cluster(cluster: Optional[dict]) -> dict:
     """Raw cluster -> the dict the ecs_cluster module returns."""
     if not cluster:
         return {}
@@ -253,12 +265,12 @@ def normalize_cluster(cluster):
 
 
 @ECSErrorHandler.list_error_handler("list the services of ECS cluster {cluster}", default_value=[])
-def list_service_arns(client, cluster):
+def list_service_arns(client: Any, cluster: str) -> List[str]:
     return list(paginate(client, "list_services", cluster=cluster).get("serviceArns") or [])
 
 
 @ECSErrorHandler.list_error_handler("describe services of ECS cluster {cluster}", default_value=[])
-def describe_services(client, cluster, names):
+def describe_services(client: Any, cluster: str, names: Iterable[str]) -> List[dict]:
     services = []
     names = list(names)
     for start in range(0, len(names), 10):
@@ -268,13 +280,13 @@ def describe_services(client, cluster, names):
     return services
 
 
-def describe_service(client, cluster, name):
+def describe_service(client: Any, cluster: str, name: str) -> Optional[dict]:
     """The raw service (tags included), whatever its status, or ``None``."""
     services = describe_services(client, cluster, [name])
     return services[0] if services else None
 
 
-def get_service(client, cluster, name):
+def get_service(client: Any, cluster: str, name: str) -> Optional[dict]:
     """The raw service unless it is missing or ``INACTIVE`` (deleted)."""
     service = describe_service(client, cluster, name)
     if service is None or service.get("status") == "INACTIVE":
@@ -282,7 +294,7 @@ def get_service(client, cluster, name):
     return service
 
 
-def live_services(client, cluster):
+def live_services(client: Any, cluster: str) -> List[dict]:
     """Services of a cluster that are not deleted yet (``ACTIVE`` or ``DRAINING``).
 
     ``list_services`` of the emulator lists deleted services too, so the status is read back.
@@ -292,7 +304,7 @@ def live_services(client, cluster):
 
 
 @ECSErrorHandler.common_error_handler("create ECS service")
-def create_service(client, timeout=PROPAGATION_TIMEOUT, note=None, **params):
+def create_service(client: Any, timeout: float = PROPAGATION_TIMEOUT, note: Optional[Note] = None, **params: Any) -> dict:
     """CreateService, with an idempotency token, tried again while ECS answers that the
     service-linked role is not assumable yet or the target group has no load balancer yet.
 
@@ -308,20 +320,20 @@ def create_service(client, timeout=PROPAGATION_TIMEOUT, note=None, **params):
 
 
 @ECSErrorHandler.common_error_handler("update ECS service")
-def update_service(client, **params):
+def update_service(client: Any, **params: Any) -> dict:
     return client.update_service(aws_retry=True, **params)["service"]
 
 
 @ECSErrorHandler.deletion_error_handler("delete ECS service {name}")
-def delete_service(client, cluster, name):
+def delete_service(client: Any, cluster: str, name: str) -> dict:
     return client.delete_service(aws_retry=True, cluster=cluster, service=name, force=True)["service"]
 
 
-def _assign_public_ip(value):
+def _assign_public_ip(value: Any) -> bool:
     return value == "ENABLED" if isinstance(value, str) else bool(value)
 
 
-def normalize_network_configuration(network_configuration):
+def normalize_network_configuration(network_configuration: Optional[dict]) -> dict:
     """AWS ``networkConfiguration`` -> ``{subnets, security_groups, assign_public_ip}``."""
     vpc = (network_configuration or {}).get("awsvpcConfiguration")
     if not vpc:
@@ -333,14 +345,14 @@ def normalize_network_configuration(network_configuration):
     }
 
 
-def network_configuration_to_aws(nc):
+def network_configuration_to_aws(nc: dict) -> dict:
     vpc = {"subnets": list(nc["subnets"]), "assignPublicIp": "ENABLED" if nc.get("assign_public_ip") else "DISABLED"}
     if nc.get("security_groups") is not None:
         vpc["securityGroups"] = list(nc["security_groups"])
     return {"awsvpcConfiguration": vpc}
 
 
-def normalize_load_balancers(load_balancers):
+def normalize_load_balancers(load_balancers: Optional[List[dict]]) -> List[dict]:
     result = []
     for lb in load_balancers or []:
         result.append({
@@ -351,12 +363,16 @@ def normalize_load_balancers(load_balancers):
     return sorted(result, key=lambda x: (x["target_group_arn"] or "", x["container_name"] or "", x["container_port"]))
 
 
-def load_balancers_to_aws(load_balancers):
+def load_balancers_to_aws(load_balancers: Optional[List[dict]]) -> List[dict]:
     return [{"targetGroupArn": lb["target_group_arn"], "containerName": lb["container_name"],
              "containerPort": lb["container_port"]} for lb in normalize_load_balancers(load_balancers)]
 
 
-def normalize_deployment_configuration(dc):
+def _circuit_breaker(breaker: dict) -> dict:
+    return {"enable": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))}
+
+
+def normalize_deployment_configuration(dc: Optional[dict]) -> dict:
     """AWS ``deploymentConfiguration`` -> snake_case (only the keys this collection manages)."""
     dc = dc or {}
     result = {}
@@ -366,12 +382,11 @@ def normalize_deployment_configuration(dc):
         result["maximum_percent"] = dc["maximumPercent"]
     breaker = dc.get("deploymentCircuitBreaker")
     if breaker is not None:
-        result["deployment_circuit_breaker"] = {"enable": bool(breaker.get("enable")),
-                                                "rollback": bool(breaker.get("rollback"))}
+        result["deployment_circuit_breaker"] = _circuit_breaker(breaker)
     return result
 
 
-def deployment_configuration_to_aws(dc):
+def deployment_configuration_to_aws(dc: dict) -> dict:
     result = {}
     if dc.get("minimum_healthy_percent") is not None:
         result["minimumHealthyPercent"] = dc["minimum_healthy_percent"]
@@ -379,18 +394,17 @@ def deployment_configuration_to_aws(dc):
         result["maximumPercent"] = dc["maximum_percent"]
     breaker = dc.get("deployment_circuit_breaker")
     if breaker is not None:
-        result["deploymentCircuitBreaker"] = {"enable": bool(breaker.get("enable")),
-                                              "rollback": bool(breaker.get("rollback"))}
+        result["deploymentCircuitBreaker"] = _circuit_breaker(breaker)
     return result
 
 
-def normalize_deployments(deployments):
+def normalize_deployments(deployments: Optional[List[dict]]) -> List[dict]:
     keys = ("id", "status", "taskDefinition", "desiredCount", "runningCount", "pendingCount", "failedTasks",
             "rolloutState", "rolloutStateReason")
     return [camel_dict_to_snake_dict({k: d[k] for k in keys if k in d}) for d in deployments or []]
 
 
-def normalize_service(service):
+def normalize_service(service: Optional[dict]) -> dict:
     """Raw service -> the dict the ecs_service module returns."""
     if not service:
         return {}
@@ -416,7 +430,7 @@ def normalize_service(service):
     }
 
 
-def service_updates(current, desired):
+def service_updates(current: dict, desired: Dict[str, Any]) -> Tuple[dict, List[str]]:
     """Compare a normalised current service with the desired settings.
 
     ``desired`` uses the keys of ``normalize_service``; a key that is absent or ``None`` leaves
@@ -427,7 +441,7 @@ def service_updates(current, desired):
     params = {}
     changed = []
 
-    def want(key):
+    def want(key: str) -> bool:
         return desired.get(key) is not None
 
     if want("task_definition") and desired["task_definition"] != current.get("task_definition"):
@@ -463,7 +477,7 @@ def service_updates(current, desired):
             if value is None:
                 continue
             if key == "deployment_circuit_breaker":
-                value = {"enable": bool(value.get("enable")), "rollback": bool(value.get("rollback"))}
+                value = _circuit_breaker(value)
             merged[key] = value
         if merged != have_dc:
             params["deploymentConfiguration"] = deployment_configuration_to_aws(merged)
@@ -482,7 +496,7 @@ def service_updates(current, desired):
     return params, changed
 
 
-def apply_updates(current, params):
+def apply_updates(current: dict, params: dict) -> dict:
     """The normalised service as it will look after ``update_service(**params)`` (check mode)."""
     after = copy.deepcopy(current)
     mapping = {
@@ -502,7 +516,7 @@ def apply_updates(current, params):
     return after
 
 
-def rollout_status(service, expected_task_definition=None):
+def rollout_status(service: Optional[dict], expected_task_definition: Optional[str] = None) -> Tuple[str, str]:
     """Where a service's rollout stands: ``("done"|"waiting"|"failed", reason)``.
 
     Done means steady state: a single deployment, the PRIMARY one, with rolloutState COMPLETED
@@ -538,7 +552,7 @@ def rollout_status(service, expected_task_definition=None):
     return "done", primary.get("rolloutStateReason") or "steady state"
 
 
-def latest_events(service, count=5):
+def latest_events(service: Optional[dict], count: int = 5) -> List[str]:
     return [e.get("message") for e in (service or {}).get("events") or []][:count]
 
 
@@ -547,7 +561,7 @@ def latest_events(service, count=5):
 # --------------------------------------------------------------------------------------------
 
 
-def parse_task_definition_arn(arn):
+def parse_task_definition_arn(arn: str) -> Tuple[str, Optional[int]]:
     """``arn:...:task-definition/family:3`` or ``family:3`` -> ``("family", 3)``; ``family`` -> ``("family", None)``."""
     name = arn.split("/")[-1] if arn.startswith("arn:") else arn
     if ":" in name:
@@ -560,7 +574,7 @@ def parse_task_definition_arn(arn):
 
 
 @ECSErrorHandler.common_error_handler("list the task definitions of family {family}")
-def list_task_definition_arns(client, family, status="ACTIVE"):
+def list_task_definition_arns(client: Any, family: str, status: str = "ACTIVE") -> List[str]:
     """ARNs of the revisions of exactly ``family`` with ``status``, lowest revision first."""
     arns = paginate(client, "list_task_definitions", familyPrefix=family, status=status).get("taskDefinitionArns") or []
     arns = [a for a in arns if parse_task_definition_arn(a)[0] == family]
@@ -568,7 +582,7 @@ def list_task_definition_arns(client, family, status="ACTIVE"):
 
 
 @ECSErrorHandler.common_error_handler("describe task definition {ref}")
-def describe_task_definition(client, ref):
+def describe_task_definition(client: Any, ref: str) -> Optional[Tuple[dict, Dict[str, str]]]:
     """``(task_definition, tags)`` for an ARN or ``family:revision``, or ``None`` if unknown."""
     try:
         result = client.describe_task_definition(aws_retry=True, taskDefinition=ref, include=["TAGS"])
@@ -577,7 +591,7 @@ def describe_task_definition(client, ref):
     return result["taskDefinition"], ecs_tags_to_dict(result.get("tags"))
 
 
-def latest_active_task_definition(client, family):
+def latest_active_task_definition(client: Any, family: str) -> Optional[Tuple[dict, Dict[str, str]]]:
     """``(task_definition, tags)`` of the highest ACTIVE revision of ``family``, or ``None``."""
     arns = list_task_definition_arns(client, family)
     if not arns:
@@ -585,7 +599,7 @@ def latest_active_task_definition(client, family):
     return describe_task_definition(client, arns[-1])
 
 
-def resolve_task_definition_arn(client, ref):
+def resolve_task_definition_arn(client: Any, ref: str) -> Optional[str]:
     """ARN, ``family:revision`` or ``family`` (latest ACTIVE) -> ARN of an existing revision, or ``None``."""
     family, revision = parse_task_definition_arn(ref)
     if revision is None:
@@ -596,7 +610,7 @@ def resolve_task_definition_arn(client, ref):
 
 
 @ECSErrorHandler.common_error_handler("register a task definition")
-def register_task_definition(client, spec, tags=None):
+def register_task_definition(client: Any, spec: dict, tags: Optional[dict] = None) -> dict:
     params = copy.deepcopy(spec)
     if tags:
         params["tags"] = dict_to_ecs_tags(tags)
@@ -604,7 +618,7 @@ def register_task_definition(client, spec, tags=None):
 
 
 @ECSErrorHandler.common_error_handler("deregister task definition {arn}")
-def deregister_task_definition(client, arn):
+def deregister_task_definition(client: Any, arn: str) -> dict:
     return client.deregister_task_definition(aws_retry=True, taskDefinition=arn)["taskDefinition"]
 
 
@@ -617,7 +631,7 @@ _INT_KEYS = frozenset((
 ))
 
 
-def _coerce_ints(value, key=None):
+def _coerce_ints(value: Any, key: Optional[str] = None) -> Any:
     if isinstance(value, dict):
         return {k: _coerce_ints(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -627,9 +641,11 @@ def _coerce_ints(value, key=None):
     return value
 
 
-def task_definition_spec(family, container_definitions, cpu=None, memory=None, network_mode="awsvpc",
-                         requires_compatibilities=None, execution_role_arn=None, task_role_arn=None,
-                         volumes=None, runtime_platform=None):
+def task_definition_spec(family: str, container_definitions: Optional[List[dict]], cpu: Optional[Any] = None,
+                         memory: Optional[Any] = None, network_mode: Optional[str] = "awsvpc",
+                         requires_compatibilities: Optional[List[str]] = None, execution_role_arn: Optional[str] = None,
+                         task_role_arn: Optional[str] = None, volumes: Optional[List[dict]] = None,
+                         runtime_platform: Optional[dict] = None) -> dict:
     """The ``register_task_definition`` request (without tags) for the module's options."""
     spec = {"family": family, "containerDefinitions": _coerce_ints(copy.deepcopy(container_definitions or []))}
     if cpu is not None:
@@ -651,7 +667,7 @@ def task_definition_spec(family, container_definitions, cpu=None, memory=None, n
     return spec
 
 
-def _prune(value):
+def _prune(value: Any) -> Any:
     """Drop ``None``, empty lists and empty dicts, recursively."""
     if isinstance(value, dict):
         pruned = {k: _prune(v) for k, v in value.items()}
@@ -667,7 +683,7 @@ _CONTAINER_DEFAULTS = {"essential": True, "cpu": 0}
 _HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
 
 
-def normalize_container_definition(container, network_mode="awsvpc"):
+def normalize_container_definition(container: dict, network_mode: Optional[str] = "awsvpc") -> dict:
     """A container definition in a form where AWS-filled defaults and ordering do not matter."""
     c = _coerce_ints(copy.deepcopy(container))
     for key, default in _CONTAINER_DEFAULTS.items():
@@ -695,7 +711,7 @@ def normalize_container_definition(container, network_mode="awsvpc"):
     return _prune(c)
 
 
-def normalize_volume(volume):
+def normalize_volume(volume: dict) -> dict:
     v = copy.deepcopy(volume)
     efs = v.get("efsVolumeConfiguration")
     if efs:
@@ -709,7 +725,7 @@ def normalize_volume(volume):
     return _prune(_coerce_ints(v))
 
 
-def comparable_task_definition(td):
+def comparable_task_definition(td: dict) -> dict:
     """A task definition (request spec or describe result) reduced to what this collection
     manages, normalised so that a spec and the revision registered from it compare equal."""
     network_mode = td.get("networkMode")
@@ -729,14 +745,14 @@ def comparable_task_definition(td):
     })
 
 
-def task_definition_differences(desired_spec, current):
+def task_definition_differences(desired_spec: dict, current: Optional[dict]) -> List[str]:
     """Top-level keys whose normalised value differs between a spec and a registered revision."""
     want = comparable_task_definition(desired_spec)
     have = comparable_task_definition(current or {})
     return sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
 
 
-def normalize_task_definition(td, tags=None):
+def normalize_task_definition(td: Optional[dict], tags: Optional[dict] = None) -> dict:
     """Raw task definition -> the dict the ecs_task_definition module returns.
 
     ``container_definitions`` and ``volumes`` stay in the AWS camelCase shape (the shape the

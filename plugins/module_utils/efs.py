@@ -18,11 +18,13 @@ another one: tags go through ``TagResource`` / ``UntagResource`` with the resour
 from __future__ import annotations
 
 import uuid
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
@@ -57,7 +59,7 @@ class EFSFileSystemErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleEFSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code("FileSystemNotFound")
 
 
@@ -65,7 +67,7 @@ class EFSMountTargetErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleEFSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(["MountTargetNotFound", "FileSystemNotFound"])
 
 
@@ -73,7 +75,7 @@ class EFSAccessPointErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleEFSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(["AccessPointNotFound", "FileSystemNotFound"])
 
 
@@ -81,7 +83,7 @@ class EFSPolicyErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleEFSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(["PolicyNotFound", "FileSystemNotFound"])
 
 
@@ -91,7 +93,7 @@ class EFSPolicyErrorHandler(AWSErrorHandler):
 
 
 @EFSFileSystemErrorHandler.list_error_handler("describe file systems", [])
-def describe_file_systems(client, file_system_id=None, creation_token=None):
+def describe_file_systems(client: Any, file_system_id: Optional[str] = None, creation_token: Optional[str] = None) -> List[dict]:
     """All file systems (or the one with that id / creation token), every page."""
     params = {}
     if file_system_id:
@@ -101,7 +103,7 @@ def describe_file_systems(client, file_system_id=None, creation_token=None):
     return paginate(client, "describe_file_systems", **params).get("FileSystems", [])
 
 
-def get_file_system(client, file_system_id):
+def get_file_system(client: Any, file_system_id: str) -> Optional[dict]:
     """The raw description of one file system, or ``None`` when it does not exist (any more)."""
     found = describe_file_systems(client, file_system_id=file_system_id)
     for fs in found or []:
@@ -110,8 +112,18 @@ def get_file_system(client, file_system_id):
     return None
 
 
+def require_file_system(client: Any, file_system_id: str) -> dict:
+    """The raw description of a file system that must exist (for its mount targets, access points)."""
+    fs = get_file_system(client, file_system_id)
+    if fs is None:
+        raise AnsibleEFSError(
+            message=f"File system {file_system_id} does not exist; create it first (apranova.aws_stack.efs_file_system)."
+        )
+    return fs
+
+
 @EFSFileSystemErrorHandler.common_error_handler("create file system {creation_token}")
-def create_file_system(client, creation_token, **params):
+def create_file_system(client: Any, creation_token: str, **params: Any) -> dict:
     """CreateFileSystem with ``creation_token`` as its idempotency token.
 
     The token is the same for the call and all its retries (and every run), so a retried call
@@ -133,12 +145,12 @@ def create_file_system(client, creation_token, **params):
     "update file system {file_system_id} (throughput settings can only be changed through "
     "UpdateFileSystem, which some emulators such as moto do not implement)"
 )
-def update_file_system(client, file_system_id, **params):
+def update_file_system(client: Any, file_system_id: str, **params: Any) -> dict:
     return client.update_file_system(aws_retry=True, FileSystemId=file_system_id, **params)
 
 
 @EFSFileSystemErrorHandler.deletion_error_handler("delete file system {file_system_id}")
-def delete_file_system(client, file_system_id, timeout=0, note=None):
+def delete_file_system(client: Any, file_system_id: str, timeout: float = 0, note: Optional[Note] = None) -> bool:
     """Delete a file system; ``FileSystemInUse`` (mount targets still being deleted) is tried
     again for ``timeout`` seconds (``base.retry_while``, each wait told to ``note``)."""
     retry_while(
@@ -149,25 +161,25 @@ def delete_file_system(client, file_system_id, timeout=0, note=None):
 
 
 @EFSFileSystemErrorHandler.list_error_handler("describe the lifecycle configuration of {file_system_id}", [])
-def describe_lifecycle_configuration(client, file_system_id):
+def describe_lifecycle_configuration(client: Any, file_system_id: str) -> List[dict]:
     return client.describe_lifecycle_configuration(aws_retry=True, FileSystemId=file_system_id).get(
         "LifecyclePolicies", []
     )
 
 
 @EFSFileSystemErrorHandler.common_error_handler("put the lifecycle configuration of {file_system_id}")
-def put_lifecycle_configuration(client, file_system_id, policies):
+def put_lifecycle_configuration(client: Any, file_system_id: str, policies: List[dict]) -> dict:
     return client.put_lifecycle_configuration(aws_retry=True, FileSystemId=file_system_id, LifecyclePolicies=policies)
 
 
 @EFSPolicyErrorHandler.list_error_handler("describe the backup policy of {file_system_id}")
-def describe_backup_policy(client, file_system_id):
+def describe_backup_policy(client: Any, file_system_id: str) -> bool:
     """``True`` when automatic backups are on (or being turned on), else ``False``."""
     status = client.describe_backup_policy(aws_retry=True, FileSystemId=file_system_id)["BackupPolicy"]["Status"]
     return status in ("ENABLED", "ENABLING")
 
 
-def backup_enabled(client, file_system_id):
+def backup_enabled(client: Any, file_system_id: str) -> bool:
     # PolicyNotFound means no backup policy: automatic backups are off.
     return bool(describe_backup_policy(client, file_system_id))
 
@@ -175,27 +187,27 @@ def backup_enabled(client, file_system_id):
 @EFSFileSystemErrorHandler.common_error_handler(
     "put the backup policy of {file_system_id} (some emulators such as moto do not implement PutBackupPolicy)"
 )
-def put_backup_policy(client, file_system_id, enabled):
+def put_backup_policy(client: Any, file_system_id: str, enabled: bool) -> dict:
     status = "ENABLED" if enabled else "DISABLED"
     return client.put_backup_policy(aws_retry=True, FileSystemId=file_system_id, BackupPolicy={"Status": status})
 
 
 # Tags: by resource ID (file system or access point); moto routes ARNs to a 404.
 @EFSFileSystemErrorHandler.common_error_handler("tag {resource_id}")
-def tag_resource(client, resource_id, tags):
+def tag_resource(client: Any, resource_id: str, tags: Dict[str, str]) -> bool:
     if tags:
         client.tag_resource(aws_retry=True, ResourceId=resource_id, Tags=dict_to_tags(tags))
     return True
 
 
 @EFSFileSystemErrorHandler.common_error_handler("untag {resource_id}")
-def untag_resource(client, resource_id, tag_keys):
+def untag_resource(client: Any, resource_id: str, tag_keys: Iterable[str]) -> bool:
     if tag_keys:
         client.untag_resource(aws_retry=True, ResourceId=resource_id, TagKeys=list(tag_keys))
     return True
 
 
-def update_tags(client, resource_id, to_set, to_remove):
+def update_tags(client: Any, resource_id: str, to_set: Dict[str, str], to_remove: List[str]) -> bool:
     """Apply a ``base.tag_changes`` result; returns whether anything was sent."""
     if to_remove:
         untag_resource(client, resource_id, to_remove)
@@ -210,18 +222,18 @@ def update_tags(client, resource_id, to_set, to_remove):
 
 
 @EFSMountTargetErrorHandler.list_error_handler("describe the mount targets of {file_system_id}", [])
-def describe_mount_targets(client, file_system_id):
+def describe_mount_targets(client: Any, file_system_id: str) -> List[dict]:
     return paginate(client, "describe_mount_targets", FileSystemId=file_system_id).get("MountTargets", [])
 
 
 @EFSMountTargetErrorHandler.list_error_handler("describe the security groups of mount target {mount_target_id}", [])
-def describe_mount_target_security_groups(client, mount_target_id):
+def describe_mount_target_security_groups(client: Any, mount_target_id: str) -> List[str]:
     return client.describe_mount_target_security_groups(aws_retry=True, MountTargetId=mount_target_id).get(
         "SecurityGroups", []
     )
 
 
-def list_mount_targets(client, file_system_id):
+def list_mount_targets(client: Any, file_system_id: str) -> List[dict]:
     """Normalised mount targets of a file system (security groups included), deleted ones left out."""
     result = []
     for mt in describe_mount_targets(client, file_system_id) or []:
@@ -233,7 +245,8 @@ def list_mount_targets(client, file_system_id):
 
 
 @EFSMountTargetErrorHandler.common_error_handler("create a mount target of {file_system_id} in {subnet_id}")
-def create_mount_target(client, file_system_id, subnet_id, security_groups=None, ip_address=None):
+def create_mount_target(client: Any, file_system_id: str, subnet_id: str, security_groups: Optional[Iterable[str]] = None,
+                        ip_address: Optional[str] = None) -> dict:
     params = {"FileSystemId": file_system_id, "SubnetId": subnet_id}
     if security_groups:
         params["SecurityGroups"] = list(security_groups)
@@ -243,7 +256,7 @@ def create_mount_target(client, file_system_id, subnet_id, security_groups=None,
 
 
 @EFSMountTargetErrorHandler.common_error_handler("change the security groups of mount target {mount_target_id}")
-def modify_mount_target_security_groups(client, mount_target_id, security_groups):
+def modify_mount_target_security_groups(client: Any, mount_target_id: str, security_groups: Iterable[str]) -> bool:
     client.modify_mount_target_security_groups(
         aws_retry=True, MountTargetId=mount_target_id, SecurityGroups=list(security_groups)
     )
@@ -251,7 +264,7 @@ def modify_mount_target_security_groups(client, mount_target_id, security_groups
 
 
 @EFSMountTargetErrorHandler.deletion_error_handler("delete mount target {mount_target_id}")
-def delete_mount_target(client, mount_target_id):
+def delete_mount_target(client: Any, mount_target_id: str) -> bool:
     client.delete_mount_target(aws_retry=True, MountTargetId=mount_target_id)
     return True
 
@@ -262,12 +275,13 @@ def delete_mount_target(client, mount_target_id):
 
 
 @EFSAccessPointErrorHandler.list_error_handler("describe the access points of {file_system_id}", [])
-def describe_access_points(client, file_system_id):
+def describe_access_points(client: Any, file_system_id: str) -> List[dict]:
     return paginate(client, "describe_access_points", FileSystemId=file_system_id).get("AccessPoints", [])
 
 
 @EFSAccessPointErrorHandler.common_error_handler("create access point {name} on {file_system_id}")
-def create_access_point(client, file_system_id, name, posix_user=None, root_directory=None, tags=None):
+def create_access_point(client: Any, file_system_id: str, name: str, posix_user: Optional[dict] = None,
+                        root_directory: Optional[dict] = None, tags: Optional[Dict[str, str]] = None) -> dict:
     params = {"FileSystemId": file_system_id, "Tags": dict_to_tags(dict(tags or {}, Name=name))}
     if posix_user:
         params["PosixUser"] = posix_user
@@ -280,7 +294,7 @@ def create_access_point(client, file_system_id, name, posix_user=None, root_dire
 
 
 @EFSAccessPointErrorHandler.deletion_error_handler("delete access point {access_point_id}")
-def delete_access_point(client, access_point_id):
+def delete_access_point(client: Any, access_point_id: str) -> bool:
     client.delete_access_point(aws_retry=True, AccessPointId=access_point_id)
     return True
 
@@ -290,8 +304,8 @@ def delete_access_point(client, access_point_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def wait_file_system_available(client, file_system_id, timeout):
-    def check():
+def wait_file_system_available(client: Any, file_system_id: str, timeout: float) -> dict:
+    def check() -> Optional[dict]:
         fs = get_file_system(client, file_system_id)
         if fs is None:
             raise AnsibleEFSError(message=f"File system {file_system_id} disappeared while waiting for it to become available")
@@ -307,7 +321,7 @@ def wait_file_system_available(client, file_system_id, timeout):
     return fs
 
 
-def wait_file_system_deleted(client, file_system_id, timeout):
+def wait_file_system_deleted(client: Any, file_system_id: str, timeout: float) -> bool:
     if not wait_for(lambda: get_file_system(client, file_system_id) is None, timeout=timeout):
         raise AnsibleEFSError(
             message=f"Timed out after {timeout}s waiting for file system {file_system_id} to be deleted; raise wait_timeout"
@@ -315,13 +329,14 @@ def wait_file_system_deleted(client, file_system_id, timeout):
     return True
 
 
-def wait_mount_targets(client, file_system_id, available=(), deleted=(), timeout=600):
+def wait_mount_targets(client: Any, file_system_id: str, available: Iterable[str] = (), deleted: Iterable[str] = (),
+                       timeout: float = 600) -> bool:
     """Wait, all together, until the ``available`` mount target ids are available and the
-    ``deleted`` ones are gone. Returns the normalised mount targets of the file system."""
+    ``deleted`` ones are gone. Returns ``True``; raises when the time is up."""
     available = set(available)
     deleted = set(deleted)
 
-    def check():
+    def check() -> bool:
         current = {m["MountTargetId"]: m for m in describe_mount_targets(client, file_system_id) or []}
         for mt_id in available:
             state = (current.get(mt_id) or {}).get("LifeCycleState")
@@ -348,7 +363,40 @@ def wait_mount_targets(client, file_system_id, available=(), deleted=(), timeout
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize_lifecycle_policies(policies):
+def name_tag_conflict(params: Dict[str, Any], kind: str) -> Optional[str]:
+    """The error when ``tags.Name`` contradicts ``name`` (the Name tag of the ``kind``, such as
+    "file system", is always its ``name``), else ``None``."""
+    tags = params.get("tags") or {}
+    if "Name" in tags and str(tags["Name"]) != params["name"]:
+        return (
+            f"tags.Name ({tags['Name']}) differs from name ({params['name']}); the Name tag is the {kind}'s "
+            "name, so drop it from tags or make it equal."
+        )
+    return None
+
+
+def desired_tags(params: Dict[str, Any], current_tags: Optional[Dict[str, str]]) -> Tuple[Dict[str, Any], bool]:
+    """``(desired, purge)`` for ``base.tag_changes``: the Name tag is always ``name``; unset
+    ``tags`` leave the other tags alone."""
+    if params.get("tags") is None:
+        return dict(current_tags or {}, Name=params["name"]), False
+    return dict(params["tags"], Name=params["name"]), params["purge_tags"]
+
+
+def single_named(matches: List[dict], name: str, id_key: str, kind: str, where: str = "", fix: str = "delete") -> Optional[dict]:
+    """The one resource of ``matches`` (found by Name tag), ``None`` for none; several are an error
+    that names their ``id_key`` values (``kind``: "file system"; ``where``: " of fs-..."; ``fix``:
+    what the operator does to all but one)."""
+    if len(matches) > 1:
+        ids = ", ".join(m[id_key] for m in matches)
+        raise AnsibleEFSError(
+            message=f"{len(matches)} {kind}s{where} are named {name} ({ids}); {fix} all but one, "
+            f"since this module finds {kind}s by their Name tag."
+        )
+    return matches[0] if matches else None
+
+
+def normalize_lifecycle_policies(policies: Optional[List[dict]]) -> Dict[str, Optional[str]]:
     """API list of one-key dicts -> ``{transition_to_ia, transition_to_archive,
     transition_to_primary_storage_class}`` (``None`` where unset)."""
     result = {key: None for key, _api in LIFECYCLE_KEYS}
@@ -359,18 +407,18 @@ def normalize_lifecycle_policies(policies):
     return result
 
 
-def lifecycle_policies_to_api(policies):
+def lifecycle_policies_to_api(policies: Optional[Dict[str, Optional[str]]]) -> List[dict]:
     """The option dict -> the API list, in a stable order, unset keys left out."""
     return [{api: policies[key]} for key, api in LIFECYCLE_KEYS if (policies or {}).get(key)]
 
 
-def _throughput(value):
+def _throughput(value: Any) -> Optional[float]:
     if value is None:
         return None
     return float(value)
 
 
-def normalize_file_system(fs, lifecycle_policies=None):
+def normalize_file_system(fs: Optional[dict], lifecycle_policies: Optional[List[dict]] = None) -> dict:
     """Raw ``FileSystemDescription`` -> the dict the module returns."""
     if not fs:
         return {}
@@ -395,7 +443,7 @@ def normalize_file_system(fs, lifecycle_policies=None):
     }
 
 
-def find_by_name(file_systems, name):
+def find_by_name(file_systems: Optional[List[dict]], name: str) -> List[dict]:
     """File systems that answer to ``name``: by Name tag; when none has that Name tag, the ones
     whose creation token is ``name`` and that carry no Name tag. Deleted ones are left out."""
     live = [fs for fs in file_systems or [] if fs.get("LifeCycleState") != "deleted"]
@@ -405,7 +453,7 @@ def find_by_name(file_systems, name):
     return [fs for fs in live if fs.get("CreationToken") == name and not tags_to_dict(fs.get("Tags")).get("Name")]
 
 
-def same_kms_key(current, desired):
+def same_kms_key(current: Optional[str], desired: Optional[str]) -> Optional[bool]:
     """Whether ``desired`` (key id, key ARN) names the key ``current`` (as AWS returns it).
 
     Returns ``None`` when it can't be told from the strings alone (an alias)."""
@@ -420,7 +468,7 @@ def same_kms_key(current, desired):
     return current_id == desired_id
 
 
-def file_system_changes(current, params, backup_current=None):
+def file_system_changes(current: dict, params: Dict[str, Any], backup_current: Optional[bool] = None) -> Tuple[List[str], dict]:
     """Compare a normalised file system with the module's options.
 
     Returns ``(errors, updates)``: ``errors`` is a list of messages about immutable settings;
@@ -475,7 +523,7 @@ def file_system_changes(current, params, backup_current=None):
     return errors, updates
 
 
-def apply_file_system_updates(current, updates, tags):
+def apply_file_system_updates(current: dict, updates: dict, tags: Dict[str, str]) -> dict:
     """The normalised file system as it will be after ``updates`` and the new ``tags``."""
     after = dict(current)
     throughput = updates.get("throughput") or {}
@@ -492,7 +540,7 @@ def apply_file_system_updates(current, updates, tags):
     return after
 
 
-def normalize_mount_target(mt, security_groups=None):
+def normalize_mount_target(mt: dict, security_groups: Optional[Iterable[str]] = None) -> dict:
     return {
         "mount_target_id": mt.get("MountTargetId"),
         "subnet_id": mt.get("SubnetId"),
@@ -505,7 +553,7 @@ def normalize_mount_target(mt, security_groups=None):
     }
 
 
-def plan_mount_targets(current, desired, subnets, purge):
+def plan_mount_targets(current: List[dict], desired: List[dict], subnets: Dict[str, dict], purge: bool) -> Tuple[List[str], dict]:
     """Work out what to do to reach the desired mount targets.
 
     ``current``: normalised mount targets. ``desired``: list of dicts (``subnet_id``,
@@ -601,7 +649,7 @@ def plan_mount_targets(current, desired, subnets, purge):
     return errors, plan
 
 
-def _permissions(value):
+def _permissions(value: Any) -> Optional[str]:
     if value is None:
         return None
     text = str(value).strip()
@@ -611,7 +659,7 @@ def _permissions(value):
         return text
 
 
-def normalize_posix_user(api):
+def normalize_posix_user(api: Optional[dict]) -> Optional[dict]:
     """API ``PosixUser`` (or ``None``) -> ``{uid, gid, secondary_gids}`` (or ``None``)."""
     if not api:
         return None
@@ -622,7 +670,7 @@ def normalize_posix_user(api):
     }
 
 
-def normalize_root_directory(api):
+def normalize_root_directory(api: Optional[dict]) -> dict:
     """API ``RootDirectory`` -> ``{path, creation_info}``; the path defaults to ``/`` like AWS."""
     api = api or {}
     info = api.get("CreationInfo")
@@ -638,7 +686,7 @@ def normalize_root_directory(api):
     }
 
 
-def posix_user_to_api(option):
+def posix_user_to_api(option: Optional[dict]) -> Optional[dict]:
     if not option:
         return None
     result = {"Uid": option["uid"], "Gid": option["gid"]}
@@ -647,7 +695,7 @@ def posix_user_to_api(option):
     return result
 
 
-def root_directory_to_api(option):
+def root_directory_to_api(option: Optional[dict]) -> Optional[dict]:
     if not option:
         return None
     result = {"Path": option.get("path") or "/"}
@@ -661,7 +709,7 @@ def root_directory_to_api(option):
     return result
 
 
-def normalize_access_point(ap):
+def normalize_access_point(ap: Optional[dict]) -> dict:
     if not ap:
         return {}
     tags = tags_to_dict(ap.get("Tags"))
@@ -677,7 +725,7 @@ def normalize_access_point(ap):
     }
 
 
-def access_point_differences(current, posix_user=None, root_directory=None):
+def access_point_differences(current: dict, posix_user: Optional[dict] = None, root_directory: Optional[dict] = None) -> List[str]:
     """Names of the immutable settings of a normalised access point that differ from the options
     (``posix_user`` / ``root_directory`` as the module gets them; ``None`` leaves one alone)."""
     differences = []
@@ -695,7 +743,7 @@ def access_point_differences(current, posix_user=None, root_directory=None):
     return differences
 
 
-def find_access_points_by_name(access_points, name):
+def find_access_points_by_name(access_points: Optional[List[dict]], name: str) -> List[dict]:
     return [
         ap
         for ap in access_points or []

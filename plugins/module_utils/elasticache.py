@@ -21,6 +21,7 @@ reported back to the caller) rather than as "different".
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -62,7 +63,7 @@ class ReplicationGroupErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleElastiCacheError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code("ReplicationGroupNotFoundFault")
 
 
@@ -70,7 +71,7 @@ class CacheClusterErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleElastiCacheError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code(["CacheClusterNotFound", "CacheClusterNotFoundFault"])
 
 
@@ -78,7 +79,7 @@ class TagsErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleElastiCacheError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code(
             ["ReplicationGroupNotFoundFault", "CacheClusterNotFound", "CacheSubnetGroupNotFoundFault"]
         )
@@ -90,7 +91,7 @@ class TagsErrorHandler(AWSErrorHandler):
 
 
 @ReplicationGroupErrorHandler.list_error_handler("describe replication group {replication_group_id}")
-def describe_replication_group(client, replication_group_id):
+def describe_replication_group(client: Any, replication_group_id: str) -> Optional[Dict[str, Any]]:
     """The group as AWS describes it, or ``None`` when there is no such group."""
     groups = client.describe_replication_groups(ReplicationGroupId=replication_group_id, aws_retry=True)
     for group in groups.get("ReplicationGroups", []):
@@ -100,7 +101,7 @@ def describe_replication_group(client, replication_group_id):
 
 
 @CacheClusterErrorHandler.list_error_handler("describe cache cluster {cache_cluster_id}")
-def describe_cache_cluster(client, cache_cluster_id):
+def describe_cache_cluster(client: Any, cache_cluster_id: str) -> Optional[Dict[str, Any]]:
     """A (member) cache cluster, or ``None`` when it cannot be found."""
     clusters = client.describe_cache_clusters(CacheClusterId=cache_cluster_id, aws_retry=True)
     for cluster in clusters.get("CacheClusters", []):
@@ -110,19 +111,20 @@ def describe_cache_cluster(client, cache_cluster_id):
 
 
 @ReplicationGroupErrorHandler.common_error_handler("create replication group {params[ReplicationGroupId]}")
-def create_replication_group(client, params):
+def create_replication_group(client: Any, params: Dict[str, Any]) -> Dict[str, Any]:
     return client.create_replication_group(aws_retry=True, **params)["ReplicationGroup"]
 
 
 @ReplicationGroupErrorHandler.common_error_handler("modify replication group {replication_group_id}")
-def modify_replication_group(client, replication_group_id, params):
+def modify_replication_group(client: Any, replication_group_id: str, params: Dict[str, Any]) -> Dict[str, Any]:
     return client.modify_replication_group(ReplicationGroupId=replication_group_id, aws_retry=True, **params)[
         "ReplicationGroup"
     ]
 
 
 @ReplicationGroupErrorHandler.deletion_error_handler("delete replication group {replication_group_id}")
-def delete_replication_group(client, replication_group_id, final_snapshot_identifier=None, timeout=0, note=None):
+def delete_replication_group(client: Any, replication_group_id: str, final_snapshot_identifier: Optional[str] = None,
+                             timeout: float = 0, note: Optional[Callable[[str], None]] = None) -> bool:
     """Start the deletion; ``False`` when the group was already gone.
 
     While AWS answers InvalidReplicationGroupState (the group is not available yet), the call is
@@ -140,19 +142,19 @@ class CacheSubnetGroupErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleElastiCacheError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code("CacheSubnetGroupNotFoundFault")
 
 
 @CacheSubnetGroupErrorHandler.list_error_handler("describe cache subnet group {name}")
-def describe_cache_subnet_group(client, name):
+def describe_cache_subnet_group(client: Any, name: str) -> Optional[Dict[str, Any]]:
     """The cache subnet group ``name``, or ``None``."""
     groups = client.describe_cache_subnet_groups(CacheSubnetGroupName=name, aws_retry=True).get("CacheSubnetGroups")
     return groups[0] if groups else None
 
 
 @CacheSubnetGroupErrorHandler.deletion_error_handler("delete cache subnet group {name}")
-def delete_cache_subnet_group(client, name, timeout=0, note=None):
+def delete_cache_subnet_group(client: Any, name: str, timeout: float = 0, note: Optional[Callable[[str], None]] = None) -> bool:
     """DeleteCacheSubnetGroup; ``False`` when the group was already gone.
 
     AWS answers CacheSubnetGroupInUse while a cluster of the group is still being deleted; that
@@ -164,19 +166,19 @@ def delete_cache_subnet_group(client, name, timeout=0, note=None):
 
 
 @TagsErrorHandler.list_error_handler("list tags of {arn}", default_value={})
-def list_tags(client, arn):
+def list_tags(client: Any, arn: str) -> Dict[str, str]:
     """Tags of an ElastiCache resource as a dict (``aws:`` tags left out)."""
     return tags_to_dict(client.list_tags_for_resource(ResourceName=arn, aws_retry=True).get("TagList", []))
 
 
 @TagsErrorHandler.common_error_handler("tag {arn}")
-def add_tags(client, arn, tags):
+def add_tags(client: Any, arn: str, tags: Dict[str, Any]) -> bool:
     client.add_tags_to_resource(ResourceName=arn, Tags=dict_to_tags(tags), aws_retry=True)
     return True
 
 
 @TagsErrorHandler.common_error_handler("untag {arn}")
-def remove_tags(client, arn, keys):
+def remove_tags(client: Any, arn: str, keys: Iterable[str]) -> bool:
     client.remove_tags_from_resource(ResourceName=arn, TagKeys=list(keys), aws_retry=True)
     return True
 
@@ -186,13 +188,14 @@ def remove_tags(client, arn, keys):
 # ---------------------------------------------------------------------------------------------
 
 
-def wait_available(client, replication_group_id, timeout, sleep=None):
+def wait_available(client: Any, replication_group_id: str, timeout: float,
+                   sleep: Optional[Callable[[float], None]] = None) -> Optional[Dict[str, Any]]:
     """Wait until the group is ``available``; return it, or ``None`` on timeout.
 
     Raises :class:`ElastiCacheStateError` when the group disappears or its creation failed.
     """
 
-    def check():
+    def check() -> Optional[Dict[str, Any]]:
         group = describe_replication_group(client, replication_group_id)
         if group is None:
             raise ElastiCacheStateError(f"Replication group {replication_group_id} disappeared while waiting for it")
@@ -208,17 +211,17 @@ def wait_available(client, replication_group_id, timeout, sleep=None):
     return wait_for(check, timeout=timeout, **kwargs)
 
 
-def wait_gone(client, replication_group_id, timeout, sleep=None):
+def wait_gone(client: Any, replication_group_id: str, timeout: float, sleep: Optional[Callable[[float], None]] = None) -> bool:
     """Wait until the group no longer exists; ``True`` when it is gone, ``False`` on timeout."""
 
-    def check():
+    def check() -> bool:
         return describe_replication_group(client, replication_group_id) is None
 
     kwargs = {"sleep": sleep} if sleep else {}
     return bool(wait_for(check, timeout=timeout, **kwargs))
 
 
-def deletion_settled(client, group):
+def deletion_settled(client: Any, group: Optional[Dict[str, Any]]) -> bool:
     """Whether a deletion can be considered finished.
 
     True when the group is gone, or when it reports ``deleting`` and none of its member clusters
@@ -237,10 +240,11 @@ def deletion_settled(client, group):
     return True
 
 
-def wait_deletion_settled(client, replication_group_id, timeout, sleep=None):
+def wait_deletion_settled(client: Any, replication_group_id: str, timeout: float,
+                          sleep: Optional[Callable[[float], None]] = None) -> bool:
     """Wait until :func:`deletion_settled`; ``True`` when settled, ``False`` on timeout."""
 
-    def check():
+    def check() -> bool:
         return deletion_settled(client, describe_replication_group(client, replication_group_id))
 
     kwargs = {"sleep": sleep} if sleep else {}
@@ -252,18 +256,20 @@ def wait_deletion_settled(client, replication_group_id, timeout, sleep=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def _endpoint(value):
+def _endpoint(value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     if not value or not value.get("Address"):
         return None
     return {"address": value.get("Address"), "port": value.get("Port")}
 
 
-def _enabled(value):
+def _enabled(value: Optional[str]) -> bool:
     """``enabled`` / ``enabling`` -> True, ``disabled`` / ``disabling`` / missing -> False."""
     return value in ("enabled", "enabling")
 
 
-def normalize_replication_group(group, member=None, tags=None, known=None):
+def normalize_replication_group(group: Optional[Dict[str, Any]], member: Optional[Dict[str, Any]] = None,
+                                tags: Optional[Dict[str, str]] = None,
+                                known: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """AWS ReplicationGroup (+ one member CacheCluster) -> the dict the module compares and returns.
 
     ``member`` is a described member cache cluster (engine version, subnet group and security
@@ -327,7 +333,7 @@ def normalize_replication_group(group, member=None, tags=None, known=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def validate_params(params):
+def validate_params(params: Dict[str, Any]) -> List[str]:
     """Problems with the options that no API call is needed to see; a list of messages."""
     problems = []
     state = params.get("state", "present")
@@ -365,7 +371,7 @@ def validate_params(params):
     return problems
 
 
-def create_params(params):
+def create_params(params: Dict[str, Any]) -> Dict[str, Any]:
     """Parameters of ``CreateReplicationGroup`` for the module's options."""
     request = {
         "ReplicationGroupId": params["replication_group_id"],
@@ -395,7 +401,7 @@ def create_params(params):
     return request
 
 
-def version_matches(desired, current):
+def version_matches(desired: Optional[str], current: Optional[str]) -> bool:
     """Whether engine version ``current`` satisfies ``desired``.
 
     ``7.1`` matches ``7.1.0``; ``6.x`` matches ``6.2.6``; ``6.2`` does not match ``6.0.5``.
@@ -410,7 +416,7 @@ def version_matches(desired, current):
     return current.startswith(prefix + ".")
 
 
-def kms_key_matches(desired, current):
+def kms_key_matches(desired: Optional[str], current: Optional[str]) -> bool:
     """Whether KMS key ``current`` (AWS reports an ARN) is the one ``desired`` names.
 
     ``desired`` may be an ARN, a key id, or an alias (``alias/name`` or alias ARN); an alias
@@ -440,7 +446,7 @@ MODIFIABLE = (
 )
 
 
-def plan_update(current, params):
+def plan_update(current: Dict[str, Any], params: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str], List[str], List[str]]:
     """Compare a normalised group with the options.
 
     Returns ``(modify, problems, unknown, notes)``:
@@ -483,7 +489,7 @@ def plan_update(current, params):
                 f" upgrade); set engine={current['engine']} or replace replication group {group_id}"
             )
 
-    def immutable(option, have, desired):
+    def immutable(option: str, have: Any, desired: Any) -> None:
         problems.append(
             f"{option} cannot be changed on an existing replication group ({group_id} has {have!r}, the task asks"
             f" for {desired!r}); set {option}={have!r} or delete the group and create it again (replace it)"
@@ -533,7 +539,7 @@ NORMALISED_BY_API_KEY = {api_key: key for _option, key, api_key in MODIFIABLE}
 NORMALISED_BY_API_KEY["Engine"] = "engine"
 
 
-def apply_modify(current, modify):
+def apply_modify(current: Dict[str, Any], modify: Dict[str, Any]) -> Dict[str, Any]:
     """The normalised group as it will be once ``modify`` (API keys) has been applied."""
     after = dict(current)
     for api_key, value in modify.items():
@@ -544,7 +550,7 @@ def apply_modify(current, modify):
     return after
 
 
-def preview_new_group(params):
+def preview_new_group(params: Dict[str, Any]) -> Dict[str, Any]:
     """The normalised dict of a group that check mode would create (unknown values ``None``)."""
     return {
         "replication_group_id": params["replication_group_id"],
@@ -574,7 +580,7 @@ def preview_new_group(params):
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-def check_replication_group_id(replication_group_id):
+def check_replication_group_id(replication_group_id: str) -> Optional[str]:
     """A message when ``replication_group_id`` is not a valid id (after lower-casing), else ``None``."""
     if not 1 <= len(replication_group_id) <= 40 or not _ID_RE.match(replication_group_id):
         return (

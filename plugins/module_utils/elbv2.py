@@ -13,9 +13,17 @@ Three parts:
   ``{target_group_arn: ...}`` / ``{redirect: {...}}`` / ``{fixed_response: {...}}``), and back;
 * pure reconciliation: validation of the desired rule list, matching desired to current rules,
   and a collision-free plan of creates, modifications, deletions and priority moves.
+
+The ``redirect`` and ``fixed_response`` actions are one shape in the collection: the argument
+specs (:func:`redirect_spec`, :func:`fixed_response_spec`), the normaliser of an action option
+(:func:`desired_action`) and the lookup of a forward's target group by name
+(:class:`TargetGroupArns`) serve both a rule's ``actions`` (``elb_listener_rules``) and a
+listener's ``default_action`` (``elb_load_balancer``).
 """
 
 from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -23,6 +31,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
@@ -61,6 +70,8 @@ REDIRECT_API_KEYS = {
     "query": "Query",
     "status_code": "StatusCode",
 }
+REDIRECT_STATUS_CODES = ["HTTP_301", "HTTP_302"]
+FIXED_RESPONSE_CONTENT_TYPES = ["text/plain", "text/css", "text/html", "application/javascript", "application/json"]
 
 
 class AnsibleELBv2Error(AnsibleAWSError):
@@ -71,10 +82,37 @@ class ELBv2ErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleELBv2Error
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> Any:
         return is_boto3_error_code(
             ["ListenerNotFound", "RuleNotFound", "TargetGroupNotFound", "LoadBalancerNotFound"]
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument specs of the actions (elb_listener_rules ``rules[].actions``, elb_load_balancer
+# ``listeners[].default_action``); each call returns a new dict
+# ---------------------------------------------------------------------------------------------
+
+
+def redirect_spec() -> Dict[str, dict]:
+    """The options of a ``redirect`` action."""
+    return dict(
+        protocol=dict(type="str"),
+        port=dict(type="str"),
+        host=dict(type="str"),
+        path=dict(type="str"),
+        query=dict(type="str"),
+        status_code=dict(type="str", required=True, choices=list(REDIRECT_STATUS_CODES)),
+    )
+
+
+def fixed_response_spec() -> Dict[str, dict]:
+    """The options of a ``fixed_response`` action."""
+    return dict(
+        status_code=dict(type="str", required=True),
+        content_type=dict(type="str", choices=list(FIXED_RESPONSE_CONTENT_TYPES)),
+        message_body=dict(type="str"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,13 +121,13 @@ class ELBv2ErrorHandler(AWSErrorHandler):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe rules of listener {listener_arn}", None)
-def describe_rules(client, listener_arn):
+def describe_rules(client: Any, listener_arn: str) -> Optional[List[dict]]:
     """All rules of a listener (the default rule included), or ``None`` when it does not exist."""
     return paginate(client, "describe_rules", ListenerArn=listener_arn).get("Rules", [])
 
 
 @ELBv2ErrorHandler.list_error_handler("describe tags of {arns}", {})
-def describe_tags(client, arns):
+def describe_tags(client: Any, arns: Iterable[str]) -> Dict[str, Dict[str, str]]:
     """``{arn: tag dict}`` (``aws:`` tags left out) for ELBv2 resources, 20 ARNs per call."""
     result = {}
     arns = list(arns)
@@ -102,14 +140,44 @@ def describe_tags(client, arns):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe target group {name}", None)
-def find_target_group_arn(client, name):
+def find_target_group_arn(client: Any, name: str) -> Optional[str]:
     """The ARN of the target group called ``name``, or ``None``."""
     groups = client.describe_target_groups(Names=[name], aws_retry=True).get("TargetGroups", [])
     return groups[0]["TargetGroupArn"] if groups else None
 
 
+class TargetGroupArns:
+    """Target group names -> ARNs for one run, each name looked up once (``DescribeTargetGroups``).
+
+    A name that does not exist fails the run with ``error(message)``. In check mode it gives the
+    warning ``message + check_mode_suffix`` instead and a placeholder ARN, so that a whole stack
+    can be checked before its target groups exist.
+    """
+
+    def __init__(self, client: Any, ctx: Context, error: Type[Exception] = ValueError,
+                 check_mode_suffix: str = " (check mode: shown as it would be)") -> None:
+        self.client = client
+        self.ctx = ctx
+        self.error = error
+        self.check_mode_suffix = check_mode_suffix
+        self._found: Dict[str, Optional[str]] = {}
+
+    def arn(self, name: str, message: str) -> str:
+        """The ARN of target group ``name``; ``message`` says what to do when it does not exist."""
+        if name not in self._found:
+            self._found[name] = find_target_group_arn(self.client, name)
+        arn = self._found[name]
+        if arn is not None:
+            return arn
+        if not self.ctx.check_mode:
+            raise self.error(message)
+        self.ctx.warn(message + self.check_mode_suffix)
+        return f"arn:aws:elasticloadbalancing:unknown:targetgroup/{name}/unknown"
+
+
 @ELBv2ErrorHandler.common_error_handler("create rule at priority {priority}")
-def create_rule(client, listener_arn, priority, conditions, actions, tags=None):
+def create_rule(client: Any, listener_arn: str, priority: int, conditions: List[dict], actions: List[dict],
+                tags: Optional[Dict[str, str]] = None) -> dict:
     params = dict(ListenerArn=listener_arn, Priority=priority, Conditions=conditions, Actions=actions)
     if tags:
         params["Tags"] = dict_to_tags(tags)
@@ -117,36 +185,36 @@ def create_rule(client, listener_arn, priority, conditions, actions, tags=None):
 
 
 @ELBv2ErrorHandler.common_error_handler("modify rule {rule_arn}")
-def modify_rule(client, rule_arn, conditions, actions):
+def modify_rule(client: Any, rule_arn: str, conditions: List[dict], actions: List[dict]) -> dict:
     return client.modify_rule(RuleArn=rule_arn, Conditions=conditions, Actions=actions, aws_retry=True)["Rules"][0]
 
 
 @ELBv2ErrorHandler.common_error_handler("set the priority of rule {rule_arn} to {priority}")
-def set_rule_priority(client, rule_arn, priority):
+def set_rule_priority(client: Any, rule_arn: str, priority: int) -> bool:
     """Move ONE rule (a batched call is checked against the old priorities and fails on swaps)."""
     client.set_rule_priorities(RulePriorities=[{"RuleArn": rule_arn, "Priority": priority}], aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.deletion_error_handler("delete rule {rule_arn}")
-def delete_rule(client, rule_arn):
+def delete_rule(client: Any, rule_arn: str) -> bool:
     client.delete_rule(RuleArn=rule_arn, aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.common_error_handler("tag {arn}")
-def add_tags(client, arn, tags):
+def add_tags(client: Any, arn: str, tags: Dict[str, str]) -> bool:
     client.add_tags(ResourceArns=[arn], Tags=dict_to_tags(tags), aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.common_error_handler("untag {arn}")
-def remove_tags(client, arn, keys):
+def remove_tags(client: Any, arn: str, keys: Iterable[str]) -> bool:
     client.remove_tags(ResourceArns=[arn], TagKeys=list(keys), aws_retry=True)
     return True
 
 
-def list_listener_rules(client, listener_arn):
+def list_listener_rules(client: Any, listener_arn: str) -> Optional[List[dict]]:
     """The listener's non-default rules, normalised and sorted by priority; ``None`` if no listener."""
     raw = describe_rules(client, listener_arn)
     if raw is None:
@@ -161,15 +229,15 @@ def list_listener_rules(client, listener_arn):
 # ---------------------------------------------------------------------------------------------
 
 
-def is_default_rule(rule):
+def is_default_rule(rule: dict) -> bool:
     return bool(rule.get("IsDefault")) or str(rule.get("Priority")) == "default"
 
 
-def sort_rules(rules):
+def sort_rules(rules: Iterable[dict]) -> List[dict]:
     return sorted(rules, key=lambda r: (r["priority"] is None, r["priority"] or 0, r.get("rule_arn") or ""))
 
 
-def _values(condition, config_key):
+def _values(condition: dict, config_key: str) -> List[str]:
     """Values of one AWS condition, whichever form it came in (moto echoes the form sent)."""
     config = condition.get(config_key)
     if config and config.get("Values") is not None:
@@ -177,7 +245,7 @@ def _values(condition, config_key):
     return list(condition.get("Values") or [])
 
 
-def normalize_conditions(conditions):
+def normalize_conditions(conditions: Optional[List[dict]]) -> Dict[str, list]:
     """AWS ``Conditions`` -> ``{path_patterns: [...], ...}`` with sorted values, empty keys left out.
 
     Condition fields this collection does not manage (http-header, query-string) are kept under
@@ -206,7 +274,7 @@ def normalize_conditions(conditions):
     return result
 
 
-def desired_conditions(conditions):
+def desired_conditions(conditions: Optional[dict]) -> Dict[str, List[str]]:
     """The ``conditions`` option -> the normalised form (sorted, de-duplicated, empty keys left out)."""
     result = {}
     for key in CONDITION_KEYS:
@@ -216,7 +284,7 @@ def desired_conditions(conditions):
     return result
 
 
-def conditions_to_api(conditions):
+def conditions_to_api(conditions: Dict[str, List[str]]) -> List[dict]:
     """Normalised conditions -> AWS ``Conditions``, always in the ``<Field>Config`` form."""
     result = []
     for key, field, config_key in CONDITION_FIELDS:
@@ -226,25 +294,25 @@ def conditions_to_api(conditions):
     return result
 
 
-def target_group_name_from_arn(arn):
+def target_group_name_from_arn(arn: Optional[str]) -> Optional[str]:
     """``arn:...:targetgroup/<name>/<id>`` -> ``<name>``."""
     if not arn or ":targetgroup/" not in arn:
         return None
     return arn.split(":targetgroup/", 1)[1].split("/")[0]
 
 
-def forward_action(target_group_arn):
+def forward_action(target_group_arn: Optional[str]) -> Dict[str, Optional[str]]:
     return {"target_group_arn": target_group_arn, "target_group_name": target_group_name_from_arn(target_group_arn)}
 
 
-def desired_redirect(redirect):
+def desired_redirect(redirect: Optional[dict]) -> Dict[str, Optional[str]]:
     result = {key: (redirect or {}).get(key) or default for key, default in REDIRECT_DEFAULTS.items()}
     result["port"] = str(result["port"])
     result["status_code"] = (redirect or {}).get("status_code")
     return result
 
 
-def desired_fixed_response(fixed):
+def desired_fixed_response(fixed: dict) -> Dict[str, Optional[str]]:
     return {
         "status_code": str(fixed.get("status_code")),
         "content_type": fixed.get("content_type") or None,
@@ -252,7 +320,17 @@ def desired_fixed_response(fixed):
     }
 
 
-def normalize_actions(actions):
+def desired_action(action: dict, target_group_arn: Optional[str] = None) -> dict:
+    """An action option -> the normalised action: a forward to ``target_group_arn`` when that is
+    given (resolved by the caller), else the option's ``redirect``, else its ``fixed_response``."""
+    if target_group_arn:
+        return forward_action(target_group_arn)
+    if action.get("redirect"):
+        return {"redirect": desired_redirect(action["redirect"])}
+    return {"fixed_response": desired_fixed_response(action["fixed_response"])}
+
+
+def normalize_actions(actions: Optional[List[dict]]) -> dict:
     """AWS ``Actions`` -> one normalised action dict in the shape of the ``actions`` option.
 
     A rule whose actions this collection does not manage (weighted forwards to several target
@@ -288,7 +366,7 @@ def normalize_actions(actions):
     return {"other": [camel_dict_to_snake_dict(a) for a in actions]}
 
 
-def actions_to_api(action):
+def actions_to_api(action: dict) -> List[dict]:
     """A normalised action dict -> AWS ``Actions`` (a list of one action)."""
     if action.get("target_group_arn"):
         return [{"Type": "forward", "TargetGroupArn": action["target_group_arn"]}]
@@ -306,7 +384,7 @@ def actions_to_api(action):
     raise ValueError(f"no action to send in {action!r}")
 
 
-def normalize_rule(rule, tags):
+def normalize_rule(rule: dict, tags: Optional[Dict[str, str]]) -> dict:
     """One AWS rule (+ its tag dict) -> the returned/compared shape. Priority becomes an int."""
     priority = rule.get("Priority")
     return {
@@ -325,11 +403,11 @@ def normalize_rule(rule, tags):
 # ---------------------------------------------------------------------------------------------
 
 
-def _condition_label(conditions):
+def _condition_label(conditions: Dict[str, List[str]]) -> str:
     return ", ".join(f"{key}={values}" for key, values in conditions.items()) or "(none)"
 
 
-def validate_rules(rules):
+def validate_rules(rules: Optional[List[dict]]) -> List[str]:
     """Errors (list of str) in the desired rule list, found without any API call.
 
     ``rules`` are the raw option dicts. Checks: priority range, duplicate priorities, duplicate
@@ -406,7 +484,8 @@ def validate_rules(rules):
     return errors
 
 
-def rule_tags(name, common_tags, own_tags, purge_tags):
+def rule_tags(name: Optional[str], common_tags: Optional[dict], own_tags: Optional[dict],
+              purge_tags: bool) -> Tuple[Optional[Dict[str, str]], bool]:
     """``(desired tag dict or None, purge)`` for one rule.
 
     Without ``tags`` at either level only the ``Name`` tag is ensured and nothing is purged.
@@ -420,7 +499,7 @@ def rule_tags(name, common_tags, own_tags, purge_tags):
     return desired, purge_tags
 
 
-def match_rules(desired, current):
+def match_rules(desired: List[dict], current: List[dict]) -> Tuple[List[Optional[dict]], List[dict]]:
     """Pair desired with current rules: by Name tag, else identical conditions, else priority.
 
     ``desired``: list of dicts with ``name``, ``priority``, ``conditions`` (normalised).
@@ -432,7 +511,7 @@ def match_rules(desired, current):
     matches = [None] * len(desired)
     free = list(current)
 
-    def take(index, rule):
+    def take(index: int, rule: dict) -> None:
         matches[index] = rule
         free.remove(rule)
 
@@ -457,11 +536,11 @@ def match_rules(desired, current):
     return matches, free
 
 
-class PlanError(Exception):
-    pass
+class PlanError(ValueError):
+    """A rule list that cannot be reached without the operator changing it (a refusal, as ``run_state`` reports it)."""
 
 
-def _temporary_priority(occupied, reserved):
+def _temporary_priority(occupied: Dict[int, str], reserved: Dict[int, int]) -> int:
     """The highest priority nobody holds or wants (lowest precedence while a rule is parked)."""
     for priority in range(MAX_PRIORITY, MIN_PRIORITY - 1, -1):
         if priority not in occupied and priority not in reserved:
@@ -469,7 +548,7 @@ def _temporary_priority(occupied, reserved):
     raise PlanError("no free priority left on the listener to park a rule while moving it")
 
 
-def plan(desired, current, purge_rules):
+def plan(desired: List[dict], current: List[dict], purge_rules: bool) -> Tuple[List[tuple], List[dict]]:
     """A collision-free list of operations that turns ``current`` into ``desired``.
 
     ``desired``: list of dicts ``name``, ``priority``, ``conditions``, ``actions`` (normalised,
@@ -569,7 +648,7 @@ def plan(desired, current, purge_rules):
     return operations, sort_rules(final)
 
 
-def _predicted(rule_arn, rule, tags):
+def _predicted(rule_arn: Optional[str], rule: dict, tags: Dict[str, str]) -> dict:
     return {
         "rule_arn": rule_arn,
         "name": tags.get("Name"),

@@ -29,9 +29,11 @@ Emulator facts this file is written around (moto 5.2.5):
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
@@ -80,32 +82,33 @@ HEALTH_CHECK_INTS = ("interval", "timeout", "healthy_threshold", "unhealthy_thre
 
 
 @ELBv2ErrorHandler.list_error_handler("describe load balancer {name}", [])
-def describe_load_balancers_by_name(client, name):
+def describe_load_balancers_by_name(client: Any, name: str) -> List[dict]:
     """Every load balancer called ``name`` (normally 0 or 1; moto can hold duplicates)."""
     return client.describe_load_balancers(Names=[name], aws_retry=True).get("LoadBalancers", [])
 
 
 @ELBv2ErrorHandler.list_error_handler("describe load balancer {arn}", None)
-def describe_load_balancer(client, arn):
+def describe_load_balancer(client: Any, arn: str) -> Optional[dict]:
     """The load balancer with this ARN, or ``None``."""
     found = client.describe_load_balancers(LoadBalancerArns=[arn], aws_retry=True).get("LoadBalancers", [])
     return found[0] if found else None
 
 
 @ELBv2ErrorHandler.list_error_handler("describe attributes of load balancer {arn}", None)
-def describe_load_balancer_attributes(client, arn):
+def describe_load_balancer_attributes(client: Any, arn: str) -> Optional[List[dict]]:
     """The raw ``Attributes`` list, or ``None`` when the load balancer is gone."""
     return client.describe_load_balancer_attributes(LoadBalancerArn=arn, aws_retry=True).get("Attributes", [])
 
 
 @ELBv2ErrorHandler.common_error_handler("modify attributes of load balancer {arn}")
-def modify_load_balancer_attributes(client, arn, attributes):
+def modify_load_balancer_attributes(client: Any, arn: str, attributes: List[dict]) -> bool:
     client.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=attributes, aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.common_error_handler("create load balancer {name}")
-def create_load_balancer(client, name, subnets, security_groups, scheme, ip_address_type, tags=None):
+def create_load_balancer(client: Any, name: str, subnets: Iterable[str], security_groups: Optional[Iterable[str]], scheme: str,
+                         ip_address_type: str, tags: Optional[Dict[str, str]] = None) -> dict:
     params = dict(
         Name=name,
         Subnets=list(subnets),
@@ -121,25 +124,25 @@ def create_load_balancer(client, name, subnets, security_groups, scheme, ip_addr
 
 
 @ELBv2ErrorHandler.common_error_handler("set the subnets of load balancer {arn}")
-def set_subnets(client, arn, subnets):
+def set_subnets(client: Any, arn: str, subnets: Iterable[str]) -> bool:
     client.set_subnets(LoadBalancerArn=arn, Subnets=list(subnets), aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.common_error_handler("set the security groups of load balancer {arn}")
-def set_security_groups(client, arn, security_groups):
+def set_security_groups(client: Any, arn: str, security_groups: Iterable[str]) -> bool:
     client.set_security_groups(LoadBalancerArn=arn, SecurityGroups=list(security_groups), aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.common_error_handler("set the IP address type of load balancer {arn}")
-def set_ip_address_type(client, arn, ip_address_type):
+def set_ip_address_type(client: Any, arn: str, ip_address_type: str) -> bool:
     client.set_ip_address_type(LoadBalancerArn=arn, IpAddressType=ip_address_type, aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.deletion_error_handler("delete load balancer {arn}")
-def delete_load_balancer(client, arn):
+def delete_load_balancer(client: Any, arn: str) -> bool:
     client.delete_load_balancer(LoadBalancerArn=arn, aws_retry=True)
     return True
 
@@ -150,23 +153,23 @@ def delete_load_balancer(client, arn):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe listeners of load balancer {lb_arn}", None)
-def describe_listeners(client, lb_arn):
+def describe_listeners(client: Any, lb_arn: str) -> Optional[List[dict]]:
     """All listeners of a load balancer, or ``None`` when it does not exist."""
     return paginate(client, "describe_listeners", LoadBalancerArn=lb_arn).get("Listeners", [])
 
 
 @ELBv2ErrorHandler.common_error_handler("create the :{port} listener of load balancer {lb_arn}")
-def create_listener(client, lb_arn, port, params):
+def create_listener(client: Any, lb_arn: str, port: int, params: Dict[str, Any]) -> dict:
     return client.create_listener(LoadBalancerArn=lb_arn, aws_retry=True, **params)["Listeners"][0]
 
 
 @ELBv2ErrorHandler.common_error_handler("modify listener {listener_arn}")
-def modify_listener(client, listener_arn, params):
+def modify_listener(client: Any, listener_arn: str, params: Dict[str, Any]) -> dict:
     return client.modify_listener(ListenerArn=listener_arn, aws_retry=True, **params)["Listeners"][0]
 
 
 @ELBv2ErrorHandler.deletion_error_handler("delete listener {listener_arn}")
-def delete_listener(client, listener_arn):
+def delete_listener(client: Any, listener_arn: str) -> bool:
     client.delete_listener(ListenerArn=listener_arn, aws_retry=True)
     return True
 
@@ -177,11 +180,11 @@ def delete_listener(client, listener_arn):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe target groups {names}", None)
-def _describe_target_groups_batch(client, names):
+def _describe_target_groups_batch(client: Any, names: Iterable[str]) -> Optional[List[dict]]:
     return client.describe_target_groups(Names=list(names), aws_retry=True).get("TargetGroups", [])
 
 
-def describe_target_groups_by_names(client, names):
+def describe_target_groups_by_names(client: Any, names: Iterable[str]) -> Dict[str, dict]:
     """``{name: raw target group}`` for the names that exist.
 
     One call per :data:`NAMES_BATCH` names; a batch with a missing name fails as a whole
@@ -202,28 +205,28 @@ def describe_target_groups_by_names(client, names):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe attributes of target group {arn}", None)
-def describe_target_group_attributes(client, arn):
+def describe_target_group_attributes(client: Any, arn: str) -> Optional[List[dict]]:
     return client.describe_target_group_attributes(TargetGroupArn=arn, aws_retry=True).get("Attributes", [])
 
 
 @ELBv2ErrorHandler.common_error_handler("create target group {name}")
-def create_target_group(client, name, params):
+def create_target_group(client: Any, name: str, params: Dict[str, Any]) -> dict:
     return client.create_target_group(Name=name, aws_retry=True, **params)["TargetGroups"][0]
 
 
 @ELBv2ErrorHandler.common_error_handler("modify the health check of target group {arn}")
-def modify_target_group(client, arn, params):
+def modify_target_group(client: Any, arn: str, params: Dict[str, Any]) -> dict:
     return client.modify_target_group(TargetGroupArn=arn, aws_retry=True, **params)["TargetGroups"][0]
 
 
 @ELBv2ErrorHandler.common_error_handler("modify attributes of target group {arn}")
-def modify_target_group_attributes(client, arn, attributes):
+def modify_target_group_attributes(client: Any, arn: str, attributes: List[dict]) -> bool:
     client.modify_target_group_attributes(TargetGroupArn=arn, Attributes=attributes, aws_retry=True)
     return True
 
 
 @ELBv2ErrorHandler.deletion_error_handler("delete target group {arn}")
-def delete_target_group(client, arn, in_use_timeout=0, note=None):
+def delete_target_group(client: Any, arn: str, in_use_timeout: float = 0, note: Optional[Note] = None) -> Optional[bool]:
     """``True`` deleted, ``False`` already gone, ``None`` refused because a listener/rule uses it.
 
     ``in_use_timeout``: for a group that no live listener or rule forwards to any more (its load
@@ -251,7 +254,7 @@ add_tags = elbv2.add_tags
 remove_tags = elbv2.remove_tags
 
 
-def update_tags(client, arn, to_set, to_remove):
+def update_tags(client: Any, arn: str, to_set: Dict[str, str], to_remove: List[str]) -> None:
     if to_remove:
         remove_tags(client, arn, to_remove)
     if to_set:
@@ -263,7 +266,7 @@ def update_tags(client, arn, to_set, to_remove):
 # ---------------------------------------------------------------------------------------------
 
 
-def name_errors(name, what, label):
+def name_errors(name: Optional[str], what: str, label: str) -> List[str]:
     """Errors in an ALB / target group name (1-32 letters, digits, hyphens; no hyphen at the ends)."""
     errors = []
     if not name:
@@ -280,7 +283,7 @@ def name_errors(name, what, label):
     return errors
 
 
-def validate_listeners(listeners):
+def validate_listeners(listeners: Optional[List[dict]]) -> List[str]:
     """Errors (list of str) in the ``listeners`` option, found without any API call."""
     errors = []
     seen = {}
@@ -308,7 +311,7 @@ def validate_listeners(listeners):
     return errors
 
 
-def validate_target_groups(groups, state, vpc_id):
+def validate_target_groups(groups: Optional[List[dict]], state: str, vpc_id: Optional[str]) -> List[str]:
     """Errors (list of str) in the ``target_groups`` option, found without any API call."""
     errors = []
     seen = {}
@@ -351,11 +354,11 @@ def validate_target_groups(groups, state, vpc_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def _to_bool(value):
+def _to_bool(value: Any) -> bool:
     return str(value).strip().lower() == "true"
 
 
-def normalize_lb_attributes(attribute_list):
+def normalize_lb_attributes(attribute_list: Optional[List[dict]]) -> Dict[str, Any]:
     """AWS ``Attributes`` -> ``{deletion_protection, idle_timeout, drop_invalid_header_fields, http2}``.
 
     A key AWS (or moto) leaves out reads as AWS's default for it.
@@ -373,7 +376,7 @@ def normalize_lb_attributes(attribute_list):
     return result
 
 
-def lb_attribute_changes(current, desired):
+def lb_attribute_changes(current: Dict[str, Any], desired: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """``{option: value}`` for each attribute set in ``desired`` that differs from ``current``."""
     changes = {}
     for option in LB_ATTRIBUTES:
@@ -383,7 +386,7 @@ def lb_attribute_changes(current, desired):
     return changes
 
 
-def lb_attributes_to_api(changes):
+def lb_attributes_to_api(changes: Dict[str, Any]) -> List[dict]:
     result = []
     for option, value in changes.items():
         key, kind = LB_ATTRIBUTES[option][0], LB_ATTRIBUTES[option][1]
@@ -391,7 +394,7 @@ def lb_attributes_to_api(changes):
     return result
 
 
-def normalize_listener(raw):
+def normalize_listener(raw: dict) -> dict:
     """One AWS listener -> ``{listener_arn, port, protocol, ssl_policy, certificate_arn, default_action}``.
 
     ``ssl_policy`` and ``certificate_arn`` are ``None`` for HTTP listeners (moto reports a policy there).
@@ -409,7 +412,8 @@ def normalize_listener(raw):
     }
 
 
-def normalize_load_balancer(raw, attribute_list, listeners, tags):
+def normalize_load_balancer(raw: dict, attribute_list: Optional[List[dict]], listeners: Optional[List[dict]],
+                            tags: Optional[Dict[str, str]]) -> dict:
     """AWS load balancer + attributes + listeners (raw) + tag dict -> the returned shape."""
     zones = raw.get("AvailabilityZones") or []
     return {
@@ -431,21 +435,15 @@ def normalize_load_balancer(raw, attribute_list, listeners, tags):
     }
 
 
-def sort_listeners(listeners):
+def sort_listeners(listeners: Iterable[dict]) -> List[dict]:
     return sorted(listeners, key=lambda item: (item["port"] or 0, item.get("listener_arn") or ""))
 
 
-def desired_default_action(action, target_group_arn=None):
-    """The ``default_action`` option -> the normalised action (forward resolved to ``target_group_arn``)."""
-    if action.get("forward"):
-        return elbv2.forward_action(target_group_arn)
-    if action.get("redirect"):
-        return {"redirect": elbv2.desired_redirect(action["redirect"])}
-    return {"fixed_response": elbv2.desired_fixed_response(action["fixed_response"])}
+def desired_listener(listener: dict, target_group_arn: Optional[str] = None) -> dict:
+    """One ``listeners`` option entry -> the normalised listener (``listener_arn`` None).
 
-
-def desired_listener(listener, target_group_arn=None):
-    """One ``listeners`` option entry -> the normalised listener (``listener_arn`` None)."""
+    ``target_group_arn`` is the ARN of the target group a ``forward`` default action names.
+    """
     protocol = listener.get("protocol") or "HTTP"
     https = protocol == "HTTPS"
     return {
@@ -454,11 +452,11 @@ def desired_listener(listener, target_group_arn=None):
         "protocol": protocol,
         "ssl_policy": (listener.get("ssl_policy") or DEFAULT_SSL_POLICY) if https else None,
         "certificate_arn": listener.get("certificate_arn") if https else None,
-        "default_action": desired_default_action(listener["default_action"], target_group_arn),
+        "default_action": elbv2.desired_action(listener["default_action"], target_group_arn),
     }
 
 
-def listener_to_api(listener):
+def listener_to_api(listener: dict) -> Dict[str, Any]:
     """A normalised listener -> create/modify_listener parameters (without the ARNs)."""
     params = {
         "Port": listener["port"],
@@ -471,11 +469,12 @@ def listener_to_api(listener):
     return params
 
 
-def _listener_key(listener):
+def _listener_key(listener: dict) -> dict:
     return {k: v for k, v in listener.items() if k != "listener_arn"}
 
 
-def plan_listeners(desired, current, purge):
+def plan_listeners(desired: List[dict], current: List[dict],
+                   purge: bool) -> Tuple[List[dict], List[Tuple[str, dict]], List[str], List[dict]]:
     """Match desired listeners to current ones by port.
 
     Returns ``(create, modify, delete, predicted)``: ``create`` the desired listeners with no
@@ -517,11 +516,11 @@ def plan_listeners(desired, current, purge):
 # ---------------------------------------------------------------------------------------------
 
 
-def _int_or_none(value):
+def _int_or_none(value: Any) -> Optional[int]:
     return int(value) if value not in (None, "") else None
 
 
-def normalize_health_check(raw):
+def normalize_health_check(raw: dict) -> Dict[str, Any]:
     """The health check fields of a raw target group -> the ``health_check`` option shape (+ enabled)."""
     matcher = raw.get("Matcher") or {}
     return {
@@ -537,7 +536,7 @@ def normalize_health_check(raw):
     }
 
 
-def desired_health_check(option, target_type="ip"):
+def desired_health_check(option: Optional[dict], target_type: str = "ip") -> Dict[str, Any]:
     """The ``health_check`` option -> ``{key: value}`` of the keys that are set (port as str).
 
     A lambda target group has no health check port, so ``port`` is left out for it.
@@ -555,12 +554,12 @@ def desired_health_check(option, target_type="ip"):
     return result
 
 
-def health_check_changes(current, desired):
+def health_check_changes(current: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
     """``{key: value}`` of the desired health check settings that differ from ``current``."""
     return {key: value for key, value in desired.items() if current.get(key) != value}
 
 
-def health_check_to_api(changes):
+def health_check_to_api(changes: Dict[str, Any]) -> Dict[str, Any]:
     params = {}
     for key, value in changes.items():
         api = HEALTH_CHECK_FIELDS[key][1]
@@ -568,7 +567,7 @@ def health_check_to_api(changes):
     return params
 
 
-def normalize_target_group(raw, attribute_list, tags):
+def normalize_target_group(raw: dict, attribute_list: Optional[List[dict]], tags: Optional[Dict[str, str]]) -> dict:
     """AWS target group + attributes + tag dict -> the returned shape."""
     attributes = {a.get("Key"): a.get("Value") for a in attribute_list or []}
     delay = attributes.get(DEREGISTRATION_DELAY_KEY)
@@ -586,7 +585,7 @@ def normalize_target_group(raw, attribute_list, tags):
     }
 
 
-def group_tags(common_tags, own_tags):
+def group_tags(common_tags: Optional[dict], own_tags: Optional[dict]) -> Optional[Dict[str, str]]:
     """Desired tag dict for one target group (own tags win), or ``None`` when neither is set."""
     if common_tags is None and own_tags is None:
         return None
@@ -595,7 +594,7 @@ def group_tags(common_tags, own_tags):
     return desired
 
 
-def immutable_errors(current, group, vpc_id, label):
+def immutable_errors(current: dict, group: dict, vpc_id: Optional[str], label: str) -> List[str]:
     """What differs in the attributes AWS cannot change on an existing target group."""
     errors = []
     target_type = group.get("target_type") or "ip"
@@ -617,7 +616,7 @@ def immutable_errors(current, group, vpc_id, label):
     ]
 
 
-def predicted_target_group(group, vpc_id, tags):
+def predicted_target_group(group: dict, vpc_id: Optional[str], tags: Optional[Dict[str, str]]) -> dict:
     """What a target group created from ``group`` would look like (check mode)."""
     target_type = group.get("target_type") or "ip"
     lambda_type = target_type == "lambda"
@@ -649,7 +648,7 @@ def predicted_target_group(group, vpc_id, tags):
     }
 
 
-def target_group_create_params(group, vpc_id, tags):
+def target_group_create_params(group: dict, vpc_id: Optional[str], tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """create_target_group parameters (without Name) for one ``target_groups`` entry."""
     target_type = group.get("target_type") or "ip"
     params = {"TargetType": target_type}
@@ -663,7 +662,7 @@ def target_group_create_params(group, vpc_id, tags):
     return params
 
 
-def action_target_group_arns(actions):
+def action_target_group_arns(actions: Optional[List[dict]]) -> set:
     """Every target group ARN an AWS action list forwards to."""
     arns = set()
     for action in actions or []:
@@ -675,7 +674,7 @@ def action_target_group_arns(actions):
     return arns
 
 
-def load_balancer_name_from_arn(arn):
+def load_balancer_name_from_arn(arn: Optional[str]) -> Optional[str]:
     """``arn:...:loadbalancer/app/<name>/<id>`` -> ``<name>``."""
     if not arn or ":loadbalancer/" not in arn:
         return arn
@@ -683,7 +682,7 @@ def load_balancer_name_from_arn(arn):
     return parts[1] if len(parts) > 2 else parts[0]
 
 
-def find_target_group_users(client, target_group_arn, load_balancer_arns):
+def find_target_group_users(client: Any, target_group_arn: str, load_balancer_arns: Optional[Iterable[str]]) -> List[Tuple[str, str]]:
     """``[(load balancer name, where)]`` of the listeners/rules that forward to the target group.
 
     Only the load balancers the target group names are searched (``LoadBalancerArns``); one that

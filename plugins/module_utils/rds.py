@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to apranova.aws_stack
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""RDS API layer: DB instances, their tags and snapshots.
+"""RDS API layer: DB instances, their tags, and DB subnet groups.
 
 Every boto3 call goes through here with ``aws_retry=True`` (the client must be made with
 ``base.aws_client(module, ...)``); "not found" comes back as ``None``. The pure functions at the end
@@ -12,6 +12,7 @@ offline.
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -52,16 +53,8 @@ class RDSInstanceErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = RDSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code(["DBInstanceNotFound", "DBInstanceNotFoundFault"])
-
-
-class RDSSnapshotErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = RDSError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["DBSnapshotNotFound", "DBSnapshotNotFoundFault"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +63,7 @@ class RDSSnapshotErrorHandler(AWSErrorHandler):
 
 
 @RDSInstanceErrorHandler.list_error_handler("describe DB instance {identifier}")
-def describe_db_instance(client, identifier):
+def describe_db_instance(client: Any, identifier: str) -> Optional[Dict[str, Any]]:
     """The DescribeDBInstances entry of ``identifier``, or ``None``."""
     instances = client.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"]
     for instance in instances:
@@ -80,20 +73,21 @@ def describe_db_instance(client, identifier):
 
 
 @RDSInstanceErrorHandler.common_error_handler("create DB instance {identifier}")
-def create_db_instance(client, identifier, **params):
+def create_db_instance(client: Any, identifier: str, **params: Any) -> Dict[str, Any]:
     """CreateDBInstance. ``params`` hold the master password: never log them."""
     return client.create_db_instance(DBInstanceIdentifier=identifier, aws_retry=True, **params)["DBInstance"]
 
 
 @RDSInstanceErrorHandler.common_error_handler("modify DB instance {identifier}")
-def modify_db_instance(client, identifier, **params):
+def modify_db_instance(client: Any, identifier: str, **params: Any) -> Dict[str, Any]:
     return client.modify_db_instance(DBInstanceIdentifier=identifier, aws_retry=True, **params)["DBInstance"]
 
 
 @RDSInstanceErrorHandler.deletion_error_handler("delete DB instance {identifier}")
-def delete_db_instance(client, identifier, skip_final_snapshot, final_snapshot_identifier=None,
-                       delete_automated_backups=False, timeout=0, note=None):
-    """DeleteDBInstance; ``None`` when the instance was already gone.
+def delete_db_instance(client: Any, identifier: str, skip_final_snapshot: bool, final_snapshot_identifier: Optional[str] = None,
+                       delete_automated_backups: bool = False, timeout: float = 0,
+                       note: Optional[Callable[[str], None]] = None) -> Union[Dict[str, Any], bool]:
+    """DeleteDBInstance: the instance as RDS answered; ``False`` when it was already gone.
 
     While RDS answers InvalidDBInstanceState (the instance is not in a state that can be deleted
     with a final snapshot yet), the call is tried again for up to ``timeout`` seconds.
@@ -111,19 +105,19 @@ class RDSSubnetGroupErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = RDSError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code(["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
 
 
 @RDSSubnetGroupErrorHandler.list_error_handler("describe DB subnet group {name}")
-def describe_db_subnet_group(client, name):
+def describe_db_subnet_group(client: Any, name: str) -> Optional[Dict[str, Any]]:
     """The DescribeDBSubnetGroups entry of ``name``, or ``None``."""
     groups = client.describe_db_subnet_groups(DBSubnetGroupName=name, aws_retry=True)["DBSubnetGroups"]
     return groups[0] if groups else None
 
 
 @RDSSubnetGroupErrorHandler.deletion_error_handler("delete DB subnet group {name}")
-def delete_db_subnet_group(client, name, timeout=0, note=None):
+def delete_db_subnet_group(client: Any, name: str, timeout: float = 0, note: Optional[Callable[[str], None]] = None) -> bool:
     """DeleteDBSubnetGroup; ``False`` when the group was already gone.
 
     AWS refuses it with InvalidDBSubnetGroupStateFault while an instance of the group is still
@@ -137,21 +131,15 @@ def delete_db_subnet_group(client, name, timeout=0, note=None):
 
 
 @RDSInstanceErrorHandler.common_error_handler("tag DB instance {arn}")
-def add_tags(client, arn, tags):
+def add_tags(client: Any, arn: str, tags: Dict[str, Any]) -> bool:
     client.add_tags_to_resource(ResourceName=arn, Tags=dict_to_tags(tags), aws_retry=True)
     return True
 
 
 @RDSInstanceErrorHandler.common_error_handler("untag DB instance {arn}")
-def remove_tags(client, arn, tag_keys):
+def remove_tags(client: Any, arn: str, tag_keys: Iterable[str]) -> bool:
     client.remove_tags_from_resource(ResourceName=arn, TagKeys=list(tag_keys), aws_retry=True)
     return True
-
-
-@RDSSnapshotErrorHandler.list_error_handler("describe DB snapshot {snapshot_identifier}")
-def describe_db_snapshot(client, snapshot_identifier):
-    snapshots = client.describe_db_snapshots(DBSnapshotIdentifier=snapshot_identifier, aws_retry=True)["DBSnapshots"]
-    return snapshots[0] if snapshots else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +203,7 @@ PENDING_KEYS = {
 }
 
 
-def normalise_db_instance(instance):
+def normalise_db_instance(instance: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """DescribeDBInstances entry -> the snake_case ``db_instance`` dict (no password in it)."""
     if not instance:
         return {}
@@ -256,19 +244,19 @@ def normalise_db_instance(instance):
     return result
 
 
-def _pending(instance):
+def _pending(instance: Dict[str, Any]) -> Dict[str, Any]:
     pending = instance.get("PendingModifiedValues") or {}
     return {PENDING_KEYS[k]: v for k, v in pending.items() if k in PENDING_KEYS}
 
 
-def effective_state(normalised):
+def effective_state(normalised: Dict[str, Any]) -> Dict[str, Any]:
     """The normalised instance with its pending modifications applied."""
     state = dict(normalised)
     state.update(normalised.get("pending_modified_values") or {})
     return state
 
 
-def is_ready(instance, require_no_pending=False):
+def is_ready(instance: Optional[Dict[str, Any]], require_no_pending: bool = False) -> bool:
     """True when ``instance`` is in a ready status (and, if asked, has nothing pending)."""
     if not instance or instance.get("DBInstanceStatus") not in READY_STATUSES:
         return False
@@ -277,16 +265,16 @@ def is_ready(instance, require_no_pending=False):
     return True
 
 
-def _version_tuple(version):
+def _version_tuple(version: Any) -> Tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\-]", str(version)) if p != "")
 
 
-def _cmp_key(version):
+def _cmp_key(version: Any) -> Tuple[Tuple[int, Any], ...]:
     # ints sort before strings so that "16.4" vs "16.4.R1"-style parts still compare
     return tuple((0, p) if isinstance(p, int) else (1, p) for p in _version_tuple(version))
 
 
-def version_satisfied(current, desired):
+def version_satisfied(current: Optional[str], desired: str) -> bool:
     """True when ``current`` is ``desired`` or a more precise version of it ("16" ~ "16.4")."""
     if current is None:
         return False
@@ -294,11 +282,11 @@ def version_satisfied(current, desired):
     return current == desired or current.startswith(desired + ".")
 
 
-def is_downgrade(current, desired):
+def is_downgrade(current: str, desired: str) -> bool:
     return _cmp_key(desired) < _cmp_key(current)
 
 
-def major_version(engine, version):
+def major_version(engine: Optional[str], version: str) -> str:
     """Major version as RDS counts it: "16" for postgres 16.x (10+), "5.7" for MySQL 5.7.x."""
     parts = str(version).split(".")
     if engine and engine.startswith(("postgres", "aurora-postgresql")) and parts[0].isdigit() and int(parts[0]) >= 10:
@@ -306,7 +294,7 @@ def major_version(engine, version):
     return ".".join(parts[:2])
 
 
-def version_accepted(engine, current, desired):
+def version_accepted(engine: Optional[str], current: Optional[str], desired: str) -> bool:
     """True when the reported ``current`` version satisfies the ``desired`` one.
 
     That is ``desired`` itself, a more precise version of it ("16" ~ "16.4"), or a later minor
@@ -321,7 +309,7 @@ def version_accepted(engine, current, desired):
     return major_version(engine, current) == major_version(engine, desired) and _cmp_key(current) >= _cmp_key(desired)
 
 
-def _same(key, current, desired):
+def _same(key: str, current: Any, desired: Any) -> bool:
     if key == "vpc_security_group_ids":
         return sorted(set(current or [])) == sorted(set(desired))
     if key == "engine":
@@ -331,7 +319,7 @@ def _same(key, current, desired):
     return current == desired
 
 
-def plan_modification(current, params):
+def plan_modification(current: Dict[str, Any], params: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
     """Compare the normalised ``current`` instance with the module ``params``.
 
     Returns ``(changes, errors)``: ``changes`` maps option names to their new values (only
@@ -393,7 +381,7 @@ def plan_modification(current, params):
     return changes, errors
 
 
-def modify_params(current, changes, apply_immediately):
+def modify_params(current: Dict[str, Any], changes: Dict[str, Any], apply_immediately: bool) -> Dict[str, Any]:
     """ModifyDBInstance keyword arguments for ``changes`` (from :func:`plan_modification`)."""
     params = {MODIFIABLE[k]: v for k, v in changes.items()}
     if "vpc_security_group_ids" in changes:
@@ -406,7 +394,8 @@ def modify_params(current, changes, apply_immediately):
     return params
 
 
-def create_params(params, master_username, master_password, tags):
+def create_params(params: Dict[str, Any], master_username: Optional[str], master_password: str,
+                  tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """CreateDBInstance keyword arguments (without the identifier). Holds the password."""
     result = {}
     for key, aws_key in CREATE_KEYS.items():
@@ -421,7 +410,7 @@ def create_params(params, master_username, master_password, tags):
     return result
 
 
-def predicted_instance(params, master_username, tags):
+def predicted_instance(params: Dict[str, Any], master_username: Optional[str], tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """What check mode reports for an instance it would create."""
     keys = ("engine", "engine_version", "db_instance_class", "allocated_storage", "max_allocated_storage",
             "storage_type", "storage_encrypted", "kms_key_id", "db_name", "port", "db_subnet_group_name",

@@ -17,6 +17,7 @@ Two layers:
 from __future__ import annotations
 
 import json
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 try:
     from urllib.parse import unquote
@@ -36,7 +37,7 @@ PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}
 
 # --- normalisers (pure) --------------------------------------------------------------------------
 
-def _ports(perm):
+def _ports(perm: dict) -> Tuple[str, str]:
     proto = PROTOCOL_NAMES.get(str(perm.get("IpProtocol")), str(perm.get("IpProtocol")))
     if proto == "all":
         return proto, "all"
@@ -46,7 +47,7 @@ def _ports(perm):
     return proto, str(lo) if lo == hi else "%s-%s" % (lo, hi)
 
 
-def normalise_rules(permissions, group_names):
+def normalise_rules(permissions: Optional[List[dict]], group_names: Dict[str, str]) -> List[dict]:
     """IpPermissions -> [{protocol, ports, from_port, to_port, source, source_type, source_id}] (one per source).
 
     ``group_names`` maps security-group ids to names, so rules read "from production-alb-sg".
@@ -67,7 +68,7 @@ def normalise_rules(permissions, group_names):
     return sorted(out, key=lambda x: (x["from_port"] if x["from_port"] is not None else -1, x["protocol"], x["source"]))
 
 
-def normalise_security_group(group, group_names):
+def normalise_security_group(group: dict, group_names: Dict[str, str]) -> dict:
     return {
         "id": group["GroupId"], "name": group["GroupName"], "description": group.get("Description"),
         "ingress": normalise_rules(group.get("IpPermissions"), group_names),
@@ -75,7 +76,7 @@ def normalise_security_group(group, group_names):
     }
 
 
-def normalise_route_table(table):
+def normalise_route_table(table: dict) -> dict:
     routes = []
     for r in table.get("Routes") or []:
         dest = r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock") or r.get("DestinationPrefixListId")
@@ -90,12 +91,12 @@ def normalise_route_table(table):
     }
 
 
-def _tg_name(arn):
+def _tg_name(arn: Optional[str]) -> Optional[str]:
     # arn:...:targetgroup/<name>/<id>
     return arn.split(":targetgroup/")[-1].split("/")[0] if arn else None
 
 
-def normalise_action(action, target_groups):
+def normalise_action(action: dict, target_groups: Dict[str, dict]) -> dict:
     """One listener/rule action -> {type, target_group, target_port, ...}."""
     kind = action.get("Type")
     out = {"type": kind}
@@ -117,7 +118,7 @@ def normalise_action(action, target_groups):
     return out
 
 
-def normalise_conditions(conditions):
+def normalise_conditions(conditions: Optional[List[dict]]) -> Dict[str, List[str]]:
     """Rule conditions -> {path_patterns: [...], host_headers: [...], ...}; reads both the legacy
     ``Values`` form and the ``*Config`` form (moto echoes only the form that was sent)."""
     fields = {
@@ -135,7 +136,7 @@ def normalise_conditions(conditions):
     return out
 
 
-def normalise_rule(rule, target_groups):
+def normalise_rule(rule: dict, target_groups: Dict[str, dict]) -> dict:
     prio = rule.get("Priority")
     default = bool(rule.get("IsDefault")) or prio == "default"
     return {
@@ -146,12 +147,12 @@ def normalise_rule(rule, target_groups):
     }
 
 
-def sort_rules(rules):
+def sort_rules(rules: List[dict]) -> List[dict]:
     """Numbered rules by priority, the default rule last."""
     return sorted(rules, key=lambda r: (r["is_default"], r["priority"] or 0))
 
 
-def normalise_task_definition(td):
+def normalise_task_definition(td: dict) -> dict:
     containers = []
     for c in td.get("containerDefinitions") or []:
         containers.append({
@@ -180,13 +181,13 @@ def normalise_task_definition(td):
     }
 
 
-def _as_list(value):
+def _as_list(value: Any) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def policy_statements(document):
+def policy_statements(document: Any) -> List[dict]:
     """A policy document (dict, JSON or URL-encoded JSON) -> [{sid, effect, actions, resources, condition}]."""
     if isinstance(document, str):
         try:
@@ -205,7 +206,7 @@ def policy_statements(document):
     return out
 
 
-def _az_of_subnet(subnets):
+def _az_of_subnet(subnets: Dict[str, List[dict]]) -> Dict[str, str]:
     out = {}
     for tier in ("public", "private"):
         for s in subnets.get(tier, []):
@@ -213,7 +214,7 @@ def _az_of_subnet(subnets):
     return out
 
 
-def layout_by_az(stack, details):
+def layout_by_az(stack: Dict[str, Any], details: Dict[str, Any]) -> List[dict]:
     """Per-AZ layout: subnets of each tier, NAT gateways, mount targets, the DB's zone, cache nodes."""
     subnets = stack.get("subnets") or {"public": [], "private": []}
     az_of = _az_of_subnet(subnets)
@@ -240,7 +241,7 @@ def layout_by_az(stack, details):
     return out
 
 
-def bill_of_materials(stack, details):
+def bill_of_materials(stack: Dict[str, Any], details: Dict[str, Any]) -> Dict[str, Any]:
     """What the cost model prices (see plugins/filter/cost.py), from the live resources."""
     fargate = []
     for svc in details.get("services") or []:
@@ -268,7 +269,7 @@ def bill_of_materials(stack, details):
     }
 
 
-def count_resources(stack, details):
+def count_resources(stack: Dict[str, Any], details: Dict[str, Any]) -> Dict[str, Any]:
     """Resources found, by kind (what the guide's summary counts), and the AWS services they belong to."""
     lb = stack.get("load_balancer")
     kinds = [
@@ -307,11 +308,11 @@ def count_resources(stack, details):
 
 # --- API layer -----------------------------------------------------------------------------------
 
-def account_id(sts):
+def account_id(sts: Any) -> str:
     return sts.get_caller_identity(aws_retry=True)["Account"]
 
 
-def security_groups(ec2, group_ids):
+def security_groups(ec2: Any, group_ids: Iterable[str]) -> List[dict]:
     if not group_ids:
         return []
     groups = ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(group_ids))["SecurityGroups"]
@@ -328,13 +329,13 @@ def security_groups(ec2, group_ids):
     return [normalise_security_group(g, names) for g in groups]
 
 
-def route_tables(ec2, vpc_id):
+def route_tables(ec2: Any, vpc_id: str) -> List[dict]:
     tables = ec2.describe_route_tables(aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
     return sorted((normalise_route_table(t) for t in tables if t.get("VpcId", vpc_id) == vpc_id),
                   key=lambda t: (t["main"], t["name"] or "", t["id"]))
 
 
-def load_balancer_details(elb, lb_arn, listeners):
+def load_balancer_details(elb: Any, lb_arn: str, listeners: List[dict]) -> Tuple[Dict[str, dict], List[dict]]:
     """Target groups of the load balancer by name, and each listener with its rules."""
     tgs = {}
     for tg in elb.describe_target_groups(aws_retry=True, LoadBalancerArn=lb_arn)["TargetGroups"]:
@@ -353,7 +354,7 @@ def load_balancer_details(elb, lb_arn, listeners):
     return tgs, out
 
 
-def service_details(ecs, services):
+def service_details(ecs: Any, services: Dict[str, dict]) -> List[dict]:
     """Each service (from discovery) with its task definition's size and containers."""
     out = []
     cache = {}
@@ -371,7 +372,7 @@ def service_details(ecs, services):
     return out
 
 
-def iam_roles(iam, names):
+def iam_roles(iam: Any, names: Optional[List[str]]) -> List[dict]:
     out = []
     for name in names or []:
         try:
@@ -395,7 +396,7 @@ def iam_roles(iam, names):
     return out
 
 
-def alarms(cw, prefix):
+def alarms(cw: Any, prefix: str) -> List[dict]:
     out = []
     for a in paginate(cw, "describe_alarms", AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]).get("MetricAlarms", []):
         if a["AlarmName"].startswith(prefix):
@@ -404,7 +405,7 @@ def alarms(cw, prefix):
     return sorted(out, key=lambda a: a["name"])
 
 
-def dashboards(cw, names):
+def dashboards(cw: Any, names: Optional[List[str]]) -> List[dict]:
     out = []
     for name in names or []:
         for d in cw.list_dashboards(aws_retry=True, DashboardNamePrefix=name).get("DashboardEntries", []):
@@ -413,7 +414,7 @@ def dashboards(cw, names):
     return out
 
 
-def image_sizes(ecr, repositories):
+def image_sizes(ecr: Any, repositories: Optional[Dict[str, dict]]) -> Dict[str, dict]:
     """Images and bytes stored per repository (for the guide; the estimate uses the assumption)."""
     out = {}
     for name in sorted(repositories or {}):
@@ -428,7 +429,7 @@ def image_sizes(ecr, repositories):
     return out
 
 
-def gather(client, params):
+def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dict, List[str]]:
     """``(stack, details, missing)`` for the names in ``params``; ``client(service)`` returns a retrying client."""
     found = discovery.find_stack(client, params)
     # (stack, missing) or (stack, missing, unavailable services) depending on the discovery version

@@ -6,7 +6,7 @@
 Every boto3 call goes through here with ``aws_retry=True`` (the client must be made with
 ``base.aws_client(module, ...)``); "not found" comes back as ``None``. Secret VALUES never leave
 this layer except through :func:`get_secret_string`, whose callers must register the value
-with ``module.no_log_values`` at once.
+for masking at once (``ctx.secret``: ``module.no_log_values``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -37,7 +38,7 @@ class SecretsManagerErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = SecretsManagerError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code("ResourceNotFoundException")
 
 
@@ -45,7 +46,7 @@ class KMSErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = SecretsManagerError
 
     @classmethod
-    def _is_missing(cls):
+    def _is_missing(cls) -> type:
         return is_boto3_error_code("NotFoundException")
 
 
@@ -55,7 +56,7 @@ class KMSErrorHandler(AWSErrorHandler):
 
 
 @SecretsManagerErrorHandler.list_error_handler("describe secret {secret_id}")
-def describe_secret(client, secret_id):
+def describe_secret(client: Any, secret_id: str) -> Optional[Dict[str, Any]]:
     """The DescribeSecret answer for ``secret_id`` (name or ARN), or ``None``.
 
     A secret scheduled for deletion is returned too; it carries ``DeletedDate``.
@@ -66,7 +67,8 @@ def describe_secret(client, secret_id):
 
 
 @SecretsManagerErrorHandler.common_error_handler("create secret {name}")
-def create_secret(client, name, secret_string, description=None, kms_key_id=None, tags=None):
+def create_secret(client: Any, name: str, secret_string: str, description: Optional[str] = None,
+                  kms_key_id: Optional[str] = None, tags: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     params = dict(Name=name, SecretString=secret_string)
     if description is not None:
         params["Description"] = description
@@ -81,7 +83,7 @@ def create_secret(client, name, secret_string, description=None, kms_key_id=None
 
 
 @SecretsManagerErrorHandler.common_error_handler("update secret {secret_id}")
-def update_secret(client, secret_id, description=None, kms_key_id=None):
+def update_secret(client: Any, secret_id: str, description: Optional[str] = None, kms_key_id: Optional[str] = None) -> bool:
     """Change description and/or KMS key; never the value."""
     params = {}
     if description is not None:
@@ -95,25 +97,25 @@ def update_secret(client, secret_id, description=None, kms_key_id=None):
 
 
 @SecretsManagerErrorHandler.common_error_handler("tag secret {secret_id}")
-def tag_secret(client, secret_id, tags):
+def tag_secret(client: Any, secret_id: str, tags: Dict[str, Any]) -> bool:
     client.tag_resource(SecretId=secret_id, Tags=dict_to_tags(tags), aws_retry=True)
     return True
 
 
 @SecretsManagerErrorHandler.common_error_handler("untag secret {secret_id}")
-def untag_secret(client, secret_id, tag_keys):
+def untag_secret(client: Any, secret_id: str, tag_keys: Iterable[str]) -> bool:
     client.untag_resource(SecretId=secret_id, TagKeys=list(tag_keys), aws_retry=True)
     return True
 
 
 @SecretsManagerErrorHandler.common_error_handler("restore secret {secret_id}")
-def restore_secret(client, secret_id):
+def restore_secret(client: Any, secret_id: str) -> bool:
     client.restore_secret(SecretId=secret_id, aws_retry=True)
     return True
 
 
 @SecretsManagerErrorHandler.deletion_error_handler("delete secret {secret_id}")
-def delete_secret(client, secret_id, recovery_window_in_days):
+def delete_secret(client: Any, secret_id: str, recovery_window_in_days: int) -> bool:
     """Schedule deletion (``recovery_window_in_days`` 7..30) or delete at once (0)."""
     if recovery_window_in_days == 0:
         client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True, aws_retry=True)
@@ -123,19 +125,36 @@ def delete_secret(client, secret_id, recovery_window_in_days):
 
 
 @SecretsManagerErrorHandler.list_error_handler("read secret {secret_id}")
-def get_secret_string(client, secret_id):
+def get_secret_string(client: Any, secret_id: str) -> Optional[str]:
     """The current ``SecretString`` of ``secret_id``, or ``None`` when the secret does not exist.
 
-    The caller MUST add the value (or what it extracts from it) to ``module.no_log_values``.
+    The caller MUST register the value (and what it extracts from it) for masking (``ctx.secret``).
     """
     result = client.get_secret_value(SecretId=secret_id, aws_retry=True)
     return result.get("SecretString")
 
 
 @KMSErrorHandler.list_error_handler("describe KMS key {key_id}")
-def describe_kms_key_arn(kms_client, key_id):
+def describe_kms_key_arn(kms_client: Any, key_id: str) -> Optional[str]:
     """The ARN of the KMS key that ``key_id`` (id, ARN, alias name or alias ARN) points at, or ``None``."""
     return kms_client.describe_key(KeyId=key_id, aws_retry=True)["KeyMetadata"]["Arn"]
+
+
+def kms_key_change(kms_client: Any, current: Optional[str], desired: Optional[str]) -> Optional[bool]:
+    """Whether the KMS key reference ``desired`` names another key than ``current`` (what AWS reports).
+
+    ``False`` when ``desired`` is not set or names the same key (textually, or once both are
+    resolved through KMS), ``True`` when it names another key, ``None`` when KMS knows no key
+    ``desired`` (the caller says what to fix). ``current`` is only looked up when ``desired`` exists.
+    """
+    if desired is None or kms_key_ids_match(current, desired):
+        return False
+    desired_arn = describe_kms_key_arn(kms_client, desired)
+    if desired_arn is None:
+        return None
+    if not current:
+        return True
+    return describe_kms_key_arn(kms_client, current) != desired_arn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +162,7 @@ def describe_kms_key_arn(kms_client, key_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def kms_key_ids_match(current, desired):
+def kms_key_ids_match(current: Optional[str], desired: Optional[str]) -> bool:
     """True when two KMS key references are textually the same key.
 
     ``arn:aws:kms:r:a:key/ID`` matches ``ID``; ``arn:aws:kms:r:a:alias/NAME`` matches ``alias/NAME``.
@@ -161,7 +180,7 @@ def kms_key_ids_match(current, desired):
     return False
 
 
-def validate_password_options(length, exclude_characters):
+def validate_password_options(length: int, exclude_characters: Optional[str]) -> Optional[str]:
     """Return an error message for bad generator options, or ``None``."""
     if length < MIN_PASSWORD_LENGTH or length > MAX_PASSWORD_LENGTH:
         return f"password_length must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH}, got {length}."
@@ -170,17 +189,17 @@ def validate_password_options(length, exclude_characters):
     return None
 
 
-def _alphabet(exclude_characters):
+def _alphabet(exclude_characters: Optional[str]) -> str:
     excluded = set(exclude_characters or "")
     return "".join(c for c in string.ascii_letters + string.digits + string.punctuation if c not in excluded)
 
 
-def _character_classes(alphabet):
+def _character_classes(alphabet: str) -> List[Set[str]]:
     classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, string.punctuation]
     return [set(c) & set(alphabet) for c in classes if set(c) & set(alphabet)]
 
 
-def generate_password(length=32, exclude_characters=DEFAULT_EXCLUDE_CHARACTERS, rng=None):
+def generate_password(length: int = 32, exclude_characters: Optional[str] = DEFAULT_EXCLUDE_CHARACTERS, rng: Any = None) -> str:
     """A random password from printable ASCII minus ``exclude_characters``.
 
     Uses the ``secrets`` CSPRNG; every character class still available (lower, upper, digit,
@@ -200,7 +219,7 @@ def generate_password(length=32, exclude_characters=DEFAULT_EXCLUDE_CHARACTERS, 
             return password
 
 
-def build_secret_string(password, username=None):
+def build_secret_string(password: str, username: Optional[str] = None) -> str:
     """The JSON document stored in the secret: ``{"username": ..., "password": ...}`` or ``{"password": ...}``."""
     document = {}
     if username is not None:
@@ -209,7 +228,7 @@ def build_secret_string(password, username=None):
     return json.dumps(document)
 
 
-def parse_credentials(secret_string, secret_id):
+def parse_credentials(secret_string: Optional[str], secret_id: str) -> Tuple[Optional[str], str]:
     """``(username or None, password)`` from a secret's JSON; ``ValueError`` naming what is wrong.
 
     The messages never include the value.
@@ -233,14 +252,14 @@ def parse_credentials(secret_string, secret_id):
     return username, password
 
 
-def current_version_id(described):
+def current_version_id(described: Dict[str, Any]) -> Optional[str]:
     for version_id, stages in (described.get("VersionIdsToStages") or {}).items():
         if "AWSCURRENT" in stages:
             return version_id
     return None
 
 
-def normalise_secret(described):
+def normalise_secret(described: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """DescribeSecret answer -> the ``secret`` dict the module returns (never a value)."""
     if not described:
         return {}

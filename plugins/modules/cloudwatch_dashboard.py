@@ -71,9 +71,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 dashboard:
   description:
     - The dashboard after the run (what it would be, in check mode); empty when O(state=absent).
+    - With C(--diff), the sides of C(diff) are the dashboard in this shape before and after the run
+      (C({}) where it does not exist).
   returned: always
   type: dict
   contains:
@@ -97,26 +101,13 @@ dashboard:
       returned: when the dashboard exists
       type: int
       sample: 412
-diff:
-  description: Before and after of the dashboard when it changed.
-  returned: when the task changed something and runs with C(--diff)
-  type: dict
-  contains:
-    before:
-      description: The dashboard before the run (empty when it did not exist).
-      returned: always
-      type: dict
-      sample: {}
-    after:
-      description: The dashboard after the run (empty when it was deleted).
-      returned: always
-      type: dict
-      sample: {"name": "production-overview", "body": {"widgets": []}}
 """
+
+from typing import Any, Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import dashboard_body_text
@@ -128,34 +119,36 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch impo
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import validate_dashboard_name
 
 
-def ensure_present(client, name, body, check_mode):
-    """Returns ``(changed, dashboard, before, warnings)``."""
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Put the dashboard when its body differs. ``params["body"]`` is the parsed body (a dict)."""
+    name, body = params["name"], params["body"]
     current = normalize_dashboard(get_dashboard(client, name))
     if current is not None and current["body"] == body:
-        return False, current, current, []
+        return base.Outcome(False, {"dashboard": current}, before=current, after=current)
     text = dashboard_body_text(body)
-    if check_mode:
+    if ctx.check_mode:
         planned = {"name": name, "arn": current["arn"] if current else None, "body": body, "size": len(text.encode("utf-8"))}
-        return True, planned, current, []
-    messages = put_dashboard(client, name, text)
-    warnings = [f"Dashboard {name}: {m.get('DataPath', '')} {m.get('Message', '')}".strip() for m in messages]
+        return base.Outcome(True, {"dashboard": planned}, before=current, after=planned)
+    for m in put_dashboard(client, name, text):
+        ctx.warn(f"Dashboard {name}: {m.get('DataPath', '')} {m.get('Message', '')}".strip())
     stored = normalize_dashboard(get_dashboard(client, name))
     if stored is None:
         raise AnsibleCloudWatchError(message=f"Dashboard {name} was put but GetDashboard does not return it; run the task again.")
-    return True, stored, current, warnings
+    return base.Outcome(True, {"dashboard": stored}, before=current, after=stored)
 
 
-def ensure_absent(client, name, check_mode):
-    """Returns ``(changed, dashboard, before)``."""
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete the dashboard (``dashboard``: ``{}``)."""
+    name = params["name"]
     current = normalize_dashboard(get_dashboard(client, name))
     if current is None:
-        return False, {}, None
-    if not check_mode:
+        return base.Outcome(False, {"dashboard": {}}, before=None, after={})
+    if not ctx.check_mode:
         delete_dashboard(client, name)
-    return True, {}, current
+    return base.Outcome(True, {"dashboard": {}}, before=current, after={})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         body=dict(type="raw"),
@@ -166,8 +159,7 @@ def main():
         supports_check_mode=True,
         required_if=[("state", "present", ["body"])],
     )
-    name = module.params["name"]
-    problem = validate_dashboard_name(name)
+    problem = validate_dashboard_name(module.params["name"])
     if problem:
         module.fail_json(msg=problem)
 
@@ -179,20 +171,7 @@ def main():
             module.fail_json(msg=str(e))
 
     client = aws_client(module, "cloudwatch")
-    try:
-        if module.params["state"] == "present":
-            changed, dashboard, before, warnings = ensure_present(client, name, body, module.check_mode)
-            for warning in warnings:
-                module.warn(warning)
-        else:
-            changed, dashboard, before = ensure_absent(client, name, module.check_mode)
-    except AnsibleCloudWatchError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, dashboard=dashboard)
-    if changed:
-        result.update(diff_result(module, before, dashboard))
-    module.exit_json(**result)
+    base.run_state(module, client, ensure_present, ensure_absent, params=dict(module.params, body=body))
 
 
 if __name__ == "__main__":

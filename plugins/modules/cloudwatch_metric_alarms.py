@@ -230,10 +230,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 alarms:
   description:
     - The listed alarms in input order, as they are after the run (as they would be, in check mode).
     - Empty when O(state=absent).
+    - With C(--diff), the sides of C(diff) hold the alarms that changed in this shape, keyed by alarm
+      name (a deleted alarm only before the run).
   returned: always
   type: list
   elements: dict
@@ -352,26 +356,13 @@ deleted_alarms:
   type: list
   elements: str
   sample: ["production-old-alarm"]
-diff:
-  description: Before and after of the alarms that changed, keyed by alarm name (a deleted alarm is missing from C(after)).
-  returned: when something changed and the task runs with C(--diff)
-  type: dict
-  contains:
-    before:
-      description: The changed alarms before the run.
-      returned: always
-      type: dict
-      sample: {"production-ecs-cpu": {"threshold": 80.0}}
-    after:
-      description: The changed alarms after the run.
-      returned: always
-      type: dict
-      sample: {"production-ecs-cpu": {"threshold": 90.0}}
 """
+
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
@@ -392,7 +383,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch impo
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import validate_alarm_specs
 
 
-def purge_candidates(current, names, name_prefix, purge_alarms):
+def purge_candidates(current: Iterable[str], names: Iterable[str], name_prefix: Optional[str], purge_alarms: bool) -> List[str]:
     """Names of the current alarms under ``name_prefix`` that are not listed."""
     if not (purge_alarms and name_prefix):
         return []
@@ -400,7 +391,8 @@ def purge_candidates(current, names, name_prefix, purge_alarms):
     return sorted(n for n in current if n.startswith(name_prefix) and n not in listed)
 
 
-def _reconcile_tags(client, arn, desired_tags, purge_tags, check_mode):
+def _reconcile_tags(client: Any, arn: Optional[str], desired_tags: Dict[str, Any], purge_tags: bool,
+                    check_mode: bool) -> Tuple[bool, Dict[str, str], Dict[str, str]]:
     """Bring one alarm's tags to ``desired_tags``; returns ``(changed, before, after)``.
 
     ``arn`` is None only for an alarm that check mode would create: it has no tags yet.
@@ -418,8 +410,15 @@ def _reconcile_tags(client, arn, desired_tags, purge_tags, check_mode):
     return True, before, after
 
 
-def ensure_present(client, alarms, common_actions, name_prefix, purge_alarms, tags, purge_tags, check_mode):
-    """Returns ``(changed, alarms, deleted_names, diff_before, diff_after)``."""
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create or update the listed alarms, purge the unlisted ones under the prefix.
+
+    ``alarms``: the listed alarms after the run; ``deleted_alarms``: the names purged. The diff
+    sides hold the alarms that changed (a deleted one only in ``before``), keyed by name.
+    """
+    alarms, name_prefix, purge_alarms = params["alarms"], params["name_prefix"], params["purge_alarms"]
+    tags, purge_tags, check_mode = params["tags"], params["purge_tags"], ctx.check_mode
+    common_actions = {key: params[key] for key in ACTION_KEYS}
     names = [a["name"] for a in alarms]
     current_raw = find_alarms(client, names, name_prefix)
     original = {name: normalize_alarm(raw) for name, raw in current_raw.items()}
@@ -472,20 +471,23 @@ def ensure_present(client, alarms, common_actions, name_prefix, purge_alarms, ta
         after[name] = public_alarm(final[name], tags_after.get(name) if tags is not None else None)
     for name in to_delete:
         before[name] = public_alarm(original[name])
-    return bool(changed_names or to_delete), results, to_delete, before, after
+    changed = bool(changed_names or to_delete)
+    return base.Outcome(changed, {"alarms": results, "deleted_alarms": to_delete}, before=before, after=after)
 
 
-def ensure_absent(client, alarms, name_prefix, purge_alarms, check_mode):
-    names = [a["name"] for a in alarms]
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete the listed alarms and, with ``purge_alarms``, every alarm under the prefix (``alarms``: ``[]``)."""
+    names = [a["name"] for a in params["alarms"]]
+    name_prefix, purge_alarms = params["name_prefix"], params["purge_alarms"]
     current = {name: normalize_alarm(raw) for name, raw in find_alarms(client, names, name_prefix).items()}
     to_delete = sorted(set(n for n in names if n in current) | set(purge_candidates(current, names, name_prefix, purge_alarms)))
-    if to_delete and not check_mode:
+    if to_delete and not ctx.check_mode:
         delete_alarms(client, to_delete)
     before = {name: public_alarm(current[name]) for name in to_delete}
-    return bool(to_delete), [], to_delete, before, {}
+    return base.Outcome(bool(to_delete), {"alarms": [], "deleted_alarms": to_delete}, before=before, after={})
 
 
-def main():
+def main() -> None:
     alarm_spec = dict(
         name=dict(type="str", required=True),
         metric_name=dict(type="str"),
@@ -525,24 +527,7 @@ def main():
         module.fail_json(msg="Invalid alarm definitions: " + " ".join(errors), errors=errors)
 
     client = aws_client(module, "cloudwatch")
-    try:
-        if params["state"] == "present":
-            common_actions = {key: params[key] for key in ACTION_KEYS}
-            changed, alarms, deleted, before, after = ensure_present(
-                client, params["alarms"], common_actions, params["name_prefix"], params["purge_alarms"],
-                params["tags"], params["purge_tags"], module.check_mode,
-            )
-        else:
-            changed, alarms, deleted, before, after = ensure_absent(
-                client, params["alarms"], params["name_prefix"], params["purge_alarms"], module.check_mode,
-            )
-    except AnsibleCloudWatchError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, alarms=alarms, deleted_alarms=deleted)
-    if changed:
-        result.update(diff_result(module, before, after))
-    module.exit_json(**result)
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ options:
         later run releases it.
       - Even after the gateway reads C(deleted), AWS may refuse to release its address for a
         while (C(InvalidIPAddress.InUse), or C(AuthFailure) for the address of a NAT gateway);
-        those refusals are tried again for up to 5 minutes, each wait listed in RV(waited).
+        those refusals are tried again for up to 5 minutes, each wait listed in C(waited).
     type: bool
     default: true
   wait:
@@ -136,6 +136,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 nat_gateways:
   description:
     - The listed NAT gateways in input order, as read back from AWS after the changes.
@@ -185,32 +187,22 @@ nat_gateways:
       type: dict
       returned: always
       sample: {"Name": "web-nat-a", "Project": "web"}
-waited:
-  description: The waits for AWS this call rode out (a gateway just created not visible yet, an address AWS does not release yet).
-  returned: always
-  type: list
-  elements: str
-  sample: ["release Elastic IP eipalloc-0123456789abcdef0: AWS answered AuthFailure; trying again in 2 s"]
-diff:
-  description: Before and after state of the listed gateways, with C(--diff).
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {"nat_gateways": []}, "after": {"nat_gateways": [{"name": "web-nat-a"}]}}
 """
 
+from typing import Any, Dict, Iterable, List, Optional, Set, Union
+
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
 
-def validate(nat_gateways):
+def validate(nat_gateways: List[Dict[str, Any]]) -> None:
     dup = ec2.duplicates([g["name"] for g in nat_gateways])
     if dup:
         raise ValueError(
@@ -219,12 +211,12 @@ def validate(nat_gateways):
         )
 
 
-def wait_for_state(client, ids, state, timeout):
+def wait_for_state(client: Any, ids: Iterable[str], state: str, timeout: int) -> Union[bool, List[Dict[str, Any]]]:
     """Poll all gateways in ``ids`` together until each is in ``state``; fail on ``failed``."""
     ids = list(ids)
     last = {}
 
-    def check():
+    def check() -> Union[bool, List[Dict[str, Any]], None]:
         gateways = ec2.describe_nat_gateways(client, nat_gateway_ids=ids)
         last.clear()
         last.update({g["NatGatewayId"]: g.get("State") for g in gateways})
@@ -262,19 +254,20 @@ def wait_for_state(client, ids, state, timeout):
 class DeadEnis:
     """ENIs of deleted/failed NAT gateways, looked up at most once and only when needed."""
 
-    def __init__(self, client, known=()):
+    def __init__(self, client: Any, known: Iterable[str] = ()) -> None:
         self.client = client
-        self.enis = None
+        self.enis: Optional[Set[str]] = None
         self.known = set(known)
 
-    def get(self):
+    def get(self) -> Set[str]:
         if self.enis is None:
             dead = ec2.describe_nat_gateways(self.client, states=list(ec2.NAT_DEAD_STATES))
             self.enis = ec2.nat_enis(dead) | self.known
         return self.enis
 
 
-def reconcile_eip_tags(client, address, nat_name, tags, purge_tags, check_mode):
+def reconcile_eip_tags(client: Any, address: Dict[str, Any], nat_name: str, tags: Optional[Dict[str, Any]], purge_tags: bool,
+                       check_mode: bool) -> bool:
     """Keep the module's own Elastic IP tagged ``Name=<name>-eip`` + common tags."""
     current = tags_to_dict(address.get("Tags"))
     to_set, to_remove, _result = ec2.item_tag_changes(current, ec2.eip_name(nat_name), tags, None, purge_tags)
@@ -283,7 +276,16 @@ def reconcile_eip_tags(client, address, nat_name, tags, purge_tags, check_mode):
     return bool(to_set or to_remove)
 
 
-def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, check_mode, note=None):
+def outcome(ctx: base.Context, changed: bool, before: List[Dict[str, Any]], after: List[Dict[str, Any]],
+            warnings: List[str]) -> base.Outcome:
+    """The ``Outcome`` of an ``ensure_*``; its ``warnings`` go to the operator now that it succeeded."""
+    for warning in warnings:
+        ctx.warn(warning)
+    return base.Outcome(changed, {"nat_gateways": after}, before={"nat_gateways": before}, after={"nat_gateways": after})
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    nat_gateways, tags, purge_tags, check_mode = params["nat_gateways"], params["tags"], params["purge_tags"], ctx.check_mode
     warnings = []
     subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
     existing = ec2.describe_nat_gateways(client, subnet_ids=subnet_ids)
@@ -394,27 +396,26 @@ def ensure_present(client, nat_gateways, tags, purge_tags, wait, wait_timeout, c
         to_wait.append(created["NatGatewayId"])
         just_created.append(created["NatGatewayId"])
 
-    if check_mode:
-        return changed, after, before, warnings
-    if wait:
-        wait_for_state(client, to_wait, "available", wait_timeout)
-    if not changed and not to_wait:
-        return changed, after, before, warnings
-    # Read back through the retrying lookup: a gateway created a moment ago may not be visible yet
-    # (EC2 eventual consistency), and a module result never holds a null gateway.
-    by_id = {
-        g["NatGatewayId"]: ec2.normalise_nat_gateway(g)
-        for g in ec2.describe_just_created_nat_gateways(client, ids, note=note)
-    }
-    return changed, [by_id[i] for i in ids], before, warnings
+    if not check_mode and params["wait"]:
+        wait_for_state(client, to_wait, "available", params["wait_timeout"])
+    if not check_mode and (changed or to_wait):
+        # Read back through the retrying lookup: a gateway created a moment ago may not be visible yet
+        # (EC2 eventual consistency), and a module result never holds a null gateway.
+        by_id = {
+            g["NatGatewayId"]: ec2.normalise_nat_gateway(g)
+            for g in ec2.describe_just_created_nat_gateways(client, ids, note=ctx.note)
+        }
+        after = [by_id[i] for i in ids]
+    return outcome(ctx, changed, before, after, warnings)
 
 
-def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_mode, note=None):
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    nat_gateways, check_mode = params["nat_gateways"], ctx.check_mode
     warnings = []
     subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
     existing = ec2.describe_nat_gateways(client, subnet_ids=subnet_ids)
 
-    def named(gateway, wanted):
+    def named(gateway: Dict[str, Any], wanted: Dict[str, Any]) -> bool:
         return gateway.get("SubnetId") == wanted["subnet_id"] and ec2.name_tag(gateway) == wanted["name"]
 
     doomed, deleting = [], []
@@ -428,15 +429,15 @@ def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_
     before = [ec2.normalise_nat_gateway(g) for g in doomed]
 
     addresses = []
-    if release_eips:
+    if params["release_eips"]:
         addresses = ec2.describe_addresses_by_name(client, [ec2.eip_name(g["name"]) for g in nat_gateways])
     changed = bool(doomed)
 
     if not check_mode:
         for gateway in doomed:
             ec2.delete_nat_gateway(client, gateway["NatGatewayId"])
-        if wait:
-            wait_for_state(client, [g["NatGatewayId"] for g in doomed + deleting], "deleted", wait_timeout)
+        if params["wait"]:
+            wait_for_state(client, [g["NatGatewayId"] for g in doomed + deleting], "deleted", params["wait_timeout"])
 
     if addresses:
         doomed_enis = ec2.nat_enis(doomed + deleting)
@@ -467,11 +468,11 @@ def ensure_absent(client, nat_gateways, release_eips, wait, wait_timeout, check_
                 # gateway reads "deleted" (InvalidIPAddress.InUse / AuthFailure); ridden out, noted.
                 eni = address.get("NetworkInterfaceId")
                 held = bool(eni) and (eni in doomed_enis or eni in dead.get())
-                ec2.release_address(client, address["AllocationId"], held_by_nat=held, note=note)
-    return changed, [], before, warnings
+                ec2.release_address(client, address["AllocationId"], held_by_nat=held, note=ctx.note)
+    return outcome(ctx, changed, before, [], warnings)
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         nat_gateways=dict(
             type="list",
@@ -492,46 +493,12 @@ def main():
         wait_timeout=dict(type="int", default=600),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = mark_waits(aws_client(module, "ec2"))
-    params = module.params
-    waited = []
-
     try:
-        validate(params["nat_gateways"])
-        if params["state"] == "present":
-            changed, result, before, warnings = ensure_present(
-                client,
-                params["nat_gateways"],
-                params["tags"],
-                params["purge_tags"],
-                params["wait"],
-                params["wait_timeout"],
-                module.check_mode,
-                waited.append,
-            )
-        else:
-            changed, result, before, warnings = ensure_absent(
-                client,
-                params["nat_gateways"],
-                params["release_eips"],
-                params["wait"],
-                params["wait_timeout"],
-                module.check_mode,
-                waited.append,
-            )
+        validate(module.params["nat_gateways"])
     except ValueError as e:
         module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(
-        changed=changed,
-        nat_gateways=result,
-        waited=waited,
-        **diff_result(module, {"nat_gateways": before}, {"nat_gateways": result}),
-    )
+    client = mark_waits(aws_client(module, "ec2"))
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

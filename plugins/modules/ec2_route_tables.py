@@ -23,7 +23,7 @@ description:
     gateway or table id created a moment ago that AWS does not know yet
     (C(InvalidNatGatewayID.NotFound) etc., EC2 eventual consistency) is tried again for up to two
     minutes. A table that AWS refuses to delete with C(DependencyViolation) is tried again for up
-    to 5 minutes. Each wait is listed in RV(waited).
+    to 5 minutes. Each wait is listed in C(waited).
   - The C(Name) tag of each table is always set from O(route_tables[].name). When neither O(tags)
     nor O(route_tables[].tags) is given, other tags are left alone; otherwise the table's tags
     become O(tags) merged with O(route_tables[].tags) plus C(Name), and O(purge_tags) removes the
@@ -139,6 +139,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 route_tables:
   description:
     - The listed route tables in input order, as read back from AWS after the changes.
@@ -184,28 +186,18 @@ route_tables:
       type: dict
       returned: always
       sample: {"Name": "web-public", "Project": "web"}
-waited:
-  description: The waits for AWS this call rode out (ids created a moment ago not known yet, a table still in use).
-  returned: always
-  type: list
-  elements: str
-  sample: ["create route 0.0.0.0/0 in rtb-0123456789abcdef0: AWS answered InvalidNatGatewayID.NotFound; trying again in 2 s"]
-diff:
-  description: Before and after state of the listed tables, with C(--diff).
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {"route_tables": []}, "after": {"route_tables": [{"name": "web-public"}]}}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, Iterable, List, Tuple
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 
 
-def validate(route_tables, check_mode=False):
+def validate(route_tables: List[Dict[str, Any]], check_mode: bool = False) -> None:
     dup = ec2.duplicates([t["name"] for t in route_tables])
     if dup:
         raise ValueError(f"Route table name {', '.join(dup)} is listed more than once: give each table its own name.")
@@ -222,7 +214,7 @@ def validate(route_tables, check_mode=False):
             raise ValueError(f"Route table {table['name']}: {e}") from None
 
 
-def find_tables(tables, names):
+def find_tables(tables: List[Dict[str, Any]], names: Iterable[str]) -> Dict[str, Dict[str, Any]]:
     """``{name: table}`` of the non-main tables named in ``names``; fails on main/ambiguous names."""
     found = {}
     for name in names:
@@ -243,7 +235,7 @@ def find_tables(tables, names):
     return found
 
 
-def subnet_owners(tables):
+def subnet_owners(tables: List[Dict[str, Any]]) -> Dict[str, Tuple[str, str]]:
     owners = {}
     for table in tables:
         for subnet, association_id in ec2.table_subnet_associations(table).items():
@@ -251,7 +243,8 @@ def subnet_owners(tables):
     return owners
 
 
-def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, tags, purge_tags, check_mode, note=None):
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    vpc_id, route_tables, check_mode = params["vpc_id"], params["route_tables"], ctx.check_mode
     vpc = ec2.describe_vpc(client, vpc_id)
     if vpc is None:
         raise ValueError(f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
@@ -266,7 +259,7 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
         table = found.get(name)
         if table is None:
             changed = True
-            table_tags, _purge = ec2.item_tags(name, tags, wanted.get("tags"))
+            table_tags, _purge = ec2.item_tags(name, params["tags"], wanted.get("tags"))
             current_routes = [{"DestinationCidrBlock": vpc.get("CidrBlock"), "GatewayId": "local", "State": "active"}]
             if check_mode:
                 table_id = f"(new route table {name})"
@@ -279,10 +272,12 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
             current = ec2.normalise_route_table(table)
             before.append(current)
             current_routes = table.get("Routes") or []
-            to_set, to_remove, table_tags = ec2.item_tag_changes(current["tags"], name, tags, wanted.get("tags"), purge_tags)
+            to_set, to_remove, table_tags = ec2.item_tag_changes(
+                current["tags"], name, params["tags"], wanted.get("tags"), params["purge_tags"]
+            )
 
-        route_plan = ec2.plan_routes(current_routes, wanted.get("routes"), purge_routes, allow_unknown=check_mode)
-        association_plan = ec2.plan_associations(table_id, wanted.get("subnet_ids"), purge_subnets, owners)
+        route_plan = ec2.plan_routes(current_routes, wanted.get("routes"), params["purge_routes"], allow_unknown=check_mode)
+        association_plan = ec2.plan_associations(table_id, wanted.get("subnet_ids"), params["purge_subnets"], owners)
         if to_set or to_remove or any(route_plan.values()) or any(association_plan.values()):
             changed = True
 
@@ -291,9 +286,9 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
             for cidr in route_plan["delete"]:
                 ec2.delete_route(client, table_id, cidr)
             for cidr, target in route_plan["replace"]:
-                ec2.replace_route(client, table_id, cidr, target, note=note)
+                ec2.replace_route(client, table_id, cidr, target, note=ctx.note)
             for cidr, target in route_plan["create"]:
-                ec2.create_route(client, table_id, cidr, target, note=note)
+                ec2.create_route(client, table_id, cidr, target, note=ctx.note)
             for subnet, association_id in association_plan["disassociate"]:
                 ec2.disassociate_route_table(client, association_id)
             for subnet, association_id, _from_table in association_plan["replace"]:
@@ -313,30 +308,32 @@ def ensure_present(client, vpc_id, route_tables, purge_routes, purge_subnets, ta
             }
         )
 
-    if check_mode or not changed:
-        return changed, predicted, before
-    tables = ec2.describe_just_created_route_tables(client, vpc_id, ids, note=note)
-    by_id = {t["RouteTableId"]: ec2.normalise_route_table(t) for t in tables}
-    return changed, [by_id[i] for i in ids], before
+    result = predicted
+    if changed and not check_mode:
+        tables = ec2.describe_just_created_route_tables(client, vpc_id, ids, note=ctx.note)
+        by_id = {t["RouteTableId"]: ec2.normalise_route_table(t) for t in tables}
+        result = [by_id[i] for i in ids]
+    return base.Outcome(changed, {"route_tables": result}, before={"route_tables": before}, after={"route_tables": result})
 
 
-def ensure_absent(client, vpc_id, route_tables, check_mode, note=None):
-    if ec2.describe_vpc(client, vpc_id) is None:
-        # No VPC, no route tables.
-        return False, [], []
-    tables = ec2.describe_route_tables(client, vpc_id)
-    found = find_tables(tables, [t["name"] for t in route_tables])
-    doomed = [found[t["name"]] for t in route_tables if t["name"] in found]
-    if not check_mode:
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    vpc_id, route_tables = params["vpc_id"], params["route_tables"]
+    doomed = []
+    # No VPC, no route tables.
+    if ec2.describe_vpc(client, vpc_id) is not None:
+        found = find_tables(ec2.describe_route_tables(client, vpc_id), [t["name"] for t in route_tables])
+        doomed = [found[t["name"]] for t in route_tables if t["name"] in found]
+    if not ctx.check_mode:
         for table in doomed:
             for association in table.get("Associations") or []:
                 if not association.get("Main") and association.get("RouteTableAssociationId"):
                     ec2.disassociate_route_table(client, association["RouteTableAssociationId"])
-            ec2.delete_route_table(client, table["RouteTableId"], note=note)
-    return bool(doomed), [], [ec2.normalise_route_table(t) for t in doomed]
+            ec2.delete_route_table(client, table["RouteTableId"], note=ctx.note)
+    before = {"route_tables": [ec2.normalise_route_table(t) for t in doomed]}
+    return base.Outcome(bool(doomed), {"route_tables": []}, before=before, after={"route_tables": []})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         vpc_id=dict(type="str", required=True),
         route_tables=dict(
@@ -365,39 +362,12 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = aws_client(module, "ec2")
-    params = module.params
-    waited = []
-
     try:
-        validate(params["route_tables"], module.check_mode)
-        if params["state"] == "present":
-            changed, result, before = ensure_present(
-                client,
-                params["vpc_id"],
-                params["route_tables"],
-                params["purge_routes"],
-                params["purge_subnets"],
-                params["tags"],
-                params["purge_tags"],
-                module.check_mode,
-                waited.append,
-            )
-        else:
-            changed, result, before = ensure_absent(
-                client, params["vpc_id"], params["route_tables"], module.check_mode, waited.append
-            )
+        validate(module.params["route_tables"], module.check_mode)
     except ValueError as e:
         module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    module.exit_json(
-        changed=changed,
-        route_tables=result,
-        waited=waited,
-        **diff_result(module, {"route_tables": before}, {"route_tables": result}),
-    )
+    client = aws_client(module, "ec2")
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ description:
     for, up to O(wait_timeout) seconds, since AWS releases the interfaces of a resource deleted a moment
     ago asynchronously, in minutes. If they are still there then, the module fails and names
     them. C(DependencyViolation) on the delete itself is then tried again for up to 3 minutes
-    (less if O(wait_timeout) is less). Each wait is listed in RV(waited).
+    (less if O(wait_timeout) is less). Each wait is listed in C(waited).
 author: Apranova platform team (@apranova)
 options:
   vpc_id:
@@ -188,6 +188,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 security_groups:
   description:
     - The groups in the order of O(security_groups), as they are after the call (as they would be,
@@ -288,26 +290,15 @@ deleted_group_ids:
   returned: when O(state=absent)
   type: dict
   sample: {"apranova-rds": "sg-0fedcba9876543210"}
-waited:
-  description: With O(state=absent), the waits for AWS this call rode out (interfaces still being released, DependencyViolation).
-  returned: when O(state=absent)
-  type: list
-  elements: str
-  sample: ["delete security group sg-0fedcba9876543210: AWS answered DependencyViolation; trying again in 2 s"]
 """
 
 import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-try:
-    import botocore  # pylint: disable=unused-import
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing SDK.
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sgapi
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
@@ -327,7 +318,24 @@ RULE_OPTIONS = dict(
 )
 
 
-def desired_rules(groups, vpc_groups, vpc_id):
+def validate(params: Dict[str, Any]) -> None:
+    """The checks of the input that need no AWS call; a ``RuleError`` says what to change."""
+    names = [g["name"] for g in params["security_groups"]]
+    if params["state"] == "absent":
+        if "default" in names:
+            raise sgapi.RuleError("the VPC's default security group cannot be deleted: remove 'default' from security_groups")
+        return
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise sgapi.RuleError(f"security_groups lists {', '.join(duplicates)} more than once; names must be unique")
+    missing_description = [g["name"] for g in params["security_groups"] if not g.get("description")]
+    if missing_description:
+        raise sgapi.RuleError(
+            f"security_groups {', '.join(missing_description)}: a description is required when state=present"
+        )
+
+
+def desired_rules(groups: List[Dict[str, Any]], vpc_groups: List[Dict[str, Any]], vpc_id: str) -> Dict[str, Dict[str, Any]]:
     """Expand and resolve the rule options of every group; fail (RuleError) before any change.
 
     Returns ``{name: {"ingress": [...] or None, "egress": [...] or None}}``; entries sourced from a
@@ -337,7 +345,7 @@ def desired_rules(groups, vpc_groups, vpc_id):
     by_name = {g["GroupName"]: g for g in vpc_groups}
     by_id = {g["GroupId"]: g for g in vpc_groups}
 
-    def resolve(value):
+    def resolve(value: str) -> Tuple[Optional[str], str]:
         if value in listed:
             existing = by_name.get(value)
             return (existing["GroupId"] if existing else None), value
@@ -370,7 +378,7 @@ def desired_rules(groups, vpc_groups, vpc_id):
     return result
 
 
-def desired_tags(group, common_tags):
+def desired_tags(group: Dict[str, Any], common_tags: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """Tags a group should have, or ``None`` when only the Name tag is managed."""
     if common_tags is None and group.get("tags") is None:
         return None
@@ -380,7 +388,7 @@ def desired_tags(group, common_tags):
     return tags
 
 
-def _fill_source_ids(entries, ids):
+def _fill_source_ids(entries: List[Dict[str, Any]], ids: Dict[str, Optional[str]]) -> List[Dict[str, Any]]:
     """Give entries that reference a group created in this run its new id."""
     filled = []
     for entry in entries:
@@ -390,7 +398,7 @@ def _fill_source_ids(entries, ids):
     return filled
 
 
-def _revoke(client, group_id, egress, entries):
+def _revoke(client: Any, group_id: str, egress: bool, entries: List[Dict[str, Any]]) -> None:
     """Revoke entries of one group, by rule id where the rule can be found."""
     records = sgapi.describe_group_rules(client, [group_id])
     ids_by_key = {}
@@ -409,19 +417,11 @@ def _revoke(client, group_id, egress, entries):
                  ip_permissions=sgapi.to_ip_permissions(leftovers, with_description=False))
 
 
-def ensure_present(client, vpc_id, groups, common_tags, purge_tags, purge_rules, purge_rules_egress, check_mode):
-    """Returns ``(changed, result_groups, before, after, warnings)``."""
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """The groups, their rules and tags as listed; ``diff`` before/after are ``{name: group}``."""
+    vpc_id, groups, common_tags, check_mode = params["vpc_id"], params["security_groups"], params["tags"], ctx.check_mode
     warnings = []
     names = [g["name"] for g in groups]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise sgapi.RuleError(f"security_groups lists {', '.join(duplicates)} more than once; names must be unique")
-    missing_description = [g["name"] for g in groups if not g.get("description")]
-    if missing_description:
-        raise sgapi.RuleError(
-            f"security_groups {', '.join(missing_description)}: a description is required when state=present"
-        )
-
     vpc = sgapi.get_vpc(client, vpc_id)
     if vpc is None:
         raise sgapi.RuleError(f"VPC {vpc_id} does not exist in this region: create it first or fix vpc_id")
@@ -482,8 +482,8 @@ def ensure_present(client, vpc_id, groups, common_tags, purge_tags, purge_rules,
             to_set, to_remove = tag_changes(state["tags"], {"Name": name}, purge=False)
             result["tags"] = merged_tags(state["tags"], {"Name": name}, purge=False)
         else:
-            to_set, to_remove = tag_changes(state["tags"], tags, purge=purge_tags)
-            result["tags"] = merged_tags(state["tags"], tags, purge=purge_tags)
+            to_set, to_remove = tag_changes(state["tags"], tags, purge=params["purge_tags"])
+            result["tags"] = merged_tags(state["tags"], tags, purge=params["purge_tags"])
         if to_set or to_remove:
             changed = True
             if not check_mode:
@@ -492,7 +492,7 @@ def ensure_present(client, vpc_id, groups, common_tags, purge_tags, purge_rules,
                 if to_remove:
                     sgapi.remove_tags(client, group_id, to_remove)
 
-        for direction, purge in (("ingress", purge_rules), ("egress", purge_rules_egress)):
+        for direction, purge in (("ingress", params["purge_rules"]), ("egress", params["purge_rules_egress"])):
             wanted = rules[name][direction]
             if wanted is None:
                 continue
@@ -523,10 +523,14 @@ def ensure_present(client, vpc_id, groups, common_tags, purge_tags, purge_rules,
                 actual = sgapi.normalise_group(fresh[name], fresh_names)
                 warnings.extend(_unapplied_descriptions(name, after[name], actual))
                 after[name] = actual
-    return changed, [after[name] for name in names], before, after, warnings
+    for warning in warnings:
+        ctx.warn(warning)
+    result = [after[name] for name in names]
+    return base.Outcome(changed, {"security_groups": result, "group_ids": {g["group_name"]: g["group_id"] for g in result}},
+                        before=before, after=after)
 
 
-def _unapplied_descriptions(name, expected, actual):
+def _unapplied_descriptions(name: str, expected: Dict[str, Any], actual: Dict[str, Any]) -> List[str]:
     """Warnings for rule descriptions the endpoint did not take (moto, for group sources)."""
     found = []
     for direction in ("ingress", "egress"):
@@ -541,21 +545,25 @@ def _unapplied_descriptions(name, expected, actual):
     return found
 
 
-def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_TIMEOUT, note=None, clock=time.monotonic):
-    """Returns ``(changed, deleted name -> id, before)``."""
-    names = [g["name"] for g in groups]
-    if "default" in names:
-        raise sgapi.RuleError("the VPC's default security group cannot be deleted: remove 'default' from security_groups")
+def absent_outcome(changed: bool, deleted: Dict[str, str], before: Dict[str, Any]) -> base.Outcome:
+    return base.Outcome(changed, {"security_groups": [], "group_ids": {}, "deleted_group_ids": deleted}, before=before, after={})
+
+
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context, *,
+                  clock: Callable[[], float] = time.monotonic) -> base.Outcome:
+    """Deletes the listed groups; ``deleted_group_ids`` name -> id, ``diff`` before is ``{name: group}``."""
+    vpc_id, wait_timeout, check_mode = params["vpc_id"], params["wait_timeout"], ctx.check_mode
+    names = [g["name"] for g in params["security_groups"]]
     vpc_groups = sgapi.describe_vpc_groups(client, vpc_id)
     by_name = {g["GroupName"]: g for g in vpc_groups}
     names_by_id = {g["GroupId"]: g["GroupName"] for g in vpc_groups}
     targets = {name: by_name[name] for name in names if name in by_name}
     if not targets:
-        return False, {}, {}
+        return absent_outcome(False, {}, {})
     before = {name: sgapi.normalise_group(g, names_by_id) for name, g in targets.items()}
     target_ids = {g["GroupId"] for g in targets.values()}
 
-    def interfaces_using():
+    def interfaces_using() -> Dict[str, List[str]]:
         found = {}
         for eni in sgapi.describe_interfaces_using(client, target_ids):
             for attached in eni.get("Groups") or []:
@@ -568,12 +576,11 @@ def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_
     if in_use and not check_mode and wait_timeout > 0:
         # The interfaces of a load balancer, DB, cache, mount target or task deleted a moment ago
         # are released by AWS asynchronously (minutes): wait for them rather than fail.
-        if note is not None:
-            note(
-                f"security groups {', '.join(sorted(names_by_id[g] for g in in_use))} are still attached to "
-                f"{sum(len(e) for e in in_use.values())} network interface(s); waiting up to {wait_timeout}s for AWS "
-                "to release them"
-            )
+        ctx.note(
+            f"security groups {', '.join(sorted(names_by_id[g] for g in in_use))} are still attached to "
+            f"{sum(len(e) for e in in_use.values())} network interface(s); waiting up to {wait_timeout}s for AWS "
+            "to release them"
+        )
         start = clock()
         if wait_for(lambda: not interfaces_using(), timeout=wait_timeout):
             in_use = {}
@@ -594,7 +601,7 @@ def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_
 
     deleted = {name: g["GroupId"] for name, g in targets.items()}
     if check_mode:
-        return True, deleted, before
+        return absent_outcome(True, deleted, before)
 
     for group in vpc_groups:
         references = sgapi.referencing_entries(group, target_ids)
@@ -605,12 +612,12 @@ def ensure_absent(client, vpc_id, groups, check_mode, wait_timeout=sgapi.DELETE_
     for name in names:
         if name in targets:
             sgapi.delete_group(
-                client, targets[name]["GroupId"], timeout=min(max(wait_timeout, 0), sgapi.DEPENDENCY_RETRY_TIMEOUT), note=note
+                client, targets[name]["GroupId"], timeout=min(max(wait_timeout, 0), sgapi.DEPENDENCY_RETRY_TIMEOUT), note=ctx.note
             )
-    return True, deleted, before
+    return absent_outcome(True, deleted, before)
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         vpc_id=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -631,35 +638,12 @@ def main():
         wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = mark_waits(aws_client(module, "ec2"))
-    params = module.params
-
     try:
-        if params["state"] == "present":
-            changed, result, before, after, warnings = ensure_present(
-                client, params["vpc_id"], params["security_groups"], params["tags"], params["purge_tags"],
-                params["purge_rules"], params["purge_rules_egress"], module.check_mode,
-            )
-            for warning in warnings:
-                module.warn(warning)
-            module.exit_json(
-                changed=changed,
-                security_groups=result,
-                group_ids={g["group_name"]: g["group_id"] for g in result},
-                **diff_result(module, before, after),
-            )
-        waited = []
-        changed, deleted, before = ensure_absent(
-            client, params["vpc_id"], params["security_groups"], module.check_mode, params["wait_timeout"], waited.append
-        )
-        module.exit_json(
-            changed=changed, security_groups=[], group_ids={}, deleted_group_ids=deleted, waited=waited,
-            **diff_result(module, before, {}),
-        )
+        validate(module.params)
     except sgapi.RuleError as e:
         module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    client = mark_waits(aws_client(module, "ec2"))
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

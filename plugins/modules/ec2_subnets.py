@@ -164,15 +164,16 @@ subnets:
       sample: {"Name": "web-public-a", "Project": "web"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, List
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 
 
-def validate(subnets):
+def validate(subnets: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Canonicalise CIDRs and refuse duplicates; returns new dicts, raises ValueError."""
     result = []
     for subnet in subnets:
@@ -183,19 +184,26 @@ def validate(subnets):
     return result
 
 
-def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode, note=None):
+def current_subnets(client: Any, vpc_id: str) -> Dict[str, Dict[str, Any]]:
+    """``{cidr: normalised subnet}`` of the VPC's subnets; fails when the VPC does not exist."""
     ec2.require_vpc(client, vpc_id)
-    current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
+    return {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    vpc_id, subnets = params["vpc_id"], params["subnets"]
+    current = current_subnets(client, vpc_id)
 
     plans = []
     for subnet in subnets:
-        plan = ec2.plan_subnet(current.get(subnet["cidr"]), dict(subnet, vpc_id=vpc_id), tags, purge_tags)
+        plan = ec2.plan_subnet(current.get(subnet["cidr"]), dict(subnet, vpc_id=vpc_id), params["tags"], params["purge_tags"])
         plans.append((subnet, plan))
 
     changed = any(ec2.plan_changes(plan) for _subnet, plan in plans)
-    before = [current[s["cidr"]] for s in subnets if s["cidr"] in current]
-    if check_mode or not changed:
-        return changed, [plan["after"] for _subnet, plan in plans], before
+    before = {"subnets": [current[s["cidr"]] for s in subnets if s["cidr"] in current]}
+    if ctx.check_mode or not changed:
+        result = [plan["after"] for _subnet, plan in plans]
+        return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
 
     ids = []
     for subnet, plan in plans:
@@ -210,21 +218,21 @@ def ensure_present(client, vpc_id, subnets, tags, purge_tags, check_mode, note=N
         ids.append(subnet_id)
 
     # Read back through the retrying lookup: a subnet created a moment ago may not be visible yet.
-    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_just_created_subnets(client, ids, note=note)}
-    return changed, [by_id[subnet_id] for subnet_id in ids], before
+    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_just_created_subnets(client, ids, note=ctx.note)}
+    result = [by_id[subnet_id] for subnet_id in ids]
+    return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
 
 
-def ensure_absent(client, vpc_id, subnets, check_mode, note=None):
-    ec2.require_vpc(client, vpc_id)
-    current = {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
-    doomed = [current[s["cidr"]] for s in subnets if s["cidr"] in current]
-    if not check_mode:
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    current = current_subnets(client, params["vpc_id"])
+    doomed = [current[s["cidr"]] for s in params["subnets"] if s["cidr"] in current]
+    if not ctx.check_mode:
         for subnet in doomed:
-            ec2.delete_subnet(client, subnet["id"], note=note)
-    return bool(doomed), [], doomed
+            ec2.delete_subnet(client, subnet["id"], note=ctx.note)
+    return base.Outcome(bool(doomed), {"subnets": []}, before={"subnets": doomed}, after={"subnets": []})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         vpc_id=dict(type="str", required=True),
         subnets=dict(
@@ -244,31 +252,12 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = aws_client(module, "ec2")
-    params = module.params
-    waited = []
-
     try:
-        subnets = validate(params["subnets"])
-        if params["state"] == "present":
-            changed, result, before = ensure_present(
-                client, params["vpc_id"], subnets, params["tags"], params["purge_tags"], module.check_mode, waited.append
-            )
-            after = result
-        else:
-            changed, result, before = ensure_absent(client, params["vpc_id"], subnets, module.check_mode, waited.append)
-            after = []
+        subnets = validate(module.params["subnets"])
     except ValueError as e:
         module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    module.exit_json(
-        changed=changed,
-        subnets=result,
-        waited=waited,
-        **diff_result(module, {"subnets": before}, {"subnets": after}),
-    )
+    client = aws_client(module, "ec2")
+    base.run_state(module, client, ensure_present, ensure_absent, params=dict(module.params, subnets=subnets))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ description:
   - In a fresh account C(create_cluster) answers C(InvalidParameterException) "Unable to assume the service
     linked role" until the ECS service-linked role (which C(create_cluster) itself asks IAM to create) has
     propagated. That passes with time and is tried again for up to five minutes; each wait is listed in
-    RV(waited). Deleting a cluster whose services are still draining is tried again the same way.
+    C(waited). Deleting a cluster whose services are still draining is tried again the same way.
 author:
   - apranova.aws_stack contributors (!UNKNOWN)
 options:
@@ -106,6 +106,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 cluster:
   description: The cluster after the change (in check mode, as it would be). Empty when O(state=absent).
   returned: always
@@ -153,28 +155,25 @@ cluster:
       returned: when the cluster exists
       type: dict
       sample: {"Project": "apranova"}
-waited:
-  description: What the module waited for because AWS refused a call for a while, one line per wait.
-  returned: when AWS refused a call for a while
-  type: list
-  elements: str
-  sample: ["create ECS cluster apranova: AWS answered InvalidParameterException (Unable to assume the service linked role); trying again in 2 s"]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
 SERVICE_DRAIN_TIMEOUT = 600
 
 
-def _check_strategy(capacity_providers, strategy):
+def _check_strategy(capacity_providers: Optional[List[str]], strategy: Optional[List[dict]]) -> None:
     if capacity_providers is None or strategy is None:
         return
     unknown = sorted({s["capacity_provider"] for s in strategy} - set(capacity_providers))
@@ -185,9 +184,13 @@ def _check_strategy(capacity_providers, strategy):
             % (", ".join(unknown), "is" if len(unknown) == 1 else "are", sorted(capacity_providers), ", ".join(unknown)))
 
 
-def ensure_present(client, name, container_insights, capacity_providers, strategy, tags, purge_tags, check_mode,
-                   note=None):
-    """Returns ``(changed, before, after)`` as normalised cluster dicts."""
+def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Create the cluster, or bring the options that are set to their value; ``cluster`` is the normalised cluster."""
+    name = params["name"]
+    container_insights = params["container_insights"]
+    capacity_providers = params["capacity_providers"]
+    strategy = params["default_capacity_provider_strategy"]
+    tags, purge_tags = params["tags"], params["purge_tags"]
     current = ecs.get_cluster(client, name)
     desired_settings = [{"name": "containerInsights", "value": container_insights}] if container_insights else None
     want_strategy = ecs.normalize_strategy(strategy) if strategy is not None else None
@@ -201,13 +204,14 @@ def ensure_present(client, name, container_insights, capacity_providers, strateg
             "default_capacity_provider_strategy": want_strategy or [],
             "active_services_count": 0, "tags": merged_tags({}, tags, purge_tags),
         }
-        if check_mode:
-            return True, {}, after
+        if ctx.check_mode:
+            return Outcome(True, {"cluster": after}, before={}, after=after)
         ecs.create_cluster(
             client, name, settings=desired_settings, capacity_providers=capacity_providers,
-            strategy=ecs.strategy_to_aws(want_strategy) if want_strategy is not None else None, tags=tags, note=note,
+            strategy=ecs.strategy_to_aws(want_strategy) if want_strategy is not None else None, tags=tags, note=ctx.note,
         )
-        return True, {}, ecs.normalize_cluster(ecs.get_cluster(client, name))
+        after = ecs.normalize_cluster(ecs.get_cluster(client, name))
+        return Outcome(True, {"cluster": after}, before={}, after=after)
 
     before = ecs.normalize_cluster(current)
     after = dict(before, settings=dict(before["settings"]))
@@ -233,27 +237,30 @@ def ensure_present(client, name, container_insights, capacity_providers, strateg
         actions.append(lambda: ecs.tag_resource(client, arn, to_set))
 
     if not actions:
-        return False, before, before
-    if check_mode:
-        return True, before, after
+        return Outcome(False, {"cluster": before}, before=before, after=before)
+    if ctx.check_mode:
+        return Outcome(True, {"cluster": after}, before=before, after=after)
     for action in actions:
         action()
-    return True, before, ecs.normalize_cluster(ecs.get_cluster(client, name))
+    after = ecs.normalize_cluster(ecs.get_cluster(client, name))
+    return Outcome(True, {"cluster": after}, before=before, after=after)
 
 
-def ensure_absent(client, name, force, check_mode, note=None):
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Delete the cluster; its services too with ``force`` (scaled to 0, deleted, drained first)."""
+    name = params["name"]
     current = ecs.get_cluster(client, name)
     if current is None:
-        return False, {}, {}
+        return Outcome(False, {"cluster": {}}, before={}, after={})
     before = ecs.normalize_cluster(current)
     services = ecs.live_services(client, name)
-    if services and not force:
+    if services and not params["force"]:
         names = sorted(s["serviceName"] for s in services)
         raise ecs.ECSUsageError(
             "ECS cluster %s still has %d service(s): %s. Delete them first (apranova.aws_stack.ecs_service "
             "state=absent) or set force: true to delete them with the cluster" % (name, len(names), ", ".join(names)))
-    if check_mode:
-        return True, before, {}
+    if ctx.check_mode:
+        return Outcome(True, {"cluster": {}}, before=before, after={})
     for service in services:
         if service.get("desiredCount"):
             ecs.update_service(client, cluster=name, service=service["serviceArn"], desiredCount=0)
@@ -265,11 +272,11 @@ def ensure_absent(client, name, force, check_mode, note=None):
         if not drained:
             raise ecs.ECSUsageError("the services of ECS cluster %s were not INACTIVE after %d seconds; run the task "
                                     "again once they have drained" % (name, SERVICE_DRAIN_TIMEOUT))
-    ecs.delete_cluster(client, name, note=note)
-    return True, before, {}
+    ecs.delete_cluster(client, name, note=ctx.note)
+    return Outcome(True, {"cluster": {}}, before=before, after={})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -289,23 +296,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = aws_client(module, "ecs")
-    p = module.params
-    waited = []
-
-    try:
-        if p["state"] == "present":
-            changed, before, after = ensure_present(
-                client, p["name"], p["container_insights"], p["capacity_providers"],
-                p["default_capacity_provider_strategy"], p["tags"], p["purge_tags"], module.check_mode, waited.append)
-        else:
-            changed, before, after = ensure_absent(client, p["name"], p["force"], module.check_mode, waited.append)
-    except ecs.ECSUsageError as e:
-        module.fail_json(msg=str(e), **e.details)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    extra = {"waited": waited} if waited else {}
-    module.exit_json(changed=changed, cluster=after, **extra, **diff_result(module, before, after))
+    run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ description:
   - In a fresh account C(create_service) answers C(InvalidParameterException) "Unable to assume the service
     linked role" until the ECS service-linked role has propagated, and "does not have an associated load
     balancer" for a target group attached to a listener a moment ago. Both pass with time and are tried
-    again for up to five minutes; each wait is listed in RV(waited).
+    again for up to five minutes; each wait is listed in C(waited).
 notes:
   - O(wait=true) needs an endpoint that runs tasks and completes rollouts (AWS does); against one that does
     not, the wait ends with a timeout.
@@ -220,6 +220,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 service:
   description: The service after the change (in check mode, as it would be). Empty when O(state=absent).
   returned: always
@@ -329,28 +331,30 @@ changed_attributes:
   type: list
   elements: str
   sample: [task_definition, desired_count]
-waited:
-  description: What the module waited for because AWS refused a call for a while, one line per wait.
-  returned: when AWS refused a call for a while
-  type: list
-  elements: str
-  sample: ["create ECS service backend: AWS answered InvalidParameterException (Unable to assume the service linked role); trying again in 2 s"]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, Optional, Tuple
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import wait_for
 
+# The options compared with the service (``ecs.service_updates``): unset leaves the attribute alone.
+DESIRED_OPTIONS = ("task_definition", "desired_count", "platform_version", "network_configuration", "load_balancers",
+                   "deployment_configuration", "health_check_grace_period_seconds", "enable_execute_command",
+                   "propagate_tags")
 
-def wait_for_inactive(client, cluster, name, timeout):
-    def gone():
+
+def wait_for_inactive(client: Any, cluster: str, name: str, timeout: int) -> None:
+    def gone() -> bool:
         service = ecs.describe_service(client, cluster, name)
         return service is None or service.get("status") == "INACTIVE"
 
@@ -359,22 +363,22 @@ def wait_for_inactive(client, cluster, name, timeout):
                                 "run the task again later" % (name, cluster, timeout))
 
 
-def wait_for_steady_state(client, cluster, name, task_definition, timeout):
-    """Poll until the rollout is done; raise ``ECSUsageError`` when it fails or times out."""
+def wait_for_steady_state(client: Any, cluster: str, name: str, task_definition: Optional[str], timeout: int) -> dict:
+    """Poll until the rollout is done; raise ``ECSRolloutError`` when it fails or times out."""
     last = {}
 
-    def steady():
+    def steady() -> Optional[dict]:
         service = ecs.describe_service(client, cluster, name)
         status, reason = ecs.rollout_status(service, task_definition)
         last.update(service=service, reason=reason)
         if status == "failed":
-            raise ecs.ECSUsageError("the deployment of ECS service %s failed: %s" % (name, reason),
-                                    events=ecs.latest_events(service), service=ecs.normalize_service(service))
+            raise ecs.ECSRolloutError("the deployment of ECS service %s failed: %s" % (name, reason),
+                                      events=ecs.latest_events(service), service=ecs.normalize_service(service))
         return service if status == "done" else None
 
     service = wait_for(steady, timeout=timeout, delay=5.0, max_delay=30.0)
     if service is None:
-        raise ecs.ECSUsageError(
+        raise ecs.ECSRolloutError(
             "ECS service %s did not reach a steady state within %d seconds (%s); raise wait_timeout, or look "
             "at the service events (below) for why its tasks do not start or stay unhealthy"
             % (name, timeout, last.get("reason")),
@@ -382,7 +386,7 @@ def wait_for_steady_state(client, cluster, name, task_definition, timeout):
     return service
 
 
-def _create_params(cluster, name, desired, launch_type, tags):
+def _create_params(cluster: str, name: str, desired: Dict[str, Any], launch_type: str, tags: Optional[dict]) -> dict:
     params = {
         "cluster": cluster,
         "serviceName": name,
@@ -410,7 +414,7 @@ def _create_params(cluster, name, desired, launch_type, tags):
     return params
 
 
-def _planned_service(cluster, name, desired, launch_type, tags):
+def _planned_service(cluster: str, name: str, desired: Dict[str, Any], launch_type: str, tags: Optional[dict]) -> dict:
     """What a new service will look like (check mode)."""
     planned = {
         "service_name": name, "status": "ACTIVE", "task_definition": desired["task_definition"],
@@ -431,13 +435,12 @@ def _planned_service(cluster, name, desired, launch_type, tags):
     return planned
 
 
-def _resolve(client, ref, check_mode, warnings):
+def _resolve(client: Any, ref: str, ctx: Context) -> Tuple[str, Optional[dict]]:
     """Task definition option -> (ARN, raw task definition); in check mode an unknown one is kept as given."""
     arn = ecs.resolve_task_definition_arn(client, ref)
     if arn is None:
-        if check_mode:
-            warnings.append("task_definition %s matches no ACTIVE revision yet; assuming an earlier task "
-                            "registers it" % ref)
+        if ctx.check_mode:
+            ctx.warn("task_definition %s matches no ACTIVE revision yet; assuming an earlier task registers it" % ref)
             return ref, None
         raise ecs.ECSUsageError("task_definition %s matches no ACTIVE task definition revision; register it first "
                                 "(apranova.aws_stack.ecs_task_definition) or fix the family/revision" % ref)
@@ -445,19 +448,28 @@ def _resolve(client, ref, check_mode, warnings):
     return arn, (found[0] if found else None)
 
 
-def ensure_present(client, cluster, name, desired, launch_type, force_new_deployment, tags, purge_tags,
-                   wait, wait_timeout, check_mode, warnings, note=None):
-    """Returns ``(changed, before, after, changed_attributes)`` as normalised service dicts."""
+def _outcome(changed: bool, before: dict, after: dict, changed_attributes: list) -> Outcome:
+    return Outcome(changed, {"service": after, "changed_attributes": changed_attributes}, before=before, after=after)
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Create the service, or bring the options that are set to their value; with ``wait``, wait for its rollout.
+
+    ``service`` is the normalised service, ``changed_attributes`` the options that differed.
+    """
+    cluster, name, launch_type = params["cluster"], params["name"], params["launch_type"]
+    tags, purge_tags = params["tags"], params["purge_tags"]
+    wait, wait_timeout, check_mode = params["wait"], params["wait_timeout"], ctx.check_mode
     if ecs.get_cluster(client, cluster) is None:
         if not check_mode:
             raise ecs.ECSUsageError("ECS cluster %s does not exist (or is INACTIVE); create it first with "
                                     "apranova.aws_stack.ecs_cluster" % cluster)
-        warnings.append("ECS cluster %s does not exist yet; assuming an earlier task creates it" % cluster)
+        ctx.warn("ECS cluster %s does not exist yet; assuming an earlier task creates it" % cluster)
 
-    desired = dict(desired)
+    desired = {key: params[key] for key in DESIRED_OPTIONS}
     new_td = None
     if desired.get("task_definition"):
-        desired["task_definition"], new_td = _resolve(client, desired["task_definition"], check_mode, warnings)
+        desired["task_definition"], new_td = _resolve(client, desired["task_definition"], ctx)
 
     raw = ecs.describe_service(client, cluster, name)
     if raw is not None and raw.get("status") == "DRAINING" and not check_mode:
@@ -476,17 +488,17 @@ def ensure_present(client, cluster, name, desired, launch_type, force_new_deploy
             raise ecs.ECSUsageError("task definition %s uses network mode awsvpc; set network_configuration "
                                     "(subnets, security_groups) to create service %s" % (desired["task_definition"], name))
         if check_mode:
-            return True, {}, _planned_service(cluster, name, desired, launch_type, tags), ["created"]
-        ecs.create_service(client, note=note, **_create_params(cluster, name, desired, launch_type, tags))
+            return _outcome(True, {}, _planned_service(cluster, name, desired, launch_type, tags), ["created"])
+        ecs.create_service(client, note=ctx.note, **_create_params(cluster, name, desired, launch_type, tags))
         current = ecs.normalize_service(ecs.get_service(client, cluster, name))
         # moto drops deploymentConfiguration, the grace period and enableExecuteCommand on create.
-        params, _dummy = ecs.service_updates(current, desired)
-        if params:
-            ecs.update_service(client, cluster=cluster, service=name, **params)
+        updates, _dummy = ecs.service_updates(current, desired)
+        if updates:
+            ecs.update_service(client, cluster=cluster, service=name, **updates)
         after = ecs.get_service(client, cluster, name)
         if wait:
             after = wait_for_steady_state(client, cluster, name, desired["task_definition"], wait_timeout)
-        return True, {}, ecs.normalize_service(after), ["created"]
+        return _outcome(True, {}, ecs.normalize_service(after), ["created"])
 
     before = ecs.normalize_service(raw)
     if before["task_definition"] and not before["task_definition"].startswith("arn:"):
@@ -506,9 +518,9 @@ def ensure_present(client, cluster, name, desired, launch_type, force_new_deploy
                 "cannot change; register the task definition with network_mode %s or recreate the service"
                 % (desired["task_definition"], new_td["networkMode"], name, old_mode, old_mode))
 
-    params, changed_attributes = ecs.service_updates(before, desired)
-    if force_new_deployment:
-        params["forceNewDeployment"] = True
+    updates, changed_attributes = ecs.service_updates(before, desired)
+    if params["force_new_deployment"]:
+        updates["forceNewDeployment"] = True
         changed_attributes.append("force_new_deployment")
     to_set, to_remove = tag_changes(before["tags"], tags, purge_tags)
     if to_set or to_remove:
@@ -516,12 +528,12 @@ def ensure_present(client, cluster, name, desired, launch_type, force_new_deploy
 
     changed = bool(changed_attributes)
     if check_mode:
-        after = ecs.apply_updates(before, params)
+        after = ecs.apply_updates(before, updates)
         after["tags"] = merged_tags(before["tags"], tags, purge_tags)
-        return changed, before, after, changed_attributes
+        return _outcome(changed, before, after, changed_attributes)
 
-    if params:
-        ecs.update_service(client, cluster=cluster, service=name, **params)
+    if updates:
+        ecs.update_service(client, cluster=cluster, service=name, **updates)
     if to_remove:
         ecs.untag_resource(client, before["service_arn"], to_remove)
     if to_set:
@@ -532,25 +544,27 @@ def ensure_present(client, cluster, name, desired, launch_type, force_new_deploy
     after = ecs.normalize_service(after)
     if not changed:
         after["task_definition"] = before["task_definition"]
-    return changed, before, after, changed_attributes
+    return _outcome(changed, before, after, changed_attributes)
 
 
-def ensure_absent(client, cluster, name, wait, wait_timeout, check_mode):
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Scale the service to 0 and delete it; with ``wait``, wait until it is INACTIVE."""
+    cluster, name = params["cluster"], params["name"]
     raw = ecs.get_service(client, cluster, name)
     if raw is None:
-        return False, {}
+        return _outcome(False, {}, {}, [])
     before = ecs.normalize_service(raw)
-    if check_mode:
-        return True, before
+    if ctx.check_mode:
+        return _outcome(True, before, {}, ["deleted"])
     if raw.get("desiredCount"):
         ecs.update_service(client, cluster=cluster, service=name, desiredCount=0)
     ecs.delete_service(client, cluster, name)
-    if wait:
-        wait_for_inactive(client, cluster, name, wait_timeout)
-    return True, before
+    if params["wait"]:
+        wait_for_inactive(client, cluster, name, params["wait_timeout"])
+    return _outcome(True, before, {}, ["deleted"])
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
@@ -606,31 +620,10 @@ def main():
         module.fail_json(msg="network_configuration.subnets must name at least one subnet")
 
     client = mark_waits(aws_client(module, "ecs"))
-    warnings = []
-    waited = []
     try:
-        if p["state"] == "present":
-            desired = {key: p[key] for key in (
-                "task_definition", "desired_count", "platform_version", "network_configuration", "load_balancers",
-                "deployment_configuration", "health_check_grace_period_seconds", "enable_execute_command",
-                "propagate_tags")}
-            changed, before, after, changed_attributes = ensure_present(
-                client, p["cluster"], p["name"], desired, p["launch_type"], p["force_new_deployment"], p["tags"],
-                p["purge_tags"], p["wait"], p["wait_timeout"], module.check_mode, warnings, waited.append)
-        else:
-            changed, before = ensure_absent(client, p["cluster"], p["name"], p["wait"], p["wait_timeout"],
-                                            module.check_mode)
-            after, changed_attributes = {}, (["deleted"] if changed else [])
-    except ecs.ECSUsageError as e:
+        run_state(module, client, ensure_present, ensure_absent)
+    except ecs.ECSRolloutError as e:  # with the latest service events and the service, which run_state does not add
         module.fail_json(msg=str(e), **e.details)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    for warning in warnings:
-        module.warn(warning)
-    extra = {"waited": waited} if waited else {}
-    module.exit_json(changed=changed, service=after, changed_attributes=changed_attributes, **extra,
-                     **diff_result(module, before, after))
 
 
 if __name__ == "__main__":

@@ -145,6 +145,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 task_definition:
   description:
     - The latest C(ACTIVE) revision after the change (in check mode, the definition that would be registered,
@@ -243,18 +245,33 @@ differences:
   sample: [containerDefinitions]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
-def ensure_present(client, spec, tags, purge_tags, check_mode, replace_previous=False):
-    """Returns ``(changed, before, after, differences)``."""
+def task_definition_spec(params: Dict[str, Any]) -> dict:
+    """The ``register_task_definition`` request (without tags) the module's options ask for."""
+    return ecs.task_definition_spec(
+        params["family"], params["container_definitions"], cpu=params["cpu"], memory=params["memory"],
+        network_mode=params["network_mode"], requires_compatibilities=params["requires_compatibilities"],
+        execution_role_arn=params["execution_role_arn"], task_role_arn=params["task_role_arn"],
+        volumes=params["volumes"], runtime_platform=params["runtime_platform"],
+    )
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Register a revision when the definition differs from the latest ACTIVE one (re-tag it when only the tags do)."""
+    spec = task_definition_spec(params)
+    tags, purge_tags = params["tags"], params["purge_tags"]
     latest = ecs.latest_active_task_definition(client, spec["family"])
     current, current_tags = latest if latest else (None, {})
     before = ecs.normalize_task_definition(current, current_tags)
@@ -262,41 +279,41 @@ def ensure_present(client, spec, tags, purge_tags, check_mode, replace_previous=
 
     if differences:
         new_tags = merged_tags(current_tags, tags, purge_tags)
-        if check_mode:
-            planned = dict(spec, status="ACTIVE")
-            return True, before, ecs.normalize_task_definition(planned, new_tags), differences
+        if ctx.check_mode:
+            planned = ecs.normalize_task_definition(dict(spec, status="ACTIVE"), new_tags)
+            return Outcome(True, {"task_definition": planned, "differences": differences}, before=before, after=planned)
         registered = ecs.register_task_definition(client, spec, new_tags)
-        if replace_previous and current:
+        if params["replace_previous"] and current:
             ecs.deregister_task_definition(client, current["taskDefinitionArn"])
         found = ecs.describe_task_definition(client, registered["taskDefinitionArn"])
         after = ecs.normalize_task_definition(*found) if found else ecs.normalize_task_definition(registered, new_tags)
-        return True, before, after, differences
+        return Outcome(True, {"task_definition": after, "differences": differences}, before=before, after=after)
 
     to_set, to_remove = tag_changes(current_tags, tags, purge_tags)
     if not (to_set or to_remove):
-        return False, before, before, []
+        return Outcome(False, {"task_definition": before, "differences": []}, before=before, after=before)
     after = dict(before, tags=merged_tags(current_tags, tags, purge_tags))
-    if not check_mode:
+    if not ctx.check_mode:
         ecs.untag_resource(client, current["taskDefinitionArn"], to_remove)
         ecs.tag_resource(client, current["taskDefinitionArn"], to_set)
         after = ecs.normalize_task_definition(*ecs.describe_task_definition(client, current["taskDefinitionArn"]))
-    return True, before, after, ["tags"]
+    return Outcome(True, {"task_definition": after, "differences": ["tags"]}, before=before, after=after)
 
 
-def ensure_absent(client, family, check_mode):
-    """Deregister every ACTIVE revision: ``(changed, before, deregistered_arns)``."""
-    arns = ecs.list_task_definition_arns(client, family)
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    """Deregister every ACTIVE revision of the family; ``deregistered`` lists their ARNs."""
+    arns = ecs.list_task_definition_arns(client, params["family"])
     if not arns:
-        return False, {}, []
+        return Outcome(False, {"task_definition": {}, "deregistered": []}, before={}, after={})
     found = ecs.describe_task_definition(client, arns[-1])
     before = ecs.normalize_task_definition(*found) if found else {}
-    if not check_mode:
+    if not ctx.check_mode:
         for arn in arns:
             ecs.deregister_task_definition(client, arn)
-    return True, before, arns
+    return Outcome(True, {"task_definition": {}, "deregistered": arns}, before=before, after={})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         family=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -329,22 +346,7 @@ def main():
                              "(got %s)" % p["network_mode"])
 
     client = aws_client(module, "ecs")
-    try:
-        if p["state"] == "present":
-            spec = ecs.task_definition_spec(
-                p["family"], p["container_definitions"], cpu=p["cpu"], memory=p["memory"],
-                network_mode=p["network_mode"], requires_compatibilities=p["requires_compatibilities"],
-                execution_role_arn=p["execution_role_arn"], task_role_arn=p["task_role_arn"],
-                volumes=p["volumes"], runtime_platform=p["runtime_platform"],
-            )
-            changed, before, after, differences = ensure_present(client, spec, p["tags"], p["purge_tags"],
-                                                                 module.check_mode, p["replace_previous"])
-            module.exit_json(changed=changed, task_definition=after, differences=differences,
-                             **diff_result(module, before, after))
-        changed, before, arns = ensure_absent(client, p["family"], module.check_mode)
-        module.exit_json(changed=changed, task_definition={}, deregistered=arns, **diff_result(module, before, {}))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

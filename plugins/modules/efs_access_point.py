@@ -120,6 +120,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 access_point:
   description: The access point after the task (as it would be, in check mode); empty when O(state=absent).
   returned: always
@@ -170,31 +172,25 @@ replaced:
   returned: always
   type: bool
   sample: false
-diff:
-  description: The access point before and after, in diff mode.
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {"posix_user": {"uid": 1000, "gid": 1000, "secondary_gids": []}},
-           "after": {"posix_user": {"uid": 1001, "gid": 1000, "secondary_gids": []}}}
 """
+
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 
 
-def validate(params):
+def validate(params: Dict[str, Any]) -> List[str]:
+    """Checks the argument spec can't express; returns error messages."""
     errors = []
-    tags = params.get("tags") or {}
-    if "Name" in tags and str(tags["Name"]) != params["name"]:
-        errors.append(
-            f"tags.Name ({tags['Name']}) differs from name ({params['name']}); the Name tag is the access point's "
-            "name, so drop it from tags or make it equal."
-        )
+    conflict = efs.name_tag_conflict(params, "access point")
+    if conflict:
+        errors.append(conflict)
     info = (params.get("root_directory") or {}).get("creation_info")
     if info:
         text = str(info["permissions"])
@@ -206,24 +202,13 @@ def validate(params):
     return errors
 
 
-def find_access_point(client, file_system_id, name):
+def find_access_point(client: Any, file_system_id: str, name: str) -> Optional[dict]:
+    """The raw access point of ``file_system_id`` named ``name``, or ``None``; several is an error."""
     matches = efs.find_access_points_by_name(efs.describe_access_points(client, file_system_id), name)
-    if len(matches) > 1:
-        ids = ", ".join(ap["AccessPointId"] for ap in matches)
-        raise efs.AnsibleEFSError(
-            message=f"{len(matches)} access points of {file_system_id} are named {name} ({ids}); delete all but one, "
-            "since this module finds access points by their Name tag."
-        )
-    return matches[0] if matches else None
+    return efs.single_named(matches, name, "AccessPointId", "access point", where=f" of {file_system_id}")
 
 
-def desired_tags(params, current_tags):
-    if params.get("tags") is None:
-        return dict(current_tags or {}, Name=params["name"]), False
-    return dict(params["tags"], Name=params["name"]), params["purge_tags"]
-
-
-def planned(params, current, tags):
+def planned(params: Dict[str, Any], current: Optional[dict], tags: Dict[str, Any]) -> dict:
     """The access point a create or replace will make (a replacement keeps settings left unset)."""
     current = current or {}
     posix_user = params.get("posix_user")
@@ -242,7 +227,7 @@ def planned(params, current, tags):
     }
 
 
-def merged_root(option, current):
+def merged_root(option: Optional[dict], current: Optional[dict]) -> dict:
     """The normalised root directory a new access point gets: the option, with an unset
     ``creation_info`` kept from the access point it replaces (same path only)."""
     if option is None:
@@ -253,88 +238,71 @@ def merged_root(option, current):
     return root
 
 
-def root_to_api(root):
-    """A normalised root directory -> the API shape."""
-    if not root:
-        return None
-    api = {"Path": root["path"]}
-    info = root.get("creation_info")
-    if info:
-        api["CreationInfo"] = {
-            "OwnerUid": info["owner_uid"],
-            "OwnerGid": info["owner_gid"],
-            "Permissions": info["permissions"],
-        }
-    return api
-
-
-def create(client, after):
-    posix = after.get("posix_user")
-    posix_api = None
-    if posix:
-        posix_api = efs.posix_user_to_api(posix)
+def create(client: Any, after: dict) -> dict:
+    """Create the access point ``planned`` describes; returns it, normalised."""
     created = efs.create_access_point(
         client,
         after["file_system_id"],
         after["name"],
-        posix_user=posix_api,
-        root_directory=root_to_api(after.get("root_directory")),
+        posix_user=efs.posix_user_to_api(after.get("posix_user")),
+        root_directory=efs.root_directory_to_api(after.get("root_directory")),
         tags=after["tags"],
     )
     return efs.normalize_access_point(created)
 
 
-def ensure_present(client, params, check_mode):
-    """Returns ``(changed, replaced, before, after)``."""
+def outcome(changed: bool, replaced: bool, before: Optional[dict], after: Optional[dict]) -> base.Outcome:
+    """The module's result: ``replaced`` and ``access_point`` (``{}`` when none)."""
+    return base.Outcome(changed, {"replaced": replaced, "access_point": after or {}}, before=before, after=after)
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     fs_id = params["file_system_id"]
-    if efs.get_file_system(client, fs_id) is None:
-        raise efs.AnsibleEFSError(
-            message=f"File system {fs_id} does not exist; create it first (apranova.aws_stack.efs_file_system)."
-        )
+    efs.require_file_system(client, fs_id)
     ap = find_access_point(client, fs_id, params["name"])
     if ap is None:
-        want_tags, _purge = desired_tags(params, {})
+        want_tags, _purge = efs.desired_tags(params, {})
         after = planned(params, None, want_tags)
-        if check_mode:
-            return True, False, None, after
-        return True, False, None, create(client, after)
+        if ctx.check_mode:
+            return outcome(True, False, None, after)
+        return outcome(True, False, None, create(client, after))
 
     current = efs.normalize_access_point(ap)
-    want_tags, purge = desired_tags(params, current["tags"])
+    want_tags, purge = efs.desired_tags(params, current["tags"])
     differences = efs.access_point_differences(current, params.get("posix_user"), params.get("root_directory"))
     if differences:
         # Immutable settings changed: delete and create again, keeping the tags the task wants.
         after = planned(params, current, merged_tags(current["tags"], want_tags, purge))
-        if check_mode:
-            return True, True, current, after
+        if ctx.check_mode:
+            return outcome(True, True, current, after)
         efs.delete_access_point(client, current["access_point_id"])
-        return True, True, current, create(client, after)
+        return outcome(True, True, current, create(client, after))
 
     to_set, to_remove = tag_changes(current["tags"], want_tags, purge)
     if not (to_set or to_remove):
-        return False, False, current, current
+        return outcome(False, False, current, current)
     after = dict(current, tags=merged_tags(current["tags"], want_tags, purge))
-    if check_mode:
-        return True, False, current, after
+    if ctx.check_mode:
+        return outcome(True, False, current, after)
     efs.update_tags(client, current["access_point_id"], to_set, to_remove)
     fresh = find_access_point(client, fs_id, params["name"])
-    return True, False, current, efs.normalize_access_point(fresh) if fresh else after
+    return outcome(True, False, current, efs.normalize_access_point(fresh) if fresh else after)
 
 
-def ensure_absent(client, params, check_mode):
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     fs_id = params["file_system_id"]
     if efs.get_file_system(client, fs_id) is None:
-        return False, False, None, {}
+        return outcome(False, False, None, {})
     ap = find_access_point(client, fs_id, params["name"])
     if ap is None:
-        return False, False, None, {}
+        return outcome(False, False, None, {})
     current = efs.normalize_access_point(ap)
-    if not check_mode:
+    if not ctx.check_mode:
         efs.delete_access_point(client, current["access_point_id"])
-    return True, False, current, {}
+    return outcome(True, False, current, {})
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         file_system_id=dict(type="str", required=True),
         name=dict(type="str", required=True),
@@ -365,25 +333,13 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    if params["state"] == "present":
-        errors = validate(params)
+    if module.params["state"] == "present":
+        errors = validate(module.params)
         if errors:
             module.fail_json(msg=" ".join(errors))
 
     client = aws_client(module, "efs", efs.RETRY_CODES)
-    try:
-        if params["state"] == "present":
-            changed, replaced, before, after = ensure_present(client, params, module.check_mode)
-        else:
-            changed, replaced, before, after = ensure_absent(client, params, module.check_mode)
-    except efs.AnsibleEFSError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, replaced=replaced, access_point=after or {})
-    if changed:
-        result.update(diff_result(module, before, after))
-    module.exit_json(**result)
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

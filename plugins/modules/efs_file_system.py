@@ -108,8 +108,8 @@ options:
         is gone after a deletion.
       - Mount targets deleted by O(force=true), or by an earlier task and still C(deleting), are
         always waited for, since AWS refuses to delete the file system (C(FileSystemInUse)) before
-        they are gone; that answer is also tried again for up to O(wait_timeout) seconds. Lifecycle
-        policies of a new file system are set once it is available.
+        they are gone; that answer is also tried again for up to O(wait_timeout) seconds. Each of these
+        waits is a line of C(waited). Lifecycle policies of a new file system are set once it is available.
     type: bool
     default: true
   wait_timeout:
@@ -127,7 +127,7 @@ notes:
   - The creation token is O(name), sent with every attempt of C(CreateFileSystem), so a retried call
     whose first reply was lost gets C(FileSystemAlreadyExists), and the file system it made is
     adopted rather than a second one created.
-  - Support for check mode and diff mode.
+  - Support for check mode and diff mode (the C(diff) leaves C(size_in_bytes) out).
 """
 
 EXAMPLES = r"""
@@ -156,6 +156,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 file_system:
   description: The file system as it is after the task (as it would be, in check mode); empty when O(state=absent).
   returned: always
@@ -232,24 +234,15 @@ file_system:
       type: dict
       returned: when state=present
       sample: {"Name": "production-workspaces", "Environment": "production"}
-waited:
-  description: With O(state=absent), the waits for AWS this call rode out (mount targets being deleted, C(FileSystemInUse)).
-  returned: always
-  type: list
-  elements: str
-  sample: ["file system fs-0123456789abcdef0: waiting for mount targets fsmt-0123456789abcdef0 to be deleted"]
-diff:
-  description: The file system before and after (without C(size_in_bytes)), in diff mode.
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {}, "after": {"name": "production-workspaces"}}
 """
+
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
@@ -268,7 +261,7 @@ LIFECYCLE_RULES = [
 ]
 
 
-def validate(params):
+def validate(params: Dict[str, Any]) -> List[str]:
     """Checks the argument spec can't express; returns error messages."""
     errors = []
     if params.get("kms_key_id") and not params.get("encrypted"):
@@ -282,36 +275,20 @@ def validate(params):
             )
         elif params["provisioned_throughput_in_mibps"] < 1:
             errors.append("provisioned_throughput_in_mibps must be at least 1.")
-    tags = params.get("tags") or {}
-    if "Name" in tags and str(tags["Name"]) != params["name"]:
-        errors.append(
-            f"tags.Name ({tags['Name']}) differs from name ({params['name']}); the Name tag is the file system's "
-            "name, so drop it from tags or make it equal."
-        )
+    conflict = efs.name_tag_conflict(params, "file system")
+    if conflict:
+        errors.append(conflict)
     return errors
 
 
-def desired_tags(params, current_tags):
-    """``(desired, purge)`` for ``tag_changes``: the Name tag is always ``name``."""
-    if params.get("tags") is None:
-        return dict(current_tags or {}, Name=params["name"]), False
-    return dict(params["tags"], Name=params["name"]), params["purge_tags"]
-
-
-def find_file_system(client, name):
+def find_file_system(client: Any, name: str) -> Tuple[Optional[dict], List[dict]]:
     """``(file_system or None, all file systems)``; several with the same name is an error."""
     every = efs.describe_file_systems(client)
-    matches = efs.find_by_name(every, name)
-    if len(matches) > 1:
-        ids = ", ".join(fs["FileSystemId"] for fs in matches)
-        raise efs.AnsibleEFSError(
-            message=f"{len(matches)} file systems are named {name} ({ids}); delete or rename all but one, "
-            "since this module finds file systems by their Name tag."
-        )
-    return (matches[0] if matches else None), every
+    found = efs.single_named(efs.find_by_name(every, name), name, "FileSystemId", "file system", fix="delete or rename")
+    return found, every
 
 
-def planned_new(params):
+def planned_new(params: Dict[str, Any]) -> dict:
     tags = dict(params.get("tags") or {}, Name=params["name"])
     mode = params.get("throughput_mode") or "bursting"
     return {
@@ -336,14 +313,15 @@ def planned_new(params):
     }
 
 
-def read_back(client, file_system_id):
+def read_back(client: Any, file_system_id: str) -> dict:
     fs = efs.get_file_system(client, file_system_id)
     if fs is None:
         return {}
     return efs.normalize_file_system(fs, efs.describe_lifecycle_configuration(client, file_system_id))
 
 
-def create(client, params, every, check_mode):
+def create(client: Any, params: Dict[str, Any], every: List[dict], check_mode: bool) -> dict:
+    """Create the file system (in check mode, only plan it); returns it, normalised."""
     name = params["name"]
     clash = [fs for fs in every if fs.get("CreationToken") == name and fs.get("LifeCycleState") not in efs.GONE_STATES]
     if clash:
@@ -353,7 +331,7 @@ def create(client, params, every, check_mode):
         )
     after = planned_new(params)
     if check_mode:
-        return True, after
+        return after
 
     kwargs = {
         "PerformanceMode": params["performance_mode"],
@@ -376,21 +354,30 @@ def create(client, params, every, check_mode):
         efs.wait_file_system_available(client, fs_id, params["wait_timeout"])
     if policies:
         efs.put_lifecycle_configuration(client, fs_id, policies)
-    return True, read_back(client, fs_id) or efs.normalize_file_system(created)
+    return read_back(client, fs_id) or efs.normalize_file_system(created)
 
 
-def ensure_present(client, params, check_mode):
-    """Returns ``(changed, before, after)``."""
+def _for_diff(fs: Optional[dict]) -> Optional[dict]:
+    if not fs:
+        return None
+    return {k: v for k, v in fs.items() if k != "size_in_bytes"}
+
+
+def outcome(changed: bool, before: Optional[dict], after: Optional[dict]) -> base.Outcome:
+    """The module's result: ``file_system`` (``{}`` when none); the diff leaves ``size_in_bytes`` out."""
+    return base.Outcome(changed, {"file_system": after or {}}, before=_for_diff(before), after=_for_diff(after))
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     fs, every = find_file_system(client, params["name"])
     if fs is not None and fs.get("LifeCycleState") == "deleting":
         # Being deleted: gone for our purposes; its creation token frees up once it is.
-        if not check_mode:
+        if not ctx.check_mode:
             efs.wait_file_system_deleted(client, fs["FileSystemId"], params["wait_timeout"])
         every = [f for f in every if f["FileSystemId"] != fs["FileSystemId"]]
         fs = None
     if fs is None:
-        changed, after = create(client, params, every, check_mode)
-        return changed, None, after
+        return outcome(True, None, create(client, params, every, ctx.check_mode))
 
     fs_id = fs["FileSystemId"]
     current = efs.normalize_file_system(fs, efs.describe_lifecycle_configuration(client, fs_id))
@@ -398,12 +385,12 @@ def ensure_present(client, params, check_mode):
     errors, updates = efs.file_system_changes(current, params, backup_now)
     if errors:
         raise efs.AnsibleEFSError(message=" ".join(errors))
-    want_tags, purge = desired_tags(params, current["tags"])
+    want_tags, purge = efs.desired_tags(params, current["tags"])
     to_set, to_remove = tag_changes(current["tags"], want_tags, purge)
     after = efs.apply_file_system_updates(current, updates, merged_tags(current["tags"], want_tags, purge))
     changed = bool(updates or to_set or to_remove)
-    if not changed or check_mode:
-        return changed, current, after
+    if not changed or ctx.check_mode:
+        return outcome(changed, current, after)
 
     efs.update_tags(client, fs_id, to_set, to_remove)
     if "throughput" in updates:
@@ -414,19 +401,18 @@ def ensure_present(client, params, check_mode):
         efs.put_backup_policy(client, fs_id, updates["backup"])
     if "throughput" in updates and params["wait"]:
         efs.wait_file_system_available(client, fs_id, params["wait_timeout"])
-    return True, current, read_back(client, fs_id) or after
+    return outcome(True, current, read_back(client, fs_id) or after)
 
 
-def ensure_absent(client, params, check_mode, note=None):
-    """Returns ``(changed, before, after)``."""
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     fs, _every = find_file_system(client, params["name"])
     if fs is None:
-        return False, None, {}
+        return outcome(False, None, {})
     fs_id = fs["FileSystemId"]
     if fs.get("LifeCycleState") == "deleting":
-        if params["wait"] and not check_mode:
+        if params["wait"] and not ctx.check_mode:
             efs.wait_file_system_deleted(client, fs_id, params["wait_timeout"])
-        return False, None, {}
+        return outcome(False, None, {})
 
     before = efs.normalize_file_system(fs, efs.describe_lifecycle_configuration(client, fs_id))
     mount_targets = efs.list_mount_targets(client, fs_id)
@@ -440,8 +426,8 @@ def ensure_absent(client, params, check_mode, note=None):
             message=f"File system {params['name']} ({fs_id}) still has {len(mount_targets)} mount target(s): {where}. "
             "Delete them first (apranova.aws_stack.efs_mount_target with state: absent) or set force: true."
         )
-    if check_mode:
-        return True, before, {}
+    if ctx.check_mode:
+        return outcome(True, before, {})
 
     if params["force"]:
         for ap in efs.describe_access_points(client, fs_id) or []:
@@ -450,22 +436,15 @@ def ensure_absent(client, params, check_mode, note=None):
             efs.delete_mount_target(client, mt["mount_target_id"])
         deleting += [m["mount_target_id"] for m in mount_targets]
     if deleting:
-        if note is not None:
-            note(f"file system {fs_id}: waiting for mount targets {', '.join(deleting)} to be deleted")
+        ctx.note(f"file system {fs_id}: waiting for mount targets {', '.join(deleting)} to be deleted")
         efs.wait_mount_targets(client, fs_id, deleted=deleting, timeout=params["wait_timeout"])
-    efs.delete_file_system(client, fs_id, timeout=params["wait_timeout"], note=note)
+    efs.delete_file_system(client, fs_id, timeout=params["wait_timeout"], note=ctx.note)
     if params["wait"]:
         efs.wait_file_system_deleted(client, fs_id, params["wait_timeout"])
-    return True, before, {}
+    return outcome(True, before, {})
 
 
-def _for_diff(fs):
-    if not fs:
-        return {}
-    return {k: v for k, v in fs.items() if k != "size_in_bytes"}
-
-
-def main():
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -494,26 +473,13 @@ def main():
         supports_check_mode=True,
         required_if=[("throughput_mode", "provisioned", ["provisioned_throughput_in_mibps"])],
     )
-    params = module.params
-    if params["state"] == "present":
-        errors = validate(params)
+    if module.params["state"] == "present":
+        errors = validate(module.params)
         if errors:
             module.fail_json(msg=" ".join(errors))
 
     client = mark_waits(aws_client(module, "efs", efs.RETRY_CODES))
-    waited = []
-    try:
-        if params["state"] == "present":
-            changed, before, after = ensure_present(client, params, module.check_mode)
-        else:
-            changed, before, after = ensure_absent(client, params, module.check_mode, waited.append)
-    except efs.AnsibleEFSError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, file_system=after or {}, waited=waited)
-    if changed:
-        result.update(diff_result(module, _for_diff(before), _for_diff(after)))
-    module.exit_json(**result)
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

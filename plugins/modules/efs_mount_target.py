@@ -84,6 +84,7 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - Support for check mode and diff mode. In check mode a new mount target is returned with a null ID.
+  - The C(diff) holds the C(mount_targets) of the file system before and after.
 """
 
 EXAMPLES = r"""
@@ -105,6 +106,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 mount_targets:
   description:
     - All mount targets of the file system after the task (as they would be, in check mode), sorted by
@@ -154,25 +157,21 @@ mount_targets:
       type: str
       returned: always
       sample: vpc-0123456789abcdef0
-diff:
-  description: The mount targets before and after, in diff mode.
-  returned: when diff mode is on
-  type: dict
-  sample: {"before": {"mount_targets": []}, "after": {"mount_targets": [{"subnet_id": "subnet-0aaa1111bbbb22223"}]}}
 """
+
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_security_groups
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_subnets
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 
 
-def subnet_info(ec2, subnet_ids):
+def subnet_info(ec2: Any, subnet_ids: List[str]) -> Dict[str, dict]:
     """``{subnet_id: {"availability_zone", "vpc_id"}}`` for the subnets that exist."""
     if not subnet_ids:
         return {}
@@ -182,7 +181,7 @@ def subnet_info(ec2, subnet_ids):
     }
 
 
-def resolve_groups(ec2, groups, vpc_id):
+def resolve_groups(ec2: Any, groups: Optional[List[str]], vpc_id: str) -> Optional[List[str]]:
     """Security group IDs for a list of IDs and/or names (names looked up in ``vpc_id``)."""
     if groups is None:
         return None
@@ -202,7 +201,7 @@ def resolve_groups(ec2, groups, vpc_id):
     return sorted(ids)
 
 
-def desired_targets(ec2, mount_targets, subnets):
+def desired_targets(ec2: Any, mount_targets: Optional[List[dict]], subnets: Dict[str, dict]) -> List[dict]:
     desired = []
     for item in mount_targets or []:
         info = subnets.get(item["subnet_id"])
@@ -213,7 +212,7 @@ def desired_targets(ec2, mount_targets, subnets):
     return desired
 
 
-def predicted(current, plan, subnets):
+def predicted(current: List[dict], plan: dict, subnets: Dict[str, dict]) -> List[dict]:
     """The mount targets as they will be after ``plan``."""
     deleted = {m["mount_target_id"] for m in plan["delete"]}
     groups = {m["mount_target_id"]: g for m, g in plan["modify"]}
@@ -242,19 +241,16 @@ def predicted(current, plan, subnets):
     return sorted(after, key=lambda m: (m.get("availability_zone_name") or "", m["subnet_id"]))
 
 
-def require_file_system(client, file_system_id):
-    fs = efs.get_file_system(client, file_system_id)
-    if fs is None:
-        raise efs.AnsibleEFSError(
-            message=f"File system {file_system_id} does not exist; create it first (apranova.aws_stack.efs_file_system)."
-        )
-    return fs
+def outcome(changed: bool, before: List[dict], after: List[dict]) -> base.Outcome:
+    """The module's result (``mount_targets``: the ones after the task) and its diff."""
+    return base.Outcome(changed, {"mount_targets": after}, before={"mount_targets": before}, after={"mount_targets": after})
 
 
-def ensure_present(client, ec2, params, check_mode):
-    """Returns ``(changed, before, after)`` (lists of normalised mount targets)."""
+def ensure_present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """``clients``: ``{"efs": ..., "ec2": ...}`` (subnets and security groups are looked up in EC2)."""
+    client, ec2 = clients["efs"], clients["ec2"]
     fs_id = params["file_system_id"]
-    require_file_system(client, fs_id)
+    efs.require_file_system(client, fs_id)
     current = efs.list_mount_targets(client, fs_id)
     wanted = params["mount_targets"] or []
     subnets = subnet_info(ec2, [m["subnet_id"] for m in wanted])
@@ -268,13 +264,13 @@ def ensure_present(client, ec2, params, check_mode):
     doomed = {m["mount_target_id"] for m in plan["delete"]}
     creating = [m["mount_target_id"] for m in current
                 if m.get("life_cycle_state") == "creating" and m["mount_target_id"] not in doomed]
-    if check_mode:
-        return changed, current, after
+    if ctx.check_mode:
+        return outcome(changed, current, after)
     if not changed:
         if params["wait"] and creating:
             efs.wait_mount_targets(client, fs_id, available=creating, timeout=params["wait_timeout"])
-            return False, current, efs.list_mount_targets(client, fs_id)
-        return False, current, after
+            return outcome(False, current, efs.list_mount_targets(client, fs_id))
+        return outcome(False, current, after)
 
     deleted = [m["mount_target_id"] for m in plan["delete"]]
     for mt_id in deleted:
@@ -292,14 +288,15 @@ def ensure_present(client, ec2, params, check_mode):
         efs.modify_mount_target_security_groups(client, existing["mount_target_id"], groups)
     if params["wait"] and (created or creating):
         efs.wait_mount_targets(client, fs_id, available=created + creating, timeout=params["wait_timeout"])
-    return True, current, efs.list_mount_targets(client, fs_id)
+    return outcome(True, current, efs.list_mount_targets(client, fs_id))
 
 
-def ensure_absent(client, params, check_mode):
-    """Returns ``(changed, before, after)``."""
+def ensure_absent(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """``clients``: ``{"efs": ..., "ec2": ...}`` (only EFS is called)."""
+    client = clients["efs"]
     fs_id = params["file_system_id"]
     if efs.get_file_system(client, fs_id) is None:
-        return False, [], []
+        return outcome(False, [], [])
     current = efs.list_mount_targets(client, fs_id)
     if params["mount_targets"] is None:
         targets = list(current)
@@ -307,19 +304,19 @@ def ensure_absent(client, params, check_mode):
         listed = {m["subnet_id"] for m in params["mount_targets"]}
         targets = [m for m in current if m["subnet_id"] in listed]
     if not targets:
-        return False, current, current
+        return outcome(False, current, current)
     gone = {m["mount_target_id"] for m in targets}
     after = [m for m in current if m["mount_target_id"] not in gone]
-    if check_mode:
-        return True, current, after
+    if ctx.check_mode:
+        return outcome(True, current, after)
     for mt_id in sorted(gone):
         efs.delete_mount_target(client, mt_id)
     if params["wait"]:
         efs.wait_mount_targets(client, fs_id, deleted=gone, timeout=params["wait_timeout"])
-    return True, current, efs.list_mount_targets(client, fs_id)
+    return outcome(True, current, efs.list_mount_targets(client, fs_id))
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         file_system_id=dict(type="str", required=True),
         mount_targets=dict(
@@ -341,21 +338,8 @@ def main():
         supports_check_mode=True,
         required_if=[("state", "present", ["mount_targets"])],
     )
-    params = module.params
-    client = mark_waits(aws_client(module, "efs", efs.RETRY_CODES))
-    try:
-        if params["state"] == "present":
-            ec2 = aws_client(module, "ec2")
-            changed, before, after = ensure_present(client, ec2, params, module.check_mode)
-        else:
-            changed, before, after = ensure_absent(client, params, module.check_mode)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, mount_targets=after)
-    if changed:
-        result.update(diff_result(module, {"mount_targets": before}, {"mount_targets": after}))
-    module.exit_json(**result)
+    clients = {"efs": mark_waits(aws_client(module, "efs", efs.RETRY_CODES)), "ec2": aws_client(module, "ec2")}
+    base.run_state(module, clients, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ options:
         O(cache_subnet_group_name) too (it must not be used by another cluster).
       - Implies waiting for the deletion, whatever O(wait) says, also when an earlier task or run
         started it. AWS answers C(CacheSubnetGroupInUse) while the group's nodes are released; that is
-        tried again for up to O(wait_timeout) seconds.
+        tried again for up to O(wait_timeout) seconds, each wait listed in C(waited).
     type: bool
     default: false
   state:
@@ -227,6 +227,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 replication_group:
   description:
     - The replication group, snake_cased. After O(state=absent) the group as AWS last described
@@ -363,18 +365,14 @@ subnet_group_deleted:
   returned: when O(state=absent) and O(delete_subnet_group=true)
   type: bool
   sample: true
-waited:
-  description: What the module waited for because AWS refused a call for a while, one line per wait.
-  returned: when AWS refused a deletion call for a while
-  type: list
-  elements: str
-  sample: ["delete cache subnet group app-cache: AWS answered CacheSubnetGroupInUse; trying again in 2 s"]
 """
+
+from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
@@ -385,7 +383,7 @@ class ReplicationGroupFailure(Exception):
     """A condition the user has to fix; the message says what to change."""
 
 
-def _read(client, group, known=None):
+def _read(client: Any, group: Dict[str, Any], known: Optional[Dict[str, Any]] = None) -> Tuple[Optional[Dict[str, Any]], bool]:
     """Describe the first member cluster and the tags, and normalise ``group``."""
     member = None
     members = group.get("MemberClusters") or []
@@ -395,7 +393,7 @@ def _read(client, group, known=None):
     return ec.normalize_replication_group(group, member=member, tags=tags, known=known), member is not None
 
 
-def _wait_available(client, group_id, params):
+def _wait_available(client: Any, group_id: str, params: Dict[str, Any]) -> Dict[str, Any]:
     try:
         group = ec.wait_available(client, group_id, params["wait_timeout"])
     except ec.ElastiCacheStateError as e:
@@ -408,13 +406,13 @@ def _wait_available(client, group_id, params):
     return group
 
 
-def _create(client, group_id, params, check_mode):
+def _create(client: Any, group_id: str, params: Dict[str, Any], check_mode: bool) -> base.Outcome:
     if not params.get("cache_node_type"):
         raise ReplicationGroupFailure(
             f"cache_node_type is required to create replication group {group_id} (for example cache.t3.micro)"
         )
     if check_mode:
-        return True, None, ec.preview_new_group(params)
+        return _outcome(True, None, ec.preview_new_group(params))
     request = ec.create_params(dict(params, replication_group_id=group_id))
     group = ec.create_replication_group(client, request)
     if params["wait"]:
@@ -427,21 +425,28 @@ def _create(client, group_id, params, check_mode):
         "security_group_ids": params.get("security_group_ids"),
     }
     after, _described = _read(client, group, known)
-    return True, None, after
+    return _outcome(True, None, after)
 
 
-def ensure_present(client, params, check_mode, warn):
-    """Create or update the group. Returns ``(changed, before, after)``."""
+def _outcome(changed: bool, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]],
+             **result: Any) -> base.Outcome:
+    """``replication_group`` (``{}`` when there is none) and the module's other return values, and the diff."""
+    return base.Outcome(changed, dict(result, replication_group=after or {}), before=before, after=after)
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create or update the group."""
+    check_mode = ctx.check_mode
     group_id = params["replication_group_id"]
     group = ec.describe_replication_group(client, group_id)
 
     if group is not None and group.get("Status") == "deleting":
         if check_mode:
-            warn(
+            ctx.warn(
                 f"Replication group {group_id} is still being deleted; a real run waits up to wait_timeout for the"
                 " deletion to finish and then creates it again"
             )
-            return True, None, ec.preview_new_group(params)
+            return _outcome(True, None, ec.preview_new_group(params))
         gone = params["wait"] and ec.wait_gone(client, group_id, params["wait_timeout"])
         if not gone:
             waited = f"waited {params['wait_timeout']}s" if params["wait"] else "wait=false"
@@ -464,9 +469,9 @@ def ensure_present(client, params, check_mode, warn):
     if problems:
         raise ReplicationGroupFailure("; ".join(problems))
     for note in notes:
-        warn(note)
+        ctx.warn(note)
     if unknown:
-        warn(
+        ctx.warn(
             f"Could not read {', '.join(sorted(set(unknown)))} of replication group {group_id} (its member cluster"
             f" {(current['member_clusters'] or ['-'])[0]} cannot be described); not compared"
         )
@@ -474,7 +479,7 @@ def ensure_present(client, params, check_mode, warn):
     if modify and group.get("Status") != "available" and not check_mode:
         # wait=false and the group is not available yet: AWS would refuse the modification.
         # Leave it to a task with wait=true (the end-of-run wait), which waits first.
-        warn(
+        ctx.warn(
             f"Replication group {group_id} is {group.get('Status')}, not available:"
             f" {', '.join(sorted(modify))} not changed yet; a task with wait: true (the end-of-run wait) waits until"
             " it is available and applies them"
@@ -486,7 +491,7 @@ def ensure_present(client, params, check_mode, warn):
     after["tags"] = merged_tags(current["tags"], params.get("tags"), params["purge_tags"])
     changed = bool(modify or to_set or to_remove)
     if check_mode or not changed:
-        return changed, current, after
+        return _outcome(changed, current, after)
 
     known = {}
     if modify:
@@ -506,15 +511,31 @@ def ensure_present(client, params, check_mode, warn):
     else:
         group = ec.describe_replication_group(client, group_id) or group
     after, _described = _read(client, group, known or None)
-    return True, current, after
+    return _outcome(True, current, after)
 
 
-def ensure_absent(client, params, check_mode, note=None):
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete the group, then, with ``delete_subnet_group``, its cache subnet group.
+
+    ``replication_group`` is the group as AWS last described it (``{}`` when it is gone),
+    ``subnet_group_deleted`` whether the cache subnet group existed and was (or would be) deleted
+    (see :func:`delete_subnet_group`).
+    """
+    changed, before, after = delete_group(client, params, ctx)
+    result = {}
+    if params["delete_subnet_group"]:
+        result["subnet_group_deleted"] = delete_subnet_group(client, params, ctx)
+        changed = changed or result["subnet_group_deleted"]
+    return _outcome(changed, before, after, **result)
+
+
+def delete_group(client: Any, params: Dict[str, Any], ctx: base.Context) -> Tuple[bool, Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
     """Delete the group. Returns ``(changed, before, after)``.
 
     With ``delete_subnet_group`` the deletion is waited for whatever ``wait`` says, so that the
     cache subnet group can be deleted next (:func:`delete_subnet_group`).
     """
+    check_mode = ctx.check_mode
     group_id = params["replication_group_id"]
     wait = params["wait"] or params.get("delete_subnet_group")
     group = ec.describe_replication_group(client, group_id)
@@ -540,7 +561,7 @@ def ensure_absent(client, params, check_mode, note=None):
         # to wait_timeout, whatever wait says (wait is about the deletion itself).
         _wait_available(client, group_id, params)
     deleted = ec.delete_replication_group(client, group_id, params.get("final_snapshot_identifier"),
-                                          timeout=params["wait_timeout"], note=note)
+                                          timeout=params["wait_timeout"], note=ctx.note)
     if not deleted:
         return False, current, None
     if wait:
@@ -550,20 +571,20 @@ def ensure_absent(client, params, check_mode, note=None):
     return True, current, after
 
 
-def delete_subnet_group(client, params, check_mode, note=None):
+def delete_subnet_group(client: Any, params: Dict[str, Any], ctx: base.Context) -> bool:
     """Delete ``cache_subnet_group_name`` once no cluster uses it. Returns whether it existed.
 
-    Called after :func:`ensure_absent` waited for the group's deletion; AWS answers
+    Called after :func:`delete_group` waited for the group's deletion; AWS answers
     CacheSubnetGroupInUse until the group's nodes are released, which is ridden out for up to
-    ``wait_timeout`` seconds.
+    ``wait_timeout`` seconds (each wait noted).
     """
     name = params["cache_subnet_group_name"]
-    if check_mode:
+    if ctx.check_mode:
         return ec.describe_cache_subnet_group(client, name) is not None
-    return bool(ec.delete_cache_subnet_group(client, name, timeout=params["wait_timeout"], note=note))
+    return bool(ec.delete_cache_subnet_group(client, name, timeout=params["wait_timeout"], note=ctx.note))
 
 
-def _wait_deleted(client, group_id, params):
+def _wait_deleted(client: Any, group_id: str, params: Dict[str, Any]) -> None:
     if not ec.wait_deletion_settled(client, group_id, params["wait_timeout"]):
         raise ReplicationGroupFailure(
             f"Timed out after {params['wait_timeout']}s waiting for replication group {group_id} to be deleted;"
@@ -571,7 +592,7 @@ def _wait_deleted(client, group_id, params):
         )
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         replication_group_id=dict(type="str", required=True, aliases=["name"]),
         description=dict(type="str"),
@@ -614,28 +635,7 @@ def main():
         module.fail_json(msg="; ".join(problems))
 
     client = mark_waits(aws_client(module, "elasticache", ec.RETRY_CODES))
-
-    waited = []
-    extra = {}
-    try:
-        if params["state"] == "present":
-            changed, before, after = ensure_present(client, params, module.check_mode, module.warn)
-        else:
-            changed, before, after = ensure_absent(client, params, module.check_mode, waited.append)
-            if params["delete_subnet_group"]:
-                extra["subnet_group_deleted"] = delete_subnet_group(client, params, module.check_mode, waited.append)
-    except ReplicationGroupFailure as e:
-        module.fail_json(msg=str(e))
-    except ec.AnsibleElastiCacheError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, replication_group=after or {}, **extra)
-    if changed:
-        result.update(diff_result(module, before, after))
-    result["changed"] = changed or bool(extra.get("subnet_group_deleted"))
-    if waited:
-        result["waited"] = waited
-    module.exit_json(**result)
+    base.run_state(module, client, ensure_present, ensure_absent, params=params, errors=(ReplicationGroupFailure,))
 
 
 if __name__ == "__main__":

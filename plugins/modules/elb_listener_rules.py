@@ -168,6 +168,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+seealso:
+  - module: apranova.aws_stack.elb_load_balancer
+    description: The load balancer and its listeners (their default actions take the same redirect and fixed response keys).
 notes:
   - Each priority change is its own C(SetRulePriorities) call, because a batched call is checked
     against the old priorities (moto rejects a swap in one call with C(PriorityInUse)).
@@ -223,6 +226,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 listener_arn:
   description: ARN of the listener.
   returned: always
@@ -232,6 +237,8 @@ rules:
   description:
     - The listener's non-default rules after the run (in check mode, as they would be), sorted by
       priority. Unlisted rules kept because O(purge_rules=false) are included.
+    - With C(--diff), each side of C(diff) is a dict that holds this list (before or after) under
+      C(rules), so Ansible's callbacks can render it.
   returned: always
   type: list
   elements: dict
@@ -270,65 +277,36 @@ rules:
       description: Tags of the rule (C(aws:) tags left out).
       type: dict
       sample: {"Name": "api", "Project": "apranova"}
-diff:
-  description:
-    - Rules before and after (as in RV(rules)), when run with C(--diff).
-    - Each side is a dict with the list under C(rules), so Ansible's callbacks can render it.
-  returned: when diff mode is on
-  type: dict
-  contains:
-    before:
-      description: The rules before the run, under C(rules).
-      type: dict
-      sample: {"rules": []}
-    after:
-      description: The rules after the run, under C(rules).
-      type: dict
-      sample: {"rules": []}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, List
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 
 
-def resolve_rules(client, rules, common_tags, purge_tags, check_mode, warnings):
-    """Option dicts -> the normalised desired rules ``elbv2.plan`` works on (target groups resolved)."""
-    cache = {}
+def resolve_rules(client: Any, params: Dict[str, Any], ctx: base.Context) -> List[dict]:
+    """The ``rules`` option -> the normalised desired rules ``elbv2.plan`` works on (target groups resolved)."""
+    target_groups = elbv2.TargetGroupArns(client, ctx)
     desired = []
-    for index, rule in enumerate(rules):
+    for index, rule in enumerate(params["rules"]):
         actions = rule["actions"]
-        if actions.get("target_group_arn") or actions.get("target_group_name"):
-            arn = actions.get("target_group_arn")
-            if not arn:
-                name = actions["target_group_name"]
-                if name not in cache:
-                    cache[name] = elbv2.find_target_group_arn(client, name)
-                arn = cache[name]
-                if arn is None:
-                    message = (
-                        f"rules[{index}]: target group {name!r} not found; create it first or give "
-                        "actions.target_group_arn."
-                    )
-                    if not check_mode:
-                        raise ValueError(message)
-                    warnings.append(message + " (check mode: shown as it would be)")
-                    arn = f"arn:aws:elasticloadbalancing:unknown:targetgroup/{name}/unknown"
-            normalised_action = elbv2.forward_action(arn)
-        elif actions.get("redirect"):
-            normalised_action = {"redirect": elbv2.desired_redirect(actions["redirect"])}
-        else:
-            normalised_action = {"fixed_response": elbv2.desired_fixed_response(actions["fixed_response"])}
-        tags, purge = elbv2.rule_tags(rule.get("name"), common_tags, rule.get("tags"), purge_tags)
+        arn = actions.get("target_group_arn")
+        if not arn and actions.get("target_group_name"):
+            name = actions["target_group_name"]
+            arn = target_groups.arn(
+                name, f"rules[{index}]: target group {name!r} not found; create it first or give actions.target_group_arn."
+            )
+        tags, purge = elbv2.rule_tags(rule.get("name"), params["tags"], rule.get("tags"), params["purge_tags"])
         desired.append(
             {
                 "name": rule.get("name"),
                 "priority": rule["priority"],
                 "conditions": elbv2.desired_conditions(rule["conditions"]),
-                "actions": normalised_action,
+                "actions": elbv2.desired_action(actions, arn),
                 "tags": tags,
                 "purge_tags": purge,
             }
@@ -336,7 +314,7 @@ def resolve_rules(client, rules, common_tags, purge_tags, check_mode, warnings):
     return desired
 
 
-def apply_operations(client, listener_arn, desired, operations):
+def apply_operations(client: Any, listener_arn: str, desired: List[dict], operations: List[tuple]) -> None:
     """Run the planned operations in order; created rules' ARNs replace their ``new:`` keys."""
     arns = {}
     for operation in operations:
@@ -370,49 +348,38 @@ def apply_operations(client, listener_arn, desired, operations):
             elbv2.set_rule_priority(client, arn, operation[2])
 
 
-def ensure_rules(client, listener_arn, rules, purge_rules, tags, purge_tags, check_mode):
-    """Reconcile the listener's rules. Returns ``(changed, before, after, warnings)``."""
-    warnings = []
+def ensure_rules(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Reconcile the listener's rules with ``rules`` (the module has no ``state``: present and absent alike).
+
+    The diff sides hold the rule lists under ``rules``: the stdout callback cannot render a bare
+    list ("'list' object has no attribute 'splitlines'"), so --diff would show nothing.
+    """
+    listener_arn = params["listener_arn"]
     current = elbv2.list_listener_rules(client, listener_arn)
     if current is None:
         message = f"listener {listener_arn} not found; create the load balancer and listener first"
-        if not check_mode:
+        if not ctx.check_mode:
             raise ValueError(message + " (or correct listener_arn).")
-        warnings.append(message + " (check mode: rules shown as they would be created).")
+        ctx.warn(message + " (check mode: rules shown as they would be created).")
         current = []
-    desired = resolve_rules(client, rules, tags, purge_tags, check_mode, warnings)
-    operations, predicted = elbv2.plan(desired, current, purge_rules)
+    desired = resolve_rules(client, params, ctx)
+    operations, after = elbv2.plan(desired, current, params["purge_rules"])
     if not operations:
-        return False, current, current, warnings
-    if check_mode:
-        return True, current, predicted, warnings
-    apply_operations(client, listener_arn, desired, operations)
-    after = elbv2.list_listener_rules(client, listener_arn) or []
-    return True, current, after, warnings
+        after = current
+    elif not ctx.check_mode:
+        apply_operations(client, listener_arn, desired, operations)
+        after = elbv2.list_listener_rules(client, listener_arn) or []
+    return base.Outcome(
+        bool(operations), {"listener_arn": listener_arn, "rules": after}, before={"rules": current}, after={"rules": after}
+    )
 
 
-def main():
-    redirect_spec = dict(
-        protocol=dict(type="str"),
-        port=dict(type="str"),
-        host=dict(type="str"),
-        path=dict(type="str"),
-        query=dict(type="str"),
-        status_code=dict(type="str", required=True, choices=["HTTP_301", "HTTP_302"]),
-    )
-    fixed_response_spec = dict(
-        status_code=dict(type="str", required=True),
-        content_type=dict(
-            type="str",
-            choices=["text/plain", "text/css", "text/html", "application/javascript", "application/json"],
-        ),
-        message_body=dict(type="str"),
-    )
+def main() -> None:
     actions_spec = dict(
         target_group_arn=dict(type="str"),
         target_group_name=dict(type="str"),
-        redirect=dict(type="dict", options=redirect_spec),
-        fixed_response=dict(type="dict", options=fixed_response_spec),
+        redirect=dict(type="dict", options=elbv2.redirect_spec()),
+        fixed_response=dict(type="dict", options=elbv2.fixed_response_spec()),
     )
     conditions_spec = dict(
         path_patterns=dict(type="list", elements="str"),
@@ -441,38 +408,14 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
 
-    errors = elbv2.validate_rules(params["rules"])
+    errors = elbv2.validate_rules(module.params["rules"])
     if errors:
         module.fail_json(msg="Invalid rules: " + " ".join(errors), errors=errors)
 
     client = aws_client(module, "elbv2")
-    try:
-        changed, before, after, warnings = ensure_rules(
-            client,
-            params["listener_arn"],
-            params["rules"],
-            params["purge_rules"],
-            params["tags"],
-            params["purge_tags"],
-            module.check_mode,
-        )
-    except (ValueError, elbv2.PlanError) as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(
-        changed=changed,
-        listener_arn=params["listener_arn"],
-        rules=after,
-        # Each side a dict: the stdout callback cannot render a bare list ("'list' object has no
-        # attribute 'splitlines'"), so --diff showed nothing for the rules.
-        **diff_result(module, {"rules": before}, {"rules": after}),
-    )
+    # elbv2.PlanError is a ValueError: a rule list the operator must change
+    base.run_state(module, client, ensure_rules, ensure_rules)
 
 
 if __name__ == "__main__":

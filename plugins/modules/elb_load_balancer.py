@@ -121,44 +121,48 @@ options:
             type: str
           redirect:
             description:
-              - Redirect the request. Parts left out keep the request's value (C(#{protocol}),
-                C(#{port}), C(#{host}), C(/#{path}), C(#{query})).
+              - Redirect the request. The same keys, with the same meaning, as a rule's redirect
+                (O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect); the
+                argument spec is shared).
             type: dict
             suboptions:
               protocol:
-                description: C(HTTP), C(HTTPS) or C(#{protocol}).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.protocol).
                 type: str
               port:
-                description: Port (1-65535) or C(#{port}).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.port).
                 type: str
               host:
-                description: Host name or C(#{host}).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.host).
                 type: str
               path:
-                description: Absolute path starting with C(/), or C(/#{path}).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.path).
                 type: str
               query:
-                description: Query string without the leading C(?), or C(#{query}).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.query).
                 type: str
               status_code:
-                description: Permanent (C(HTTP_301)) or temporary (C(HTTP_302)) redirect.
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.redirect.status_code).
                 type: str
                 required: true
                 choices: [HTTP_301, HTTP_302]
           fixed_response:
-            description: Answer with a fixed response.
+            description:
+              - Answer with a fixed response. The same keys, with the same meaning, as a rule's fixed
+                response (O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.fixed_response);
+                the argument spec is shared).
             type: dict
             suboptions:
               status_code:
-                description: HTTP status code, C(2XX), C(4XX) or C(5XX).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.fixed_response.status_code).
                 type: str
                 required: true
               content_type:
-                description: Content type of the body.
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.fixed_response.content_type).
                 type: str
                 choices: [text/plain, text/css, text/html, application/javascript, application/json]
               message_body:
-                description: The body (up to 1024 characters).
+                description: See O(apranova.aws_stack.elb_listener_rules#module:rules[].actions.fixed_response.message_body).
                 type: str
   purge_listeners:
     description:
@@ -186,6 +190,10 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+seealso:
+  - module: apranova.aws_stack.elb_listener_rules
+    description: The rules of a listener; its redirect and fixed response actions are documented there.
+  - module: apranova.aws_stack.elb_target_groups
 notes:
   - Supports check mode and diff mode; in check mode no mutating API is called. In check mode a
     target group name that does not exist yet gives a warning, so a whole stack can be checked before
@@ -229,9 +237,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 load_balancer:
   description:
     - The load balancer after the run (in check mode, as it would be). Empty after deletion.
+    - With C(--diff), the sides of C(diff) are the load balancer in this shape before and after the run.
   returned: always
   type: dict
   contains:
@@ -328,25 +339,13 @@ load_balancer:
       description: Tags (C(aws:) tags left out).
       type: dict
       sample: {"Project": "apranova"}
-diff:
-  description: The load balancer before and after (as in RV(load_balancer)), when run with C(--diff).
-  returned: when diff mode is on
-  type: dict
-  contains:
-    before:
-      description: Before the run.
-      type: dict
-      sample: {}
-    after:
-      description: After the run.
-      type: dict
-      sample: {}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, List, Optional, Tuple
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
@@ -356,11 +355,11 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb
 
 
-class LoadBalancerError(Exception):
-    pass
+class LoadBalancerError(ValueError):
+    """A refusal the operator must act on (``run_state`` fails the task with its message)."""
 
 
-def find_load_balancer(client, name):
+def find_load_balancer(client: Any, name: str) -> Optional[dict]:
     """The raw load balancer called ``name``, or ``None``; an error when there are several."""
     found = elbv2_lb.describe_load_balancers_by_name(client, name)
     if len(found) > 1:
@@ -372,7 +371,7 @@ def find_load_balancer(client, name):
     return found[0] if found else None
 
 
-def read_load_balancer(client, raw):
+def read_load_balancer(client: Any, raw: dict) -> Optional[dict]:
     """Normalised load balancer (attributes, listeners, tags read), or ``None`` when it is gone."""
     arn = raw["LoadBalancerArn"]
     attributes = elbv2_lb.describe_load_balancer_attributes(client, arn)
@@ -383,9 +382,9 @@ def read_load_balancer(client, raw):
     return elbv2_lb.normalize_load_balancer(raw, attributes, listeners, tags)
 
 
-def resolve_listeners(client, listeners, check_mode, warnings):
+def resolve_listeners(client: Any, listeners: List[dict], ctx: base.Context) -> List[dict]:
     """``listeners`` option -> normalised desired listeners (forward target groups resolved to ARNs)."""
-    cache = {}
+    target_groups = elbv2.TargetGroupArns(client, ctx, LoadBalancerError, " Check mode: shown as it would be.")
     desired = []
     for index, listener in enumerate(listeners):
         target = listener["default_action"].get("forward")
@@ -394,23 +393,16 @@ def resolve_listeners(client, listeners, check_mode, warnings):
             if target.startswith("arn:"):
                 arn = target
             else:
-                if target not in cache:
-                    cache[target] = elbv2.find_target_group_arn(client, target)
-                arn = cache[target]
-                if arn is None:
-                    message = (
-                        f"listeners[{index}] (port {listener['port']}): target group {target!r} not found; create it "
-                        "first (apranova.aws_stack.elb_target_groups) or give its ARN in default_action.forward."
-                    )
-                    if not check_mode:
-                        raise LoadBalancerError(message)
-                    warnings.append(message + " Check mode: shown as it would be.")
-                    arn = f"arn:aws:elasticloadbalancing:unknown:targetgroup/{target}/unknown"
+                arn = target_groups.arn(
+                    target,
+                    f"listeners[{index}] (port {listener['port']}): target group {target!r} not found; create it "
+                    "first (apranova.aws_stack.elb_target_groups) or give its ARN in default_action.forward.",
+                )
         desired.append(elbv2_lb.desired_listener(listener, arn))
     return desired
 
 
-def apply_listeners(client, lb_arn, create, modify, delete):
+def apply_listeners(client: Any, lb_arn: str, create: List[dict], modify: List[Tuple[str, dict]], delete: List[str]) -> None:
     for arn in delete:
         elbv2_lb.delete_listener(client, arn)
     for arn, listener in modify:
@@ -419,8 +411,8 @@ def apply_listeners(client, lb_arn, create, modify, delete):
         elbv2_lb.create_listener(client, lb_arn, listener["port"], elbv2_lb.listener_to_api(listener))
 
 
-def wait_active(client, arn, timeout):
-    def check():
+def wait_active(client: Any, arn: str, timeout: int) -> dict:
+    def check() -> Optional[dict]:
         raw = elbv2_lb.describe_load_balancer(client, arn)
         return raw if raw and (raw.get("State") or {}).get("Code") == "active" else None
 
@@ -432,7 +424,7 @@ def wait_active(client, arn, timeout):
     return raw
 
 
-def create(client, p, desired_listeners, check_mode):
+def create(client: Any, p: Dict[str, Any], desired_listeners: Optional[List[dict]], check_mode: bool) -> Optional[dict]:
     """Create the load balancer (or predict it). Returns the normalised result."""
     if not p["subnets"]:
         raise LoadBalancerError(
@@ -475,7 +467,8 @@ def create(client, p, desired_listeners, check_mode):
     return read_load_balancer(client, elbv2_lb.describe_load_balancer(client, arn) or raw)
 
 
-def update(client, raw, current, p, desired_listeners, check_mode):
+def update(client: Any, raw: dict, current: dict, p: Dict[str, Any], desired_listeners: Optional[List[dict]],
+           check_mode: bool) -> Tuple[bool, Optional[dict]]:
     """Bring an existing load balancer in line. Returns ``(changed, after)``."""
     name = p["name"]
     arn = current["load_balancer_arn"]
@@ -530,75 +523,59 @@ def update(client, raw, current, p, desired_listeners, check_mode):
     return False, current
 
 
-def ensure_present(client, p, check_mode):
-    """Returns ``(changed, before, after, warnings)``."""
-    warnings = []
-    raw = find_load_balancer(client, p["name"])
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create the load balancer or bring it in line (``load_balancer``: as it is, or would be, after)."""
+    raw = find_load_balancer(client, params["name"])
     desired_listeners = None
-    if p["listeners"] is not None:
-        desired_listeners = resolve_listeners(client, p["listeners"], check_mode, warnings)
+    if params["listeners"] is not None:
+        desired_listeners = resolve_listeners(client, params["listeners"], ctx)
     if raw is None:
-        return True, {}, create(client, p, desired_listeners, check_mode), warnings
+        after = create(client, params, desired_listeners, ctx.check_mode)
+        return base.Outcome(True, {"load_balancer": after}, before={}, after=after)
     current = read_load_balancer(client, raw)
     if current is None:
-        raise LoadBalancerError(f"load balancer {p['name']} disappeared while it was being read; run again.")
-    changed, after = update(client, raw, current, p, desired_listeners, check_mode)
-    return changed, current, after, warnings
+        raise LoadBalancerError(f"load balancer {params['name']} disappeared while it was being read; run again.")
+    changed, after = update(client, raw, current, params, desired_listeners, ctx.check_mode)
+    return base.Outcome(changed, {"load_balancer": after}, before=current, after=after)
 
 
-def ensure_absent(client, name, disable_protection, wait, wait_timeout, check_mode):
-    """Returns ``(changed, before, after)``."""
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete the load balancer (its listeners and rules go with it); ``load_balancer`` is then ``{}``."""
+    name = params["name"]
     raw = find_load_balancer(client, name)
-    if raw is None:
-        return False, {}, {}
-    current = read_load_balancer(client, raw)
+    current = read_load_balancer(client, raw) if raw is not None else None
     if current is None:
-        return False, {}, {}
+        return base.Outcome(False, {"load_balancer": {}}, before={}, after={})
     protected = current["attributes"]["deletion_protection"]
-    if protected and not disable_protection:
+    if protected and not params["disable_deletion_protection"]:
         raise LoadBalancerError(
             f"load balancer {name} has deletion protection enabled, so it was not deleted. Set "
             "disable_deletion_protection: true to turn protection off and delete it in one task, or turn it off "
             "first (attributes: {deletion_protection: false}, state: present)."
         )
-    if check_mode:
-        return True, current, {}
+    if ctx.check_mode:
+        return base.Outcome(True, {"load_balancer": {}}, before=current, after={})
     arn = current["load_balancer_arn"]
     if protected:
         elbv2_lb.modify_load_balancer_attributes(
             client, arn, elbv2_lb.lb_attributes_to_api({"deletion_protection": False})
         )
     elbv2_lb.delete_load_balancer(client, arn)
-    if wait:
+    if params["wait"]:
+        wait_timeout = params["wait_timeout"]
         gone = wait_for(lambda: elbv2_lb.describe_load_balancer(client, arn) is None, timeout=wait_timeout)
         if not gone:
             raise LoadBalancerError(
                 f"load balancer {name} still exists {wait_timeout} seconds after deletion; raise wait_timeout."
             )
-    return True, current, {}
+    return base.Outcome(True, {"load_balancer": {}}, before=current, after={})
 
 
-def main():
-    redirect_spec = dict(
-        protocol=dict(type="str"),
-        port=dict(type="str"),
-        host=dict(type="str"),
-        path=dict(type="str"),
-        query=dict(type="str"),
-        status_code=dict(type="str", required=True, choices=["HTTP_301", "HTTP_302"]),
-    )
-    fixed_response_spec = dict(
-        status_code=dict(type="str", required=True),
-        content_type=dict(
-            type="str",
-            choices=["text/plain", "text/css", "text/html", "application/javascript", "application/json"],
-        ),
-        message_body=dict(type="str"),
-    )
+def main() -> None:
     action_spec = dict(
         forward=dict(type="str"),
-        redirect=dict(type="dict", options=redirect_spec),
-        fixed_response=dict(type="dict", options=fixed_response_spec),
+        redirect=dict(type="dict", options=elbv2.redirect_spec()),
+        fixed_response=dict(type="dict", options=elbv2.fixed_response_spec()),
     )
     listener_spec = dict(
         port=dict(type="int", required=True),
@@ -648,22 +625,7 @@ def main():
         module.fail_json(msg="Invalid options: " + " ".join(errors), errors=errors)
 
     client = mark_waits(aws_client(module, "elbv2"))
-    warnings = []
-    try:
-        if p["state"] == "present":
-            changed, before, after, warnings = ensure_present(client, p, module.check_mode)
-        else:
-            changed, before, after = ensure_absent(
-                client, p["name"], p["disable_deletion_protection"], p["wait"], p["wait_timeout"], module.check_mode
-            )
-    except LoadBalancerError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=changed, load_balancer=after, **diff_result(module, before, after))
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ description:
     gives an error naming the load balancer and the listener/rule (in check mode, a warning, so that
     a teardown that deletes the load balancer first can be checked). A group that no listener or
     rule uses any more but that AWS still calls C(ResourceInUse) (its load balancer was deleted a
-    moment ago) is tried again for up to 5 minutes; each wait is listed in RV(waited).
+    moment ago) is tried again for up to 5 minutes; each wait is listed in C(waited).
 author:
   - Apranova platform team (!UNKNOWN)
 options:
@@ -164,10 +164,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 target_groups:
   description:
     - The listed target groups after the run (in check mode, as they would be), in the order of
       O(target_groups). Empty with O(state=absent).
+    - With C(--diff), the sides of C(diff) hold the listed groups in this shape keyed by name, before
+      the run (the groups that existed) and after it.
   returned: always
   type: list
   elements: dict
@@ -214,42 +218,24 @@ target_groups:
       description: Tags of the group (C(aws:) tags left out).
       type: dict
       sample: {"Project": "apranova"}
-waited:
-  description: The waits for AWS this call rode out (C(ResourceInUse) just after a load balancer was deleted).
-  returned: always
-  type: list
-  elements: str
-  sample: ["delete target group backend: AWS answered ResourceInUse; trying again in 2 s"]
-diff:
-  description: The listed groups before and after, keyed by name, when run with C(--diff).
-  returned: when diff mode is on
-  type: dict
-  contains:
-    before:
-      description: The groups that existed before the run, keyed by name.
-      type: dict
-      sample: {}
-    after:
-      description: The groups after the run, keyed by name.
-      type: dict
-      sample: {"backend": {"target_group_name": "backend", "port": 8000}}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from typing import Any, Dict, Iterable
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb
 
 
-class TargetGroupError(Exception):
-    pass
+class TargetGroupError(ValueError):
+    """A refusal the operator must act on (``run_state`` fails the task with its message)."""
 
 
-def read_target_groups(client, names):
+def read_target_groups(client: Any, names: Iterable[str]) -> Dict[str, dict]:
     """``{name: normalised group}`` for the names that exist (attributes and tags read)."""
     raw = elbv2_lb.describe_target_groups_by_names(client, names)
     tags = elbv2_lb.describe_tags(client, [g["TargetGroupArn"] for g in raw.values()]) if raw else {}
@@ -260,8 +246,15 @@ def read_target_groups(client, names):
     return result
 
 
-def ensure_present(client, vpc_id, groups, common_tags, purge_tags, check_mode):
-    """Create or update every listed group. Returns ``(changed, before, after)`` (lists, input order)."""
+def _by_name(groups: Iterable[dict]) -> Dict[str, dict]:
+    """The diff side of a list of normalised groups: keyed by name."""
+    return {g["target_group_name"]: g for g in groups}
+
+
+def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create or update every listed group (``target_groups``: after the run, in input order)."""
+    groups, vpc_id = params["target_groups"], params["vpc_id"]
+    common_tags, purge_tags, check_mode = params["tags"], params["purge_tags"], ctx.check_mode
     names = [g["name"] for g in groups]
     current = read_target_groups(client, names)
     errors = []
@@ -330,15 +323,15 @@ def ensure_present(client, vpc_id, groups, common_tags, purge_tags, check_mode):
     before = [current[n] for n in names if n in current]
     if touched:
         predicted.update(read_target_groups(client, touched))
-    return changed, before, [predicted[n] for n in names]
+    after = [predicted[n] for n in names]
+    return base.Outcome(changed, {"target_groups": after}, before=_by_name(before), after=_by_name(after))
 
 
-def ensure_absent(client, groups, check_mode, note=None):
-    """Delete every listed group that exists. Returns ``(changed, before, after, warnings)``."""
-    names = [g["name"] for g in groups]
+def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete every listed group that exists (``target_groups``: ``[]``)."""
+    names = [g["name"] for g in params["target_groups"]]
     current = read_target_groups(client, names)
     before = [current[n] for n in names if n in current]
-    warnings = []
     errors = []
     for group in before:
         users = elbv2_lb.find_target_group_users(client, group["target_group_arn"], group["load_balancer_arns"])
@@ -349,33 +342,33 @@ def ensure_absent(client, groups, check_mode, note=None):
                 "at another target group or delete the load balancer first (apranova.aws_stack.elb_load_balancer "
                 "state=absent)"
             )
-            if check_mode:
-                warnings.append(message + "; check mode: shown as deleted.")
+            if ctx.check_mode:
+                ctx.warn(message + "; check mode: shown as deleted.")
             else:
                 errors.append(message + ".")
     if errors:
         raise TargetGroupError(" ".join(errors))
-    if not before:
-        return False, before, [], warnings
-    if not check_mode:
-        for group in before:
-            # No live listener or rule forwards to it (checked above): a ResourceInUse now is the
-            # load balancer deleted a moment ago, which AWS is still releasing. Ride it out.
-            result = elbv2_lb.delete_target_group(
-                client, group["target_group_arn"], in_use_timeout=elbv2_lb.TARGET_GROUP_RELEASE_TIMEOUT, note=note
+    outcome = base.Outcome(bool(before), {"target_groups": []}, before=_by_name(before), after={})
+    if not before or ctx.check_mode:
+        return outcome
+    for group in before:
+        # No live listener or rule forwards to it (checked above): a ResourceInUse now is the
+        # load balancer deleted a moment ago, which AWS is still releasing. Ride it out.
+        result = elbv2_lb.delete_target_group(
+            client, group["target_group_arn"], in_use_timeout=elbv2_lb.TARGET_GROUP_RELEASE_TIMEOUT, note=ctx.note
+        )
+        if result is None:
+            lbs = ", ".join(elbv2_lb.load_balancer_name_from_arn(a) for a in group["load_balancer_arns"]) or "unknown"
+            errors.append(
+                f"target group {group['target_group_name']} is in use by a listener or rule (load balancers: {lbs}); "
+                "point it at another target group or delete the load balancer first."
             )
-            if result is None:
-                lbs = ", ".join(elbv2_lb.load_balancer_name_from_arn(a) for a in group["load_balancer_arns"]) or "unknown"
-                errors.append(
-                    f"target group {group['target_group_name']} is in use by a listener or rule (load balancers: {lbs}); "
-                    "point it at another target group or delete the load balancer first."
-                )
-        if errors:
-            raise TargetGroupError(" ".join(errors))
-    return True, before, [], warnings
+    if errors:
+        raise TargetGroupError(" ".join(errors))
+    return outcome
 
 
-def main():
+def main() -> None:
     health_check_spec = dict(
         path=dict(type="str"),
         protocol=dict(type="str", choices=["HTTP", "HTTPS"]),
@@ -410,37 +403,7 @@ def main():
         module.fail_json(msg="Invalid target_groups: " + " ".join(errors), errors=errors)
 
     client = aws_client(module, "elbv2")
-    warnings = []
-    waited = []
-    try:
-        if params["state"] == "present":
-            changed, before, after = ensure_present(
-                client,
-                params["vpc_id"],
-                params["target_groups"],
-                params["tags"],
-                params["purge_tags"],
-                module.check_mode,
-            )
-        else:
-            changed, before, after, warnings = ensure_absent(client, params["target_groups"], module.check_mode, waited.append)
-    except TargetGroupError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(
-        changed=changed,
-        target_groups=after,
-        waited=waited,
-        **diff_result(
-            module,
-            {g["target_group_name"]: g for g in before},
-            {g["target_group_name"]: g for g in after},
-        ),
-    )
+    base.run_state(module, client, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ options:
         O(db_subnet_group_name) too (it must not be used by another instance).
       - Implies waiting for the instance to be gone, whatever O(wait) says, also when an earlier
         task or run started the deletion. RDS answers C(InvalidDBSubnetGroupStateFault) while the
-        group is still in use; that is tried again for up to O(wait_timeout) seconds.
+        group is still in use; that is tried again for up to O(wait_timeout) seconds, each wait listed in C(waited).
     type: bool
     default: false
   disable_deletion_protection:
@@ -275,6 +275,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 db_instance:
   description:
     - The DB instance, snake_cased, never with a password. After a deletion, its last state as
@@ -428,12 +430,6 @@ subnet_group_deleted:
   returned: when O(state=absent) and O(delete_subnet_group=true)
   type: bool
   sample: true
-waited:
-  description: What the module waited for because AWS refused a call for a while, one line per wait.
-  returned: when AWS refused a deletion call for a while
-  type: list
-  elements: str
-  sample: ["delete DB subnet group db-subnets: AWS answered InvalidDBSubnetGroupStateFault; trying again in 2 s"]
 final_snapshot_identifier:
   description: Identifier of the final snapshot taken (or, in check mode, that would be taken).
   returned: when O(state=absent) deletes an instance without O(skip_final_snapshot)
@@ -442,16 +438,16 @@ final_snapshot_identifier:
 """
 
 import datetime
+from typing import Any, Callable, Dict, Optional, Tuple
 
 try:
     import botocore  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
@@ -465,8 +461,8 @@ class TaskError(Exception):
     """A problem the operator fixes by changing the task; the message says how."""
 
 
-def wait_until_ready(client, identifier, timeout, require_no_pending=False):
-    def check():
+def wait_until_ready(client: Any, identifier: str, timeout: int, require_no_pending: bool = False) -> Dict[str, Any]:
+    def check() -> Optional[Dict[str, Any]]:
         instance = rds.describe_db_instance(client, identifier)
         if instance is None:
             raise TaskError(f"DB instance {identifier} disappeared while waiting for it to become available.")
@@ -482,7 +478,7 @@ def wait_until_ready(client, identifier, timeout, require_no_pending=False):
     return instance
 
 
-def wait_until_gone(client, identifier, timeout):
+def wait_until_gone(client: Any, identifier: str, timeout: int) -> None:
     if wait_for(lambda: rds.describe_db_instance(client, identifier) is None, timeout=timeout) is None:
         raise TaskError(
             f"Timed out after {timeout} seconds waiting for DB instance {identifier} to be deleted; "
@@ -490,8 +486,13 @@ def wait_until_gone(client, identifier, timeout):
         )
 
 
-def read_master_credentials(sm_client, secret_id, check_mode, register_secret):
-    """``(username, password)`` from the secret; in check mode a missing secret gives ``(None, None)``."""
+def read_master_credentials(sm_client: Any, secret_id: str, check_mode: bool,
+                            register_secret: Callable[[str], None]) -> Tuple[Optional[str], Optional[str]]:
+    """``(username, password)`` from the secret; in check mode a missing secret gives ``(None, None)``.
+
+    The secret's whole value, then the password in it, are given to ``register_secret`` (masked in
+    all output) as soon as they are read.
+    """
     secret_string = sm.get_secret_string(sm_client, secret_id)
     if secret_string is None:
         if check_mode:
@@ -509,32 +510,25 @@ def read_master_credentials(sm_client, secret_id, check_mode, register_secret):
     return username, password
 
 
-def kms_key_differs(kms_client, current, desired):
-    if desired is None or sm.kms_key_ids_match(current, desired):
-        return False
-    desired_arn = sm.describe_kms_key_arn(kms_client, desired)
-    current_arn = sm.describe_kms_key_arn(kms_client, current) if current else None
-    return desired_arn is None or desired_arn != current_arn
-
-
-def create_instance(client, sm_client, params, check_mode, register_secret, warn):
+def create_instance(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> Tuple[bool, Dict[str, Any], Dict[str, Any]]:
+    client = clients["rds"]
     identifier = params["db_instance_identifier"]
     missing = [k for k in ("db_instance_class", "allocated_storage", "master_user_password_secret") if params[k] is None]
     if missing:
         raise TaskError(f"DB instance {identifier} does not exist; to create it set {', '.join(missing)}.")
     username, password = read_master_credentials(
-        sm_client, params["master_user_password_secret"], check_mode, register_secret
+        clients["secretsmanager"], params["master_user_password_secret"], ctx.check_mode, ctx.secret
     )
-    if check_mode and password is None:
-        warn(f"Secret {params['master_user_password_secret']} does not exist (yet); the real run will fail unless it is created first.")
+    if ctx.check_mode and password is None:
+        ctx.warn(f"Secret {params['master_user_password_secret']} does not exist (yet); the real run will fail unless it is created first.")
     master_username = params["master_username"] or username
-    if master_username is None and not (check_mode and password is None):
+    if master_username is None and not (ctx.check_mode and password is None):
         raise TaskError(
             f"No master user name for {identifier}: set master_username, or store a \"username\" key in "
             f"secret {params['master_user_password_secret']}."
         )
     tags = merged_tags({}, params["tags"])
-    if check_mode:
+    if ctx.check_mode:
         return True, {}, rds.predicted_instance(params, master_username, tags)
 
     created = rds.create_db_instance(client, identifier, **rds.create_params(params, master_username, password, tags))
@@ -543,12 +537,20 @@ def create_instance(client, sm_client, params, check_mode, register_secret, warn
     return True, {}, rds.normalise_db_instance(created)
 
 
-def ensure_present(client, sm_client, kms_client, params, check_mode, register_secret, warn):
+def ensure_present(client: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create or modify the instance (``client``: the ``rds``, ``secretsmanager`` and ``kms`` clients)."""
+    changed, before, after = _present(client, params, ctx)
+    return base.Outcome(changed, {"db_instance": after}, before=before, after=after)
+
+
+def _present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> Tuple[bool, Dict[str, Any], Dict[str, Any]]:
     """Create or modify the instance. Returns ``(changed, before, after)``."""
+    client = clients["rds"]
+    check_mode = ctx.check_mode
     identifier = params["db_instance_identifier"]
     instance = rds.describe_db_instance(client, identifier)
     if instance is None:
-        return create_instance(client, sm_client, params, check_mode, register_secret, warn)
+        return create_instance(clients, params, ctx)
 
     status = instance.get("DBInstanceStatus")
     if status in ("deleting", "deleted"):
@@ -562,7 +564,8 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
 
     before = rds.normalise_db_instance(instance)
     changes, errors = rds.plan_modification(before, params)
-    if params["kms_key_id"] is not None and kms_key_differs(kms_client, before.get("kms_key_id"), params["kms_key_id"]):
+    if sm.kms_key_change(clients["kms"], before.get("kms_key_id"), params["kms_key_id"]) is not False:
+        # another key, or one KMS does not know
         errors.append(
             f"kms_key_id cannot change in place (instance has {before.get('kms_key_id')!r}, task asks for "
             f"{params['kms_key_id']!r}); set it to the current key, or restore a snapshot into a new instance "
@@ -575,7 +578,7 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
     if changes and not rds.is_ready(instance) and not check_mode:
         # wait=false and the instance is not available yet: RDS would refuse the modification (or
         # restart the instance for it). Leave it to a task with wait=true (the end-of-run wait).
-        warn(
+        ctx.warn(
             f"DB instance {identifier} is {status}, not available: {', '.join(sorted(changes))} not changed yet; "
             "a task with wait: true (the end-of-run wait) waits until it is available and applies them."
         )
@@ -604,18 +607,38 @@ def ensure_present(client, sm_client, kms_client, params, check_mode, register_s
     return True, before, rds.normalise_db_instance(rds.describe_db_instance(client, identifier))
 
 
-def default_final_snapshot_identifier(identifier, now=None):
+def default_final_snapshot_identifier(identifier: str, now: Optional[datetime.datetime] = None) -> str:
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return f"{identifier}-final-{now.strftime('%Y%m%d%H%M%S')}"
 
 
-def ensure_absent(client, params, check_mode, note=None):
+def ensure_absent(client: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Delete the instance, then, with ``delete_subnet_group``, its DB subnet group.
+
+    ``db_instance`` is the instance as RDS reported it when the deletion started (``before`` in
+    check mode), ``{}`` when there was nothing to delete; ``final_snapshot_identifier`` the final
+    snapshot taken (or that would be), ``subnet_group_deleted`` whether the subnet group existed
+    and was (or would be) deleted (see :func:`delete_subnet_group`).
+    """
+    rds_client = client["rds"]
+    changed, before, last_state, snapshot_id = delete_instance(rds_client, params, ctx)
+    result: Dict[str, Any] = {"db_instance": last_state}
+    if snapshot_id:
+        result["final_snapshot_identifier"] = snapshot_id
+    if params["delete_subnet_group"]:
+        result["subnet_group_deleted"] = delete_subnet_group(rds_client, params, ctx)
+        changed = changed or result["subnet_group_deleted"]
+    return base.Outcome(changed, result, before=before, after={})
+
+
+def delete_instance(client: Any, params: Dict[str, Any], ctx: base.Context) -> Tuple[bool, Dict[str, Any], Dict[str, Any], Optional[str]]:
     """Delete the instance. Returns ``(changed, before, last_state, final_snapshot_identifier)``.
 
     ``last_state`` is the instance as RDS reported it when the deletion started (``before`` in
-    check mode), ``{}`` when there was nothing to delete. With ``delete_subnet_group`` the DB
-    subnet group is deleted once the instance is gone (see :func:`delete_subnet_group`).
+    check mode), ``{}`` when there was nothing to delete. With ``delete_subnet_group`` the deletion
+    is waited for whatever ``wait`` says, so that the subnet group can go next.
     """
+    check_mode = ctx.check_mode
     identifier = params["db_instance_identifier"]
     wait = params["wait"] or params.get("delete_subnet_group")
     instance = rds.describe_db_instance(client, identifier)
@@ -655,27 +678,27 @@ def ensure_absent(client, params, check_mode, note=None):
         rds.modify_db_instance(client, identifier, DeletionProtection=False, ApplyImmediately=True)
     deleted = rds.delete_db_instance(
         client, identifier, params["skip_final_snapshot"], snapshot_id, params["delete_automated_backups"],
-        timeout=params["wait_timeout"], note=note,
+        timeout=params["wait_timeout"], note=ctx.note,
     )
     if wait:
         wait_until_gone(client, identifier, params["wait_timeout"])
     return True, before, rds.normalise_db_instance(deleted) if deleted else before, snapshot_id
 
 
-def delete_subnet_group(client, params, check_mode, note=None):
+def delete_subnet_group(client: Any, params: Dict[str, Any], ctx: base.Context) -> bool:
     """Delete ``db_subnet_group_name`` once no instance uses it. Returns whether it existed.
 
-    Called after :func:`ensure_absent` waited for the instance to be gone. AWS still answers
+    Called after :func:`delete_instance` waited for the instance to be gone. AWS still answers
     InvalidDBSubnetGroupStateFault for a moment while it releases the instance's network
-    interfaces; that is ridden out for up to ``wait_timeout`` seconds.
+    interfaces; that is ridden out for up to ``wait_timeout`` seconds (each wait noted).
     """
     name = params["db_subnet_group_name"]
-    if check_mode:
+    if ctx.check_mode:
         return rds.describe_db_subnet_group(client, name) is not None
-    return bool(rds.delete_db_subnet_group(client, name, timeout=params["wait_timeout"], note=note))
+    return bool(rds.delete_db_subnet_group(client, name, timeout=params["wait_timeout"], note=ctx.note))
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         db_instance_identifier=dict(type="str", required=True, aliases=["id"]),
         engine=dict(type="str", default="postgres"),
@@ -715,38 +738,14 @@ def main():
         argument_spec=argument_spec, supports_check_mode=True,
         required_if=[("delete_subnet_group", True, ["db_subnet_group_name"])],
     )
-    params = module.params
-    waited = []
-
-    client = mark_waits(aws_client(module, "rds"))
-
-    def register_secret(value):
-        # Whatever the secret held is masked in every result, warning and error of this task.
-        if value:
-            module.no_log_values.add(value)
-
-    try:
-        if params["state"] == "present":
-            sm_client = aws_client(module, "secretsmanager")
-            kms_client = aws_client(module, "kms")
-            changed, before, after = ensure_present(
-                client, sm_client, kms_client, params, module.check_mode, register_secret, module.warn
-            )
-            module.exit_json(changed=changed, db_instance=after, **diff_result(module, before, after))
-        changed, before, last_state, snapshot_id = ensure_absent(client, params, module.check_mode, waited.append)
-        result = dict(changed=changed, db_instance=last_state, **diff_result(module, before, {}))
-        if snapshot_id:
-            result["final_snapshot_identifier"] = snapshot_id
-        if params["delete_subnet_group"]:
-            result["subnet_group_deleted"] = delete_subnet_group(client, params, module.check_mode, waited.append)
-            result["changed"] = result["changed"] or result["subnet_group_deleted"]
-        if waited:
-            result["waited"] = waited
-        module.exit_json(**result)
-    except TaskError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    clients = {
+        "rds": mark_waits(aws_client(module, "rds")),
+        "secretsmanager": aws_client(module, "secretsmanager"),
+        "kms": aws_client(module, "kms"),
+    }
+    # Whatever the master secret holds is registered with ctx.secret (module.no_log_values) as
+    # soon as it is read: masked in every result, warning and error of this task.
+    base.run_state(module, clients, ensure_present, ensure_absent, errors=(TaskError,))
 
 
 if __name__ == "__main__":

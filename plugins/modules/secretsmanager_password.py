@@ -107,6 +107,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - apranova.aws_stack.state
 secret:
   description:
     - The secret, without its value. Empty after a deletion without recovery window, or when
@@ -151,48 +153,50 @@ secret:
       sample: "2026-12-25T18:09:12+00:00"
 """
 
+from typing import Any, Dict, Optional
+
 try:
     import botocore  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import diff_result
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
 
 
-def kms_key_changed(kms_client, current, desired):
+def kms_key_changed(kms_client: Any, current: Optional[str], desired: Optional[str]) -> bool:
     """True when ``desired`` (set) names a different KMS key than ``current``."""
-    if desired is None or sm.kms_key_ids_match(current, desired):
-        return False
-    desired_arn = sm.describe_kms_key_arn(kms_client, desired)
-    if desired_arn is None:
+    change = sm.kms_key_change(kms_client, current, desired)
+    if change is None:
         raise ValueError(f"KMS key {desired} was not found; set kms_key_id to an existing key id, ARN or alias.")
-    if not current:
-        return True
-    current_arn = sm.describe_kms_key_arn(kms_client, current)
-    return current_arn != desired_arn
+    return change
 
 
-def ensure_present(client, kms_client, params, check_mode, new_password):
-    """Create, restore and/or update the secret. Returns ``(changed, before, after)``."""
+def ensure_present(client: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Create, restore and/or update the secret (``client``: the ``secretsmanager`` and ``kms`` clients).
+
+    A new secret's generated password is registered with ``ctx.secret`` before it is stored.
+    """
+    sm_client = client["secretsmanager"]
     name = params["name"]
-    current = sm.describe_secret(client, name)
+    current = sm.describe_secret(sm_client, name)
     if current is None:
         after = {"arn": None, "name": name, "description": params["description"],
                  "kms_key_id": params["kms_key_id"], "tags": merged_tags({}, params["tags"])}
-        if check_mode:
-            return True, {}, after
-        secret_string = sm.build_secret_string(new_password(), params["username"])
-        created = sm.create_secret(client, name, secret_string, description=params["description"],
+        if ctx.check_mode:
+            return _outcome(True, {}, after)
+        password = sm.generate_password(params["password_length"], params["exclude_characters"])
+        ctx.secret(password)
+        secret_string = sm.build_secret_string(password, params["username"])
+        created = sm.create_secret(sm_client, name, secret_string, description=params["description"],
                                    kms_key_id=params["kms_key_id"], tags=params["tags"])
-        described = sm.describe_secret(client, created["ARN"])
-        return True, {}, sm.normalise_secret(described) if described else after
+        described = sm.describe_secret(sm_client, created["ARN"])
+        return _outcome(True, {}, sm.normalise_secret(described) if described else after)
 
     before = sm.normalise_secret(current)
     arn = current["ARN"]
@@ -200,13 +204,13 @@ def ensure_present(client, kms_client, params, check_mode, new_password):
     new_description = None
     if params["description"] is not None and params["description"] != (current.get("Description") or ""):
         new_description = params["description"]
-    new_kms = params["kms_key_id"] if kms_key_changed(kms_client, current.get("KmsKeyId"), params["kms_key_id"]) else None
+    new_kms = params["kms_key_id"] if kms_key_changed(client["kms"], current.get("KmsKeyId"), params["kms_key_id"]) else None
     to_set, to_remove = tag_changes(before["tags"], params["tags"], params["purge_tags"])
 
     changed = bool(restore or new_description is not None or new_kms is not None or to_set or to_remove)
     if not changed:
-        return False, before, before
-    if check_mode:
+        return _outcome(False, before, before)
+    if ctx.check_mode:
         after = dict(before)
         after.pop("deleted_date", None)
         if new_description is not None:
@@ -214,35 +218,41 @@ def ensure_present(client, kms_client, params, check_mode, new_password):
         if new_kms is not None:
             after["kms_key_id"] = new_kms
         after["tags"] = merged_tags(before["tags"], params["tags"], params["purge_tags"])
-        return True, before, after
+        return _outcome(True, before, after)
 
     if restore:
-        sm.restore_secret(client, arn)
-    sm.update_secret(client, arn, description=new_description, kms_key_id=new_kms)
+        sm.restore_secret(sm_client, arn)
+    sm.update_secret(sm_client, arn, description=new_description, kms_key_id=new_kms)
     if to_remove:
-        sm.untag_secret(client, arn, to_remove)
+        sm.untag_secret(sm_client, arn, to_remove)
     if to_set:
-        sm.tag_secret(client, arn, to_set)
-    return True, before, sm.normalise_secret(sm.describe_secret(client, arn))
+        sm.tag_secret(sm_client, arn, to_set)
+    return _outcome(True, before, sm.normalise_secret(sm.describe_secret(sm_client, arn)))
 
 
-def ensure_absent(client, params, check_mode):
-    """Schedule the deletion (or delete at once). Returns ``(changed, before, after)``."""
+def ensure_absent(client: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+    """Schedule the deletion (or delete at once)."""
+    sm_client = client["secretsmanager"]
     window = params["recovery_window_in_days"]
-    current = sm.describe_secret(client, params["name"])
+    current = sm.describe_secret(sm_client, params["name"])
     if current is None:
-        return False, {}, {}
+        return _outcome(False, {}, {})
     before = sm.normalise_secret(current)
     if current.get("DeletedDate") and window != 0:
-        return False, before, before
-    if check_mode:
-        return True, before, {}
-    sm.delete_secret(client, current["ARN"], window)
-    after = sm.describe_secret(client, current["ARN"])
-    return True, before, sm.normalise_secret(after)
+        return _outcome(False, before, before)
+    if ctx.check_mode:
+        return _outcome(True, before, {})
+    sm.delete_secret(sm_client, current["ARN"], window)
+    after = sm.describe_secret(sm_client, current["ARN"])
+    return _outcome(True, before, sm.normalise_secret(after))
 
 
-def main():
+def _outcome(changed: bool, before: Dict[str, Any], after: Dict[str, Any]) -> base.Outcome:
+    """The secret (never its value) as the result, and the diff."""
+    return base.Outcome(changed, {"secret": after}, before=before, after=after)
+
+
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
@@ -265,25 +275,8 @@ def main():
     if window != 0 and not 7 <= window <= 30:
         module.fail_json(msg=f"recovery_window_in_days must be 0 (delete at once) or 7 to 30, got {window}.")
 
-    client = aws_client(module, "secretsmanager")
-
-    def new_password():
-        password = sm.generate_password(params["password_length"], params["exclude_characters"])
-        module.no_log_values.add(password)
-        return password
-
-    try:
-        if params["state"] == "present":
-            kms_client = aws_client(module, "kms")
-            changed, before, after = ensure_present(client, kms_client, params, module.check_mode, new_password)
-        else:
-            changed, before, after = ensure_absent(client, params, module.check_mode)
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    module.exit_json(changed=changed, secret=after, **diff_result(module, before, after))
+    clients = {"secretsmanager": aws_client(module, "secretsmanager"), "kms": aws_client(module, "kms")}
+    base.run_state(module, clients, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,25 @@ options:
     description: Also return the account id and partition of the caller (one STS call).
     type: bool
     default: false
+  required_by:
+    description:
+      - The tier that asks, when what it asks for must exist (the lookup a tier makes before it builds).
+      - What the other tiers build and is not found (everything in RV(missing) but what this tier
+        builds itself, see RV(needed)) then fails the task with a message that names it and the
+        C(--tags) to run first; in check mode the task succeeds with RV(end_tier=true) instead, so the
+        tier can end for the run (a check of a stack not built yet).
+      - One of C(network), C(registry), C(data), C(alb), C(ecs_services), C(monitoring).
+    type: str
+    choices: [network, registry, data, alb, ecs_services, monitoring]
+  required_subnets:
+    description:
+      - With O(required_by), the subnet tiers (C(Tier) tag, C(public) or C(private)) that must have
+        subnets in at least two Availability Zones, as a load balancer and an RDS or ElastiCache
+        subnet group need. Needs O(vpc_name).
+    type: list
+    elements: str
+    choices: [public, private]
+    default: []
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -82,10 +101,17 @@ EXAMPLES = r"""
     security_group_names: [production-alb-sg]
   register: found
 
-- name: Stop when the network tier is missing
-  ansible.builtin.assert:
-    that: found.stack.vpc is not none
-    fail_msg: run the network tier first
+- name: Find what the load balancer tier needs, failing when the network tier is not built
+  apranova.aws_stack.stack_info:
+    vpc_name: production-vpc
+    security_group_names: [production-alb-sg]
+    required_by: alb
+    required_subnets: [public]
+  register: found
+
+- name: End the tier in check mode when what it needs is not built yet
+  ansible.builtin.meta: end_host
+  when: found.end_tier
 """
 
 RETURN = r"""
@@ -104,6 +130,28 @@ missing:
   type: list
   elements: str
   sample: ["vpc production-vpc"]
+needed:
+  description: With O(required_by), the lines of RV(missing) that other tiers build, and subnet tiers short of zones.
+  returned: when O(required_by) is set
+  type: list
+  elements: str
+  sample: ["vpc production-vpc"]
+needed_tiers:
+  description: With O(required_by), the tiers that build what is needed, in the order they are built.
+  returned: when O(required_by) is set
+  type: list
+  elements: str
+  sample: ["network"]
+end_tier:
+  description: With O(required_by), true in check mode when something is needed (the asking tier cannot be checked yet).
+  returned: when O(required_by) is set
+  type: bool
+  sample: false
+msg:
+  description: With RV(end_tier=true), why the tier ends for this run.
+  returned: when RV(end_tier) is true
+  type: str
+  sample: "check mode: vpc production-vpc not built yet; the alb tier would be built after the network tier"
 unavailable:
   description:
     - Services the endpoint does not serve (it answered HTTP 501, as LocalStack's free build does
@@ -114,28 +162,38 @@ unavailable:
   sample: ["rds", "elbv2"]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from typing import Any, Dict
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 
 
-def main():
-    argument_spec = dict(
-        discovery.LOOKUP_OPTIONS,
+def read(client: discovery.Clients, module: Any) -> Dict[str, Any]:
+    stack, missing, unavailable = discovery.find_stack(client, module.params)
+    result = {"stack": stack, "missing": missing, "unavailable": unavailable}
+    tier = module.params["required_by"]
+    if tier:
+        needed, tiers = discovery.requirements(tier, stack, missing, module.params["required_subnets"])
+        result.update(needed=needed, needed_tiers=tiers, end_tier=bool(needed) and module.check_mode)
+        if needed and module.check_mode:
+            result["msg"] = "check mode: %s not built yet; the %s tier would be built after the %s tier%s" % (
+                ", ".join(needed), tier, ", ".join(tiers), "s" if len(tiers) > 1 else "")
+        elif needed:
+            module.fail_json(
+                msg="%s tier: needs %s, which the %s tier%s build%s; run `ansible-playbook site.yml --tags %s` first" % (
+                    tier, ", ".join(needed), ", ".join(tiers), "s" if len(tiers) > 1 else "", "" if len(tiers) > 1 else "s",
+                    ",".join(tiers)),
+                **result)
+    return result
+
+
+def main() -> None:
+    options = dict(
         target_group_names=dict(type="list", elements="str"),
         caller=dict(type="bool", default=False),
+        required_by=dict(type="str", choices=list(discovery.BUILD_ORDER)),
+        required_subnets=dict(type="list", elements="str", choices=["public", "private"], default=[]),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-
-    def client(service):
-        return aws_client(module, service)
-
-    try:
-        stack, missing, unavailable = discovery.find_stack(client, module.params)
-    except discovery.ClientErrors as e:
-        module.fail_json_aws(e, msg="Failed to look up the stack")
-    module.exit_json(changed=False, stack=stack, missing=missing, unavailable=unavailable)
+    discovery.run_lookup(options, read, "Failed to look up the stack")
 
 
 if __name__ == "__main__":

@@ -212,34 +212,28 @@ region:
   sample: us-east-1
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from typing import Any, Dict
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 
 
-def main():
-    argument_spec = dict(
-        discovery.LOOKUP_OPTIONS,
+def read(client: discovery.Clients, module: Any) -> Dict[str, Any]:
+    stack, details, missing = report.gather(client, module.params)
+    return {
+        "stack": stack, "details": details, "missing": missing,
+        "bill": report.bill_of_materials(stack, details),
+        "exists": details["resources"]["total"] > 0, "region": module.region,
+    }
+
+
+def main() -> None:
+    options = dict(
         role_names=dict(type="list", elements="str"),
         alarm_name_prefix=dict(type="str"),
         dashboard_names=dict(type="list", elements="str"),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-
-    def client(service):
-        return aws_client(module, service)
-
-    try:
-        stack, details, missing = report.gather(client, module.params)
-    except report.ClientErrors as e:
-        module.fail_json_aws(e, msg="Failed to read the stack back for its report")
-    module.exit_json(
-        changed=False, stack=stack, details=details, missing=missing,
-        bill=report.bill_of_materials(stack, details),
-        exists=details["resources"]["total"] > 0, region=module.region,
-    )
+    discovery.run_lookup(options, read, "Failed to read the stack back for its report")
 
 
 if __name__ == "__main__":

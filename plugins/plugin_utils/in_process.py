@@ -33,6 +33,8 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterable
+from typing import Any
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -57,7 +59,7 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 SWITCH = "APRANOVA_AWS_STACK_IN_PROCESS"
 
 
-def _cache_botocore_data_files():
+def _cache_botocore_data_files() -> None:
     """Parse each botocore data file once per ansible-playbook run instead of once per task.
 
     The files are read-only package data; a worker (a fork) gets the parsed copy of its parent and
@@ -69,7 +71,7 @@ def _cache_botocore_data_files():
     original = loader.load_file
     parsed = {}
 
-    def load_file(self, file_path):
+    def load_file(self: Any, file_path: str) -> Any:
         if file_path not in parsed:
             parsed[file_path] = original(self, file_path)
         return parsed[file_path]
@@ -82,7 +84,7 @@ def _cache_botocore_data_files():
     listing = botocore.loaders.Loader.list_available_services
     listed = {}
 
-    def list_available_services(self, type_name):
+    def list_available_services(self: Any, type_name: str) -> list[str]:
         key = (tuple(self.search_paths), type_name)
         if key not in listed:
             listed[key] = listing(self, type_name)
@@ -100,7 +102,7 @@ if HAS_BOTO3:
         pass
 
 
-def _warm(services):
+def _warm(services: Iterable[str]) -> None:
     """Load the service models and endpoint rules of ``services`` into this process."""
     session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
     for service in services:
@@ -123,13 +125,13 @@ class InProcessModuleAction(ActionBase):
     _warmed = set()
 
     @classmethod
-    def warm(cls):
+    def warm(cls) -> None:
         todo = [s for s in cls.WARM_SERVICES if s not in InProcessModuleAction._warmed]
         if todo and HAS_BOTO3:
             _warm(todo)
             InProcessModuleAction._warmed.update(todo)
 
-    def _why_not_in_process(self, task_vars):
+    def _why_not_in_process(self, task_vars: dict[str, Any]) -> str | None:
         """None when the module can run in this process, else the reason it cannot."""
         if not HAS_BOTO3 or get_module_encoder is None:
             return "boto3 or ansible-core >= 2.19 missing on the controller"
@@ -150,7 +152,7 @@ class InProcessModuleAction(ActionBase):
                 return f"interpreter {interpreter} is not the controller's {sys.executable}"
         return None
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
@@ -162,7 +164,7 @@ class InProcessModuleAction(ActionBase):
             return result
         return merge_hash(result, self._run_in_process(task_vars))
 
-    def _run_in_process(self, task_vars):
+    def _run_in_process(self, task_vars: dict[str, Any]) -> dict[str, Any]:
         from ansible.module_utils import basic
 
         # the module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)

@@ -27,10 +27,6 @@ FARGATE_MEMORY = {
     "16384": list(range(32768, 122881, 8192)),
 }
 LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
-TIER_OF = {
-    "vpc": "network", "security group": "network", "repository": "registry", "db instance": "data", "secret": "data",
-    "replication group": "data", "file system": "data", "access point": "data", "load balancer": "alb", "target group": "alb",
-}
 
 # The production services (roles/ecs_services/defaults/main.yml, image tags rendered).
 SERVICES = [
@@ -200,37 +196,6 @@ def test_problems_need_the_constants():
         ecs_services.ecs_services_problems(SERVICES, 30, 60, [512], LOG_RETENTION_VALUES)
     with pytest.raises(AnsibleFilterError, match="log_retention_values must be a list"):
         ecs_services.ecs_services_problems(SERVICES, 30, 60, FARGATE_MEMORY, "30")
-
-
-# --- ecs_services_missing_tiers ------------------------------------------------------------------------
-
-@pytest.mark.parametrize("missing,expected", [
-    pytest.param([], [], id="nothing-missing"),
-    pytest.param(["vpc production-vpc", "db instance production-apranova-db (rds is not served by this endpoint)",
-                  "repository apranova/backend", "security group production-ecs-sg", "secret production/apranova-db/master"],
-                 ["network", "registry", "data"], id="network-registry-data"),
-    pytest.param(["target group production-backend-tg", "load balancer production-alb (elbv2 is not served by this endpoint)",
-                  "file system production-efs", "access point production-workspaces", "replication group production-redis"],
-                 ["data", "alb"], id="in-build-order"),
-    # a kind needs its trailing space: "vpcx" is not a vpc, and unknown kinds name no tier
-    pytest.param(["vpcx production-vpc", "topic production-alarms"], [], id="unknown-kinds"),
-])
-def test_missing_tiers(missing, expected):
-    assert ecs_services.ecs_services_missing_tiers(missing, TIER_OF, ["network", "registry", "data", "alb"]) == expected
-
-
-def test_missing_tiers_default_order_and_tiers_outside_it():
-    assert ecs_services.ecs_services_missing_tiers(["load balancer x", "vpc y"], TIER_OF) == ["network", "alb"]
-    assert ecs_services.ecs_services_missing_tiers(["log group /ecs/backend"], {"log group": "monitoring"}) == []
-
-
-def test_missing_tiers_reject_wrong_input():
-    with pytest.raises(AnsibleFilterError, match="ecs_services_missing_tiers: the input must be a list, got str"):
-        ecs_services.ecs_services_missing_tiers("vpc production-vpc", TIER_OF)
-    with pytest.raises(AnsibleFilterError, match="ecs_services_missing_tiers: tier_of must be a dict, got list"):
-        ecs_services.ecs_services_missing_tiers([], ["vpc"])
-    with pytest.raises(AnsibleFilterError, match="every missing item must be a string, got int"):
-        ecs_services.ecs_services_missing_tiers([1], TIER_OF)
 
 
 # --- ecs_services_image_tag ------------------------------------------------------------------------------
@@ -419,7 +384,6 @@ def test_filter_names():
     filters = ecs_services.FilterModule().filters()
     assert filters == {
         "ecs_services_problems": ecs_services.ecs_services_problems,
-        "ecs_services_missing_tiers": ecs_services.ecs_services_missing_tiers,
         "ecs_services_image_tag": ecs_services.ecs_services_image_tag,
         "ecs_services_containers": ecs_services.ecs_services_containers,
     }

@@ -12,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ...aws_answers import AWSAnswers
 from ...aws_answers import retrying
 
 VPC = "vpc-1"
@@ -109,3 +110,116 @@ def test_efs_reads_every_page_of_mount_targets_and_access_points(aws):
     found, ap, mts = discovery._efs(efs, "ws", "workspaces")
     assert found["id"] == "fs-1" and ap["id"] == "fsap-1"
     assert [m["id"] for m in mts] == ["fsmt-0123456a", "fsmt-0123456b"]
+
+
+# ---------------------------------------------------------------- find_stack, against moto's in-process mock
+
+ALL_NAMES = {
+    "vpc_name": "prod-vpc", "security_group_names": ["prod-alb-sg", "prod-nope-sg"], "db_instance_identifier": "db",
+    "db_secret_name": "db-secret", "cache_id": "redis", "efs_name": "prod-efs", "efs_access_point_name": "ap",
+    "load_balancer_name": "prod-alb", "target_group_names": ["prod-tg"], "cluster_name": "prod-cluster",
+    "service_names": ["web"], "repository_names": ["repo-a", "repo-b"], "log_group_names": ["/ecs/web", "/ecs/api"],
+    "topic_name": "alarms",
+}
+
+
+@pytest.fixture
+def moto_clients(offline_aws):
+    made = {}
+
+    def client(service):
+        if service not in made:
+            made[service] = retrying(boto3.client(service, region_name="us-east-1"))
+        return made[service]
+
+    yield client
+
+
+def test_find_stack_reports_what_it_found_and_each_name_it_did_not(moto_clients):
+    ec2 = moto_clients("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "prod-vpc"}]}])["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="prod-alb-sg", Description="alb")["GroupId"]
+    moto_clients("ecs").create_cluster(clusterName="prod-cluster")
+    moto_clients("ecr").create_repository(repositoryName="repo-b")
+    moto_clients("logs").create_log_group(logGroupName="/ecs/web")
+    moto_clients("sns").create_topic(Name="alarms")
+
+    stack, missing, unavailable = discovery.find_stack(moto_clients, dict(ALL_NAMES, caller=True))
+    assert stack["vpc"]["id"] == vpc and stack["security_groups"] == {"prod-alb-sg": sg}
+    assert stack["account_id"] == "123456789012" and stack["partition"] == "aws"
+    assert stack["db_instance"] is None and stack["db_secret"] is None and stack["cache"] is None
+    assert (stack["file_system"], stack["access_point"], stack["mount_targets"]) == (None, None, [])
+    assert (stack["load_balancer"], stack["listeners"], stack["target_groups"]) == (None, [], {})
+    assert stack["cluster"]["name"] == "prod-cluster" and stack["services"] == {}
+    assert list(stack["repositories"]) == ["repo-b"] and list(stack["log_groups"]) == ["/ecs/web"]
+    assert stack["topic"]["name"] == "alarms"
+    assert missing == [
+        "security group prod-nope-sg", "db instance db", "secret db-secret", "replication group redis",
+        "file system prod-efs", "load balancer prod-alb", "target group prod-tg", "service web", "repository repo-a",
+        "log group /ecs/api",
+    ]
+    assert unavailable == []
+
+
+def test_find_stack_looks_up_only_what_it_is_asked_for(moto_clients):
+    asked = []
+    stack, missing, unavailable = discovery.find_stack(lambda service: asked.append(service) or moto_clients(service),
+                                                       {"vpc_name": "prod-vpc", "cluster_name": None, "topic_name": ""})
+    assert (stack, missing, unavailable, asked) == ({"vpc": None}, ["vpc prod-vpc"], [], ["ec2"])
+
+
+def test_a_service_the_endpoint_does_not_serve_makes_its_names_missing(moto_clients):
+    AWSAnswers(moto_clients("ecr"), "DescribeRepositories", "InternalFailure", times=9, status=501)
+    AWSAnswers(moto_clients("elbv2"), "DescribeLoadBalancers", "InternalFailure", times=9, status=501)
+    AWSAnswers(moto_clients("elbv2"), "DescribeTargetGroups", "InternalFailure", times=9, status=501)
+    names = {k: ALL_NAMES[k] for k in ("repository_names", "load_balancer_name", "target_group_names", "topic_name")}
+    stack, missing, unavailable = discovery.find_stack(moto_clients, names)
+    assert missing == [
+        "load balancer prod-alb (elbv2 is not served by this endpoint)",
+        "target group prod-tg (elbv2 is not served by this endpoint)",
+        "repository repo-a (ecr is not served by this endpoint)", "repository repo-b (ecr is not served by this endpoint)",
+        "topic alarms",
+    ]
+    assert unavailable == ["ecr", "elbv2"] and stack == {"topic": None}
+    AWSAnswers(moto_clients("rds"), "DescribeDBInstances", "AccessDenied", times=1, status=403)
+    with pytest.raises(discovery.ClientErrors):
+        discovery.find_stack(moto_clients, {"db_instance_identifier": "db"})
+
+
+# --- what a tier needs from the others (stack_info's required_by) ------------------------------------
+
+@pytest.mark.parametrize("tier,missing,expected", [
+    pytest.param("alb", [], ([], []), id="nothing-missing"),
+    pytest.param("ecs_services", ["vpc production-vpc", "db instance production-apranova-db (rds is not served by this endpoint)",
+                                  "repository apranova/backend", "security group production-ecs-sg",
+                                  "secret production/apranova-db/master", "cluster production-cluster", "service backend"],
+                 (["vpc production-vpc", "db instance production-apranova-db (rds is not served by this endpoint)",
+                   "repository apranova/backend", "security group production-ecs-sg", "secret production/apranova-db/master"],
+                  ["network", "registry", "data"]), id="own-kinds-are-not-needed"),
+    pytest.param("ecs_services", ["target group production-backend-tg", "load balancer production-alb (elbv2 is not served by this endpoint)",
+                                  "file system production-efs", "access point production-workspaces", "replication group production-redis"],
+                 (["target group production-backend-tg", "load balancer production-alb (elbv2 is not served by this endpoint)",
+                   "file system production-efs", "access point production-workspaces", "replication group production-redis"],
+                  ["data", "alb"]), id="tiers-in-build-order"),
+    pytest.param("monitoring", ["topic production-alarms", "log group /ecs/production/backend"],
+                 (["log group /ecs/production/backend"], ["ecs_services"]), id="monitoring-builds-its-topic"),
+    # a kind needs its trailing space: "vpcx" is not a vpc (an unknown kind is needed, from no known tier)
+    pytest.param("data", ["vpcx production-vpc"], (["vpcx production-vpc"], []), id="unknown-kind"),
+])
+def test_requirements_name_what_other_tiers_build_and_those_tiers_in_build_order(tier, missing, expected):
+    assert discovery.requirements(tier, {}, missing, []) == expected
+
+
+def test_requirements_want_each_subnet_tier_in_two_zones_once_the_vpc_exists():
+    def subnets(*zones):
+        return [{"id": "subnet-%d" % i, "availability_zone": z} for i, z in enumerate(zones)]
+
+    stack = {"vpc": {"id": "vpc-1"}, "subnets": {"public": subnets("us-east-1a", "us-east-1a"), "private": subnets("us-east-1a", "us-east-1b")}}
+    assert discovery.requirements("alb", stack, [], ["public"]) == (
+        ["subnets public in 2 availability zones (found 1)"], ["network"])
+    assert discovery.requirements("data", stack, [], ["private"]) == ([], [])
+    assert discovery.requirements("data", {"vpc": {"id": "vpc-1"}, "subnets": {"public": [], "private": []}}, [], ["private"]) == (
+        ["subnets private in 2 availability zones (found 0)"], ["network"])
+    # no VPC: the VPC is what is needed, not its subnets
+    assert discovery.requirements("alb", {"vpc": None}, ["vpc production-vpc"], ["public"]) == (["vpc production-vpc"], ["network"])

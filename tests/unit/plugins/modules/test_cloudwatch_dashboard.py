@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_dashboard as mod
 from ...aws_answers import retrying
@@ -60,30 +61,46 @@ def client(offline_aws):
     yield retrying(boto3.client("cloudwatch", region_name="us-east-1"))
 
 
+def present(client, name, body, check_mode):
+    """``ensure_present``: ``(changed, dashboard, before, warnings)``."""
+    warnings = []
+    outcome = mod.ensure_present(client, dict(name=name, body=body, state="present"),
+                                 base.Context(check_mode=check_mode, warn=warnings.append))
+    assert outcome.after == outcome.result["dashboard"]
+    return outcome.changed, outcome.result["dashboard"], outcome.before, warnings
+
+
+def absent(client, name, check_mode):
+    """``ensure_absent``: ``(changed, dashboard, before)``."""
+    outcome = mod.ensure_absent(client, dict(name=name, body=None, state="absent"), base.Context(check_mode=check_mode))
+    assert outcome.after == {}
+    return outcome.changed, outcome.result["dashboard"], outcome.before
+
+
 def test_four_steps_update_and_delete(client):
-    changed, dashboard, before, warnings = mod.ensure_present(client, "d", BODY, True)
+    changed, dashboard, before, warnings = present(client, "d", BODY, True)
     assert changed and before is None and dashboard["arn"] is None and dashboard["body"] == BODY
     assert client.list_dashboards()["DashboardEntries"] == []
 
-    changed, dashboard, before, warnings = mod.ensure_present(client, "d", BODY, False)
+    changed, dashboard, before, warnings = present(client, "d", BODY, False)
     assert changed and dashboard["arn"].endswith(":dashboard/d") and warnings == []
     assert json.loads(client.get_dashboard(DashboardName="d")["DashboardBody"]) == BODY
-    assert mod.ensure_present(client, "d", BODY, True)[0] is False
-    assert mod.ensure_present(client, "d", BODY, False)[0] is False
+    assert present(client, "d", BODY, True)[0] is False
+    assert present(client, "d", BODY, False)[0] is False
 
     # Stored with other key order and spacing (as the console would): still no change.
     client.put_dashboard(DashboardName="d", DashboardBody=json.dumps(BODY, indent=2, sort_keys=False))
-    assert mod.ensure_present(client, "d", cw.parse_dashboard_body(json.dumps(BODY)), False)[0] is False
+    assert present(client, "d", cw.parse_dashboard_body(json.dumps(BODY)), False)[0] is False
 
     new = {"widgets": [dict(BODY["widgets"][0], width=12)]}
-    changed, dashboard, before, _ = mod.ensure_present(client, "d", new, False)
+    changed, dashboard, before, _ = present(client, "d", new, False)
     assert changed and before["body"] == BODY and dashboard["body"] == new
     assert json.loads(client.get_dashboard(DashboardName="d")["DashboardBody"])["widgets"][0]["width"] == 12
 
-    assert mod.ensure_absent(client, "d", True)[0] is True
+    assert absent(client, "d", True)[0] is True
     assert len(client.list_dashboards()["DashboardEntries"]) == 1
-    changed, dashboard, before = mod.ensure_absent(client, "d", False)
+    changed, dashboard, before = absent(client, "d", False)
     assert changed and dashboard == {} and before["body"] == new
     assert client.list_dashboards()["DashboardEntries"] == []
-    assert mod.ensure_absent(client, "d", True)[0] is False
-    assert mod.ensure_absent(client, "d", False)[0] is False
+    assert absent(client, "d", True)[0] is False
+    assert absent(client, "d", False)[0] is False

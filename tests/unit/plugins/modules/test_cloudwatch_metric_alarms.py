@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_metric_alarms as mod
 from ...aws_answers import retrying
@@ -217,9 +218,22 @@ def client(offline_aws):
     yield retrying(boto3.client("cloudwatch", region_name="us-east-1"))
 
 
+def unpack(outcome):
+    """An Outcome as ``(changed, alarms, deleted_names, diff_before, diff_after)``."""
+    assert sorted(outcome.result) == ["alarms", "deleted_alarms"]
+    return outcome.changed, outcome.result["alarms"], outcome.result["deleted_alarms"], outcome.before, outcome.after
+
+
 def present(client, alarms, check_mode=False, tags=None, prefix="p-", purge=False, common=None):
     common = common or {"alarm_actions": [TOPIC], "ok_actions": None, "insufficient_data_actions": None}
-    return mod.ensure_present(client, alarms, common, prefix, purge, tags, True, check_mode)
+    params = dict(common, alarms=alarms, name_prefix=prefix, purge_alarms=purge, tags=tags, purge_tags=True, state="present")
+    return unpack(mod.ensure_present(client, params, base.Context(check_mode=check_mode)))
+
+
+def absent(client, alarms, name_prefix, purge_alarms, check_mode):
+    params = dict(alarms=alarms, name_prefix=name_prefix, purge_alarms=purge_alarms, alarm_actions=None, ok_actions=None,
+                  insufficient_data_actions=None, tags=None, purge_tags=True, state="absent")
+    return unpack(mod.ensure_absent(client, params, base.Context(check_mode=check_mode)))
 
 
 def test_find_alarms_by_prefix_and_by_names_in_batches(client):
@@ -272,13 +286,13 @@ def test_purge_and_absent(client):
     assert present(client, [spec("p-a"), spec("q-c")], purge=True)[2] == ["p-b"]
     assert sorted(a["AlarmName"] for a in client.describe_alarms()["MetricAlarms"]) == ["p-a", "q-c"]
 
-    changed, result, deleted, before, after = mod.ensure_absent(client, [{"name": "q-c"}, {"name": "nope"}], None, False, True)
+    changed, result, deleted, before, after = absent(client, [{"name": "q-c"}, {"name": "nope"}], None, False, True)
     assert changed and deleted == ["q-c"] and result == []
     assert len(client.describe_alarms()["MetricAlarms"]) == 2
-    assert mod.ensure_absent(client, [{"name": "q-c"}], None, False, False)[2] == ["q-c"]
-    assert mod.ensure_absent(client, [{"name": "q-c"}], None, False, False)[0] is False
+    assert absent(client, [{"name": "q-c"}], None, False, False)[2] == ["q-c"]
+    assert absent(client, [{"name": "q-c"}], None, False, False)[0] is False
     # Everything under the prefix.
-    assert mod.ensure_absent(client, [], "p-", True, False)[2] == ["p-a"]
+    assert absent(client, [], "p-", True, False)[2] == ["p-a"]
     assert client.describe_alarms()["MetricAlarms"] == []
 
 
@@ -296,7 +310,7 @@ def test_tags_are_set_updated_purged_and_stale_tags_of_a_recreated_alarm_removed
     assert cw.list_alarm_tags(client, arn) == {"Project": "y"}
 
     # moto keeps the tags of a deleted alarm; a new alarm of the same name must not inherit them.
-    mod.ensure_absent(client, [{"name": "p-a"}], None, False, False)
+    absent(client, [{"name": "p-a"}], None, False, False)
     changed, result, *_ = present(client, [spec("p-a")], tags={"Fresh": "1"})
     assert result[0]["tags"] == {"Fresh": "1"}
     assert cw.list_alarm_tags(client, arn) == {"Fresh": "1"}

@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_nat_gateway as module
 from ...aws_answers import AWSAnswers, no_sleep, retrying
@@ -131,36 +132,60 @@ def live(client):
     return [g for g in client.describe_nat_gateways()["NatGateways"] if g["State"] in ("pending", "available")]
 
 
-def present(client, gateways, check_mode=False, tags=None):
-    return module.ensure_present(client, gateways, tags, True, True, 30, check_mode)
+def params(gateways, tags=None, purge_tags=True, release_eips=True, wait=True, wait_timeout=30, state="present"):
+    """``module.params`` as ``main()`` hands them to ``ensure_*``."""
+    return {"nat_gateways": gateways, "tags": tags, "purge_tags": purge_tags, "release_eips": release_eips,
+            "wait": wait, "wait_timeout": wait_timeout, "state": state}
+
+
+class Run:
+    """One ``ensure_*`` call: its ``Outcome`` read as the module returns it, the warnings and waits it gave."""
+
+    def __init__(self, ensure, client, params, check_mode=False):
+        self.warnings, self.notes = [], []
+        ctx = base.Context(check_mode=check_mode, note=self.notes.append, warn=self.warnings.append)
+        self.outcome = ensure(client, params, ctx)
+        self.changed = self.outcome.changed
+        self.result = self.outcome.result["nat_gateways"]
+        self.before = self.outcome.before["nat_gateways"]
+
+
+def present(client, gateways, check_mode=False, tags=None, wait=True):
+    return Run(module.ensure_present, client, params(gateways, tags, wait=wait), check_mode)
+
+
+def absent(client, gateways, release_eips=True, check_mode=False):
+    return Run(module.ensure_absent, client, params(gateways, release_eips=release_eips, state="absent"), check_mode)
 
 
 def test_create_rerun_delete(client, subnet_id):
     gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
 
-    changed, result, before, _warnings = present(client, gateways, check_mode=True, tags={"P": "1"})
-    assert changed and before == [] and result[0]["id"] is None
+    run = present(client, gateways, check_mode=True, tags={"P": "1"})
+    assert run.changed and run.before == [] and run.result[0]["id"] is None
+    assert run.outcome.after == {"nat_gateways": run.result}
     assert live(client) == [] and client.describe_addresses()["Addresses"] == []
 
-    changed, result, _before, _warnings = present(client, gateways, tags={"P": "1"})
-    assert changed and result[0]["state"] == "available"
+    run = present(client, gateways, tags={"P": "1"})
+    result = run.result
+    assert run.changed and result[0]["state"] == "available"
     assert len(live(client)) == 1
     addresses = client.describe_addresses()["Addresses"]
     assert len(addresses) == 1 and result[0]["allocation_id"] == addresses[0]["AllocationId"]
     assert ec2.normalise_nat_gateway(live(client)[0])["tags"] == {"Name": "nat-a", "P": "1"}
     assert {t["Key"]: t["Value"] for t in addresses[0]["Tags"]} == {"Name": "nat-a-eip", "P": "1"}
 
-    changed, again, _before, _warnings = present(client, gateways, tags={"P": "1"})
-    assert not changed and again == result
+    run = present(client, gateways, tags={"P": "1"})
+    assert not run.changed and run.result == result
     assert len(live(client)) == 1 and len(client.describe_addresses()["Addresses"]) == 1
 
-    changed, _result, doomed, _warnings = module.ensure_absent(client, gateways, True, True, 30, check_mode=True)
-    assert changed and doomed[0]["id"] == result[0]["id"] and len(live(client)) == 1
+    run = absent(client, gateways, check_mode=True)
+    assert run.changed and run.before[0]["id"] == result[0]["id"] and len(live(client)) == 1
 
-    changed, _result, _doomed, warnings = module.ensure_absent(client, gateways, True, True, 30, check_mode=False)
-    assert changed and warnings == []
+    run = absent(client, gateways)
+    assert run.changed and run.warnings == [] and run.result == [] and run.outcome.after == {"nat_gateways": []}
     assert live(client) == [] and client.describe_addresses()["Addresses"] == []
-    assert module.ensure_absent(client, gateways, True, True, 30, check_mode=False)[0] is False
+    assert absent(client, gateways).changed is False
 
 
 def test_reuses_leftover_address_and_address_of_deleted_gateway(client, subnet_id):
@@ -168,23 +193,21 @@ def test_reuses_leftover_address_and_address_of_deleted_gateway(client, subnet_i
         Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "nat-a-eip"}]}]
     )["AllocationId"]
     gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
-    _changed, result, _before, _warnings = present(client, gateways)
-    assert result[0]["allocation_id"] == leftover
+    assert present(client, gateways).result[0]["allocation_id"] == leftover
 
     # Delete without releasing: moto leaves the address associated with the dead gateway.
-    module.ensure_absent(client, gateways, False, True, 30, check_mode=False)
+    absent(client, gateways, release_eips=False)
     assert client.describe_addresses(AllocationIds=[leftover])["Addresses"][0].get("AssociationId")
 
-    changed, result, _before, _warnings = present(client, gateways)
-    assert changed and result[0]["allocation_id"] == leftover
+    run = present(client, gateways)
+    assert run.changed and run.result[0]["allocation_id"] == leftover
     assert len(client.describe_addresses()["Addresses"]) == 1
 
 
 def test_given_allocation_and_refusals(client, subnet_id):
     given = client.allocate_address(Domain="vpc")["AllocationId"]
     gateways = [{"name": "nat-b", "subnet_id": subnet_id, "allocation_id": given}]
-    _changed, result, _before, _warnings = present(client, gateways)
-    assert result[0]["allocation_id"] == given
+    assert present(client, gateways).result[0]["allocation_id"] == given
 
     other = client.allocate_address(Domain="vpc")["AllocationId"]
     with pytest.raises(ValueError, match="cannot change"):
@@ -195,7 +218,7 @@ def test_given_allocation_and_refusals(client, subnet_id):
         present(client, [{"name": "nat-c", "subnet_id": subnet_id, "allocation_id": given}])
 
     # release_eips only releases the module's own <name>-eip addresses.
-    module.ensure_absent(client, gateways, True, True, 30, check_mode=False)
+    absent(client, gateways)
     assert {a["AllocationId"] for a in client.describe_addresses()["Addresses"]} == {given, other}
 
 
@@ -231,15 +254,14 @@ def test_create_sends_one_client_token_for_all_retries(client, subnet_id):
     the same ClientToken, so AWS answers the same gateway instead of creating a second one."""
     aws_side = IdempotentCreate(client)  # what AWS does with a ClientToken it has seen (moto ignores it)
     aws = AWSAnswers(client, "CreateNatGateway", "InternalError", 1, status=500, after_success=True)
-    _changed, result, _before, _warnings = module.ensure_present(
-        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False)
+    result = present(client, [{"name": "nat-a", "subnet_id": subnet_id}], wait=False).result
     assert aws.remaining == 0
     tokens = aws_side.tokens
     assert len(tokens) == 2 and tokens[0] and tokens[0] == tokens[1]
     assert len(live(client)) == 1 and result[0]["id"] == live(client)[0]["NatGatewayId"]
     # A second logical create gets a token of its own.
     aws2 = AWSAnswers(client, "CreateNatGateway", "InternalError", 0)
-    module.ensure_present(client, [{"name": "nat-b", "subnet_id": subnet_id}], None, True, False, 30, False)
+    present(client, [{"name": "nat-b", "subnet_id": subnet_id}], wait=False)
     assert aws2.sent[-1]["ClientToken"] != tokens[0]
 
 
@@ -247,8 +269,7 @@ def test_interrupted_allocation_is_adopted_not_duplicated(client, subnet_id):
     """AllocateAddress has no token: an allocation carried out whose reply was lost is found by
     its Name tag (set at creation) on the retry instead of allocating a second address."""
     aws = AWSAnswers(client, "AllocateAddress", "InternalError", 1, status=500, after_success=True)
-    _changed, result, _before, _warnings = module.ensure_present(
-        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False)
+    result = present(client, [{"name": "nat-a", "subnet_id": subnet_id}], wait=False).result
     addresses = client.describe_addresses()["Addresses"]
     assert len(aws.sent) == 1, "allocated twice"
     assert len(addresses) == 1 and result[0]["allocation_id"] == addresses[0]["AllocationId"]
@@ -259,9 +280,8 @@ def test_created_gateway_is_read_back_even_when_not_visible_yet(client, subnet_i
     NatGatewayNotFound for the new id; the module retries (noted), never returns a null item."""
     no_sleep(monkeypatch, ec2)
     aws = AWSAnswers(client, "DescribeNatGateways", "NatGatewayNotFound", 2, skip=1)
-    notes = []
-    _changed, result, _before, _warnings = module.ensure_present(
-        client, [{"name": "nat-a", "subnet_id": subnet_id}], None, True, False, 30, False, notes.append)
+    run = present(client, [{"name": "nat-a", "subnet_id": subnet_id}], wait=False)
+    result, notes = run.result, run.notes
     assert aws.remaining == 0 and result[0] is not None and result[0]["id"].startswith("nat-")
     assert len(notes) == 2 and "NatGatewayNotFound" in notes[0]
 
@@ -273,9 +293,9 @@ def test_release_rides_out_aws_holding_the_address_of_a_deleted_gateway(client, 
     gateways = [{"name": "nat-a", "subnet_id": subnet_id}]
     present(client, gateways)
     aws = AWSAnswers(client, "ReleaseAddress", ["AuthFailure", "InvalidIPAddress.InUse"], 2)
-    notes = []
-    changed, _result, _doomed, warnings = module.ensure_absent(client, gateways, True, True, 30, False, notes.append)
-    assert changed and warnings == [] and aws.remaining == 0
+    run = absent(client, gateways)
+    notes = run.notes
+    assert run.changed and run.warnings == [] and aws.remaining == 0
     assert client.describe_addresses()["Addresses"] == []
     assert [n.split(": AWS answered ")[1].split(";")[0] for n in notes] == ["AuthFailure", "InvalidIPAddress.InUse"]
 

@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables as module
 from ...aws_answers import AWSAnswers, no_sleep, retrying
@@ -133,6 +134,16 @@ def tables_by_name(client, vpc_id):
     return {ec2.name_tag(t): t for t in ec2.describe_route_tables(client, vpc_id)}
 
 
+def params(vpc_id, route_tables, purge_routes=True, purge_subnets=True, tags=None, purge_tags=True, state="present"):
+    """``module.params`` as ``main()`` hands them to ``ensure_*``."""
+    return {"vpc_id": vpc_id, "route_tables": route_tables, "purge_routes": purge_routes, "purge_subnets": purge_subnets,
+            "tags": tags, "purge_tags": purge_tags, "state": state}
+
+
+def context(check_mode=False, note=None):
+    return base.Context(check_mode=check_mode, note=note or (lambda message: None))
+
+
 def test_ensure_present_and_absent(client):
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     igw = client.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
@@ -144,34 +155,38 @@ def test_ensure_present_and_absent(client):
                "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw, "nat_gateway_id": None}]}]
 
     def present(check_mode=False, purge_subnets=True):
-        return module.ensure_present(client, vpc_id, wanted, True, purge_subnets, {"P": "1"}, True, check_mode)
+        return module.ensure_present(client, params(vpc_id, wanted, True, purge_subnets, {"P": "1"}, True), context(check_mode))
 
-    changed, result, before = present(check_mode=True)
-    assert changed and before == [] and result[0]["id"] is None and result[0]["subnet_ids"] == sorted([s1, s2])
+    outcome = present(check_mode=True)
+    result = outcome.result["route_tables"]
+    assert outcome.changed and outcome.before == {"route_tables": []} and result[0]["id"] is None
+    assert result[0]["subnet_ids"] == sorted([s1, s2]) and outcome.after == {"route_tables": result}
     assert "pub" not in tables_by_name(client, vpc_id)
 
-    changed, result, _before = present()
+    outcome = present()
+    result = outcome.result["route_tables"]
     table = tables_by_name(client, vpc_id)["pub"]
-    assert changed and result[0]["id"] == table["RouteTableId"]
+    assert outcome.changed and result[0]["id"] == table["RouteTableId"]
     assert sorted(ec2.table_subnet_associations(table)) == sorted([s1, s2])
     assert ec2.table_subnet_associations(client.describe_route_tables(RouteTableIds=[other])["RouteTables"][0]) == {}
     assert [r for r in table["Routes"] if r["DestinationCidrBlock"] == "0.0.0.0/0"][0]["GatewayId"] == igw
 
-    assert present()[0] is False and present(check_mode=True)[0] is False
+    assert present().changed is False and present(check_mode=True).changed is False
 
     wanted[0]["subnet_ids"] = [s1]
-    changed, result, _before = present()
-    assert changed and result[0]["subnet_ids"] == [s1]
+    outcome = present()
+    assert outcome.changed and outcome.result["route_tables"][0]["subnet_ids"] == [s1]
 
     main = [t for t in ec2.describe_route_tables(client, vpc_id) if ec2.is_main_route_table(t)][0]
     client.create_tags(Resources=[main["RouteTableId"]], Tags=[{"Key": "Name", "Value": "main"}])
     with pytest.raises(ValueError, match="main route table"):
-        module.ensure_present(client, vpc_id, [{"name": "main"}], True, True, None, True, False)
+        module.ensure_present(client, params(vpc_id, [{"name": "main"}]), context())
 
-    changed, _result, doomed = module.ensure_absent(client, vpc_id, wanted, check_mode=False)
-    assert changed and doomed[0]["name"] == "pub"
+    outcome = module.ensure_absent(client, params(vpc_id, wanted, state="absent"), context())
+    assert outcome.changed and outcome.before["route_tables"][0]["name"] == "pub"
+    assert outcome.result == outcome.after == {"route_tables": []}
     assert "pub" not in tables_by_name(client, vpc_id)
-    assert module.ensure_absent(client, vpc_id, wanted, check_mode=False)[0] is False
+    assert module.ensure_absent(client, params(vpc_id, wanted, state="absent"), context()).changed is False
 
 
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
@@ -187,10 +202,10 @@ def test_route_to_a_gateway_aws_does_not_know_yet_is_retried_and_noted(client, m
     aws = AWSAnswers(client, "CreateRoute", "InvalidNatGatewayID.NotFound", 2)
     notes = []
     tables = [{"name": "rt", "subnet_ids": None, "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw}]}]
-    changed, result, _ = module.ensure_present(client, vpc_id, tables, True, True, None, True, False, notes.append)
-    assert changed and aws.remaining == 0 and len(notes) == 2 and "InvalidNatGatewayID.NotFound" in notes[0]
+    outcome = module.ensure_present(client, params(vpc_id, tables), context(note=notes.append))
+    assert outcome.changed and aws.remaining == 0 and len(notes) == 2 and "InvalidNatGatewayID.NotFound" in notes[0]
     assert {"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw} in [
-        {k: v for k, v in r.items() if k != "state"} for r in result[0]["routes"]]
+        {k: v for k, v in r.items() if k != "state"} for r in outcome.result["route_tables"][0]["routes"]]
 
 
 def test_new_table_missing_from_the_first_read_back_is_read_again(client, monkeypatch):
@@ -206,19 +221,20 @@ def test_new_table_missing_from_the_first_read_back_is_read_again(client, monkey
 
     monkeypatch.setattr(ec2, "describe_route_tables", lagging)
     notes = []
-    _changed, result, _ = module.ensure_present(
-        client, vpc_id, [{"name": "rt", "subnet_ids": None, "routes": None}], True, True, None, True, False, notes.append)
+    outcome = module.ensure_present(
+        client, params(vpc_id, [{"name": "rt", "subnet_ids": None, "routes": None}]), context(note=notes.append))
+    result = outcome.result["route_tables"]
     assert result[0] is not None and result[0]["name"] == "rt" and len(notes) == 1
 
 
 def test_delete_rides_out_dependency_violation(client, monkeypatch):
     no_sleep(monkeypatch, ec2)
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    module.ensure_present(client, vpc_id, [{"name": "rt", "subnet_ids": None, "routes": None}], True, True, None, True, False)
+    module.ensure_present(client, params(vpc_id, [{"name": "rt", "subnet_ids": None, "routes": None}]), context())
     aws = AWSAnswers(client, "DeleteRouteTable", "DependencyViolation", 2)
     notes = []
-    changed, _, _ = module.ensure_absent(client, vpc_id, [{"name": "rt"}], False, notes.append)
-    assert changed and aws.remaining == 0 and len(notes) == 2
+    outcome = module.ensure_absent(client, params(vpc_id, [{"name": "rt"}], state="absent"), context(note=notes.append))
+    assert outcome.changed and aws.remaining == 0 and len(notes) == 2
     assert [t for t in ec2.describe_route_tables(client, vpc_id) if ec2.name_tag(t) == "rt"] == []
 
 

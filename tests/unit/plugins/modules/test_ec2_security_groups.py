@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sg
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_security_groups as module
 from ...aws_answers import no_sleep, retrying
@@ -200,8 +201,49 @@ def chain():
     ]
 
 
+def params(vpc_id, groups, state="present", tags=None, purge_tags=True, purge_rules=True, purge_rules_egress=True,
+           wait_timeout=sg.DELETE_TIMEOUT):
+    """``module.params`` as ``main()`` hands them to ``ensure_*`` (after ``validate``)."""
+    result = {"vpc_id": vpc_id, "security_groups": groups, "state": state, "tags": tags, "purge_tags": purge_tags,
+              "purge_rules": purge_rules, "purge_rules_egress": purge_rules_egress, "wait_timeout": wait_timeout}
+    module.validate(result)
+    return result
+
+
+class Run:
+    """One ``ensure_*`` call: its ``Outcome`` read as the module returns it, the warnings and waits it gave."""
+
+    def __init__(self, ensure, client, params, check_mode=False, **kwargs):
+        self.warnings, self.notes = [], []
+        ctx = base.Context(check_mode=check_mode, note=self.notes.append, warn=self.warnings.append)
+        self.outcome = ensure(client, params, ctx, **kwargs)
+        self.changed, self.before, self.after = self.outcome.changed, self.outcome.before, self.outcome.after
+
+    def __iter__(self):
+        """``changed, result, before, after, warnings`` (present) / ``changed, deleted, before`` (absent)."""
+        result = self.outcome.result
+        if "deleted_group_ids" in result:
+            assert result["security_groups"] == [] and result["group_ids"] == {} and self.after == {}
+            return iter((self.changed, result["deleted_group_ids"], self.before))
+        assert result["group_ids"] == {g["group_name"]: g["group_id"] for g in result["security_groups"]}
+        return iter((self.changed, result["security_groups"], self.before, self.after, self.warnings))
+
+
 def present(ec2, vpc_id, groups, check_mode=False, tags=None, purge_rules=True):
-    return module.ensure_present(ec2, vpc_id, groups, tags, True, purge_rules, True, check_mode)
+    return Run(module.ensure_present, ec2, params(vpc_id, groups, tags=tags, purge_rules=purge_rules), check_mode)
+
+
+def absent(ec2, vpc_id, groups, check_mode=False, wait_timeout=sg.DELETE_TIMEOUT, **kwargs):
+    return Run(module.ensure_absent, ec2, params(vpc_id, groups, "absent", wait_timeout=wait_timeout), check_mode, **kwargs)
+
+
+def test_validate_checks_what_needs_no_aws_call():
+    """``main()`` runs these before any AWS call; absent needs names only."""
+    module.validate({"state": "absent", "security_groups": [{"name": "a"}, {"name": "a", "description": None}]})
+    with pytest.raises(sg.RuleError, match="security_groups b: a description is required when state=present"):
+        module.validate({"state": "present", "security_groups": [{"name": "a", "description": "x"}, {"name": "b"}]})
+    with pytest.raises(sg.RuleError, match="lists a more than once"):
+        module.validate({"state": "present", "security_groups": [{"name": "a", "description": "x"}] * 2})
 
 
 def test_ensure_present_check_then_apply_then_idempotent(ec2):
@@ -293,22 +335,22 @@ def test_ensure_absent_revokes_references_and_refuses_groups_in_use(ec2):
 
     eni = ec2.create_network_interface(SubnetId=subnet, Groups=[ids["ecs"]], Description="task eni")["NetworkInterface"]
     with pytest.raises(sg.RuleError, match=rf"ecs \({ids['ecs']}\) is attached to {eni['NetworkInterfaceId']}.*task eni"):
-        module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
+        absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
     ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
 
-    changed, deleted, before = module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
+    changed, deleted, before = absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
     assert changed and deleted == {"ecs": ids["ecs"], "rds": ids["rds"]} and set(before) == {"ecs", "rds"}
     in_vpc = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
     assert len(in_vpc) == 5, "check mode deleted something"
 
-    changed, deleted, _ = module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], False)
+    changed, deleted, _ = absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], False)
     remaining = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]}
     assert changed and set(remaining) == {"default", "alb", "other"}
     assert remaining["other"]["IpPermissionsEgress"] == [
         {"IpProtocol": "-1", "UserIdGroupPairs": [], "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [], "PrefixListIds": []}]
-    assert module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], False) == (False, {}, {})
+    assert tuple(absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], False)) == (False, {}, {})
     with pytest.raises(sg.RuleError, match="default"):
-        module.ensure_absent(ec2, vpc_id, [{"name": "default"}], False)
+        absent(ec2, vpc_id, [{"name": "default"}], False)
 
 
 def test_group_rule_description_not_applied_by_moto_gives_a_warning(ec2):
@@ -354,8 +396,9 @@ def test_delete_rides_out_dependency_violation(ec2, monkeypatch):
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     present(ec2, vpc_id, chain())
     flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 2)
-    notes = []
-    changed, deleted, _ = module.ensure_absent(flaky, vpc_id, [{"name": "alb"}], False, 60, notes.append)
+    run = absent(flaky, vpc_id, [{"name": "alb"}], False, 60)
+    changed, deleted, _ = run
+    notes = run.notes
     assert changed and set(deleted) == {"alb"} and flaky.remaining == 0
     assert len(notes) == 2 and all("DependencyViolation" in n for n in notes)
     names = {g["GroupName"] for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]}
@@ -368,7 +411,7 @@ def test_delete_gives_up_after_the_timeout(ec2, monkeypatch):
     present(ec2, vpc_id, chain())
     flaky = Flaky(ec2, "delete_security_group", "DependencyViolation", 10**6)
     with pytest.raises(sg.SecurityGroupError, match="delete security group"):
-        module.ensure_absent(flaky, vpc_id, [{"name": "alb"}], False, 0)
+        absent(flaky, vpc_id, [{"name": "alb"}], False, 0)
 
 
 def test_delete_waits_for_interfaces_being_released(ec2, monkeypatch):
@@ -387,8 +430,9 @@ def test_delete_waits_for_interfaces_being_released(ec2, monkeypatch):
         return check()
 
     monkeypatch.setattr(module, "wait_for", released_during_the_wait)
-    notes = []
-    changed, deleted, _ = module.ensure_absent(ec2, vpc_id, [{"name": "alb"}], False, 30, notes.append)
+    run = absent(ec2, vpc_id, [{"name": "alb"}], False, 30)
+    changed, deleted, _ = run
+    notes = run.notes
     assert changed and set(deleted) == {"alb"} and checks == [30]
     assert notes and "waiting up to 30s" in notes[0]
 
@@ -397,7 +441,7 @@ def test_delete_waits_for_interfaces_being_released(ec2, monkeypatch):
     monkeypatch.setattr(module, "wait_for", lambda check, timeout: check())
     ticks = iter([0.0, 30.0])
     with pytest.raises(sg.RuleError, match=rf"after waiting 30s: ecs .* {eni['NetworkInterfaceId']}"):
-        module.ensure_absent(ec2, vpc_id, [{"name": "ecs"}], False, 30, clock=lambda: next(ticks))
+        absent(ec2, vpc_id, [{"name": "ecs"}], False, 30, clock=lambda: next(ticks))
 
 
 def test_rules_and_tags_of_a_group_just_created_ride_out_not_found(ec2):

@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_subnets as module
 from ...aws_answers import AWSAnswers, no_sleep, retrying
@@ -118,6 +119,21 @@ def client(offline_aws):
     yield retrying(boto3.client("ec2", region_name="us-east-1"))
 
 
+def params(vpc_id, subnets, tags=None, purge_tags=True, state="present"):
+    """``module.params`` as ``main()`` hands them to ``ensure_*`` (subnets already validated)."""
+    return {"vpc_id": vpc_id, "subnets": subnets, "tags": tags, "purge_tags": purge_tags, "state": state}
+
+
+def present(client, vpc_id, subnets, tags=None, check_mode=False, note=None):
+    ctx = base.Context(check_mode=check_mode, note=note or (lambda message: None))
+    return module.ensure_present(client, params(vpc_id, subnets, tags), ctx)
+
+
+def absent(client, vpc_id, subnets, check_mode=False, note=None):
+    ctx = base.Context(check_mode=check_mode, note=note or (lambda message: None))
+    return module.ensure_absent(client, params(vpc_id, subnets, state="absent"), ctx)
+
+
 def test_ensure_present_and_absent(client):
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = module.validate([
@@ -125,40 +141,47 @@ def test_ensure_present_and_absent(client):
         wanted(name="priv", cidr="10.0.1.0/24", az="us-east-1b", tags={"Tier": "private"}),
     ])
 
-    changed, result, before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=True)
-    assert changed and before == [] and [s["id"] for s in result] == [None, None]
+    outcome = present(client, vpc_id, subnets, {"P": "x"}, check_mode=True)
+    result = outcome.result["subnets"]
+    assert outcome.changed and outcome.before == {"subnets": []} and [s["id"] for s in result] == [None, None]
+    assert outcome.after == {"subnets": result}
     assert client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] == []
 
-    changed, result, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
-    assert changed
+    outcome = present(client, vpc_id, subnets, {"P": "x"})
+    result = outcome.result["subnets"]
+    assert outcome.changed
     raw = {s["CidrBlock"]: s for s in client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]}
     assert raw["10.0.0.0/24"]["MapPublicIpOnLaunch"] is True
     assert raw["10.0.1.0/24"]["AvailabilityZone"] == "us-east-1b"
     assert ec2.normalise_subnet(raw["10.0.1.0/24"])["tags"] == {"Name": "priv", "P": "x", "Tier": "private"}
     assert [s["id"] for s in result] == [raw["10.0.0.0/24"]["SubnetId"], raw["10.0.1.0/24"]["SubnetId"]]
 
-    changed, again, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
-    assert not changed and again == result
+    outcome = present(client, vpc_id, subnets, {"P": "x"})
+    assert not outcome.changed and outcome.result["subnets"] == result
+    assert outcome.before == outcome.after == {"subnets": result}
 
     subnets[0]["map_public_ip_on_launch"] = False
-    changed, result, _before = module.ensure_present(client, vpc_id, subnets, {"P": "x"}, True, check_mode=False)
-    assert changed and result[0]["map_public_ip_on_launch"] is False
+    outcome = present(client, vpc_id, subnets, {"P": "x"})
+    result = outcome.result["subnets"]
+    assert outcome.changed and result[0]["map_public_ip_on_launch"] is False
     raw = client.describe_subnets(SubnetIds=[result[0]["id"]])["Subnets"][0]
     assert raw["MapPublicIpOnLaunch"] is False
 
     with pytest.raises(ValueError, match="cannot move"):
-        module.ensure_present(client, vpc_id, [dict(subnets[0], az="us-east-1c")], None, True, check_mode=False)
+        present(client, vpc_id, [dict(subnets[0], az="us-east-1c")])
 
-    changed, result, doomed = module.ensure_absent(client, vpc_id, subnets[:1], check_mode=False)
-    assert changed and result == [] and [d["cidr_block"] for d in doomed] == ["10.0.0.0/24"]
+    outcome = absent(client, vpc_id, subnets[:1])
+    doomed = outcome.before["subnets"]
+    assert outcome.changed and outcome.result == {"subnets": []} and [d["cidr_block"] for d in doomed] == ["10.0.0.0/24"]
+    assert outcome.after == {"subnets": []}
     left = client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
     assert [s["CidrBlock"] for s in left] == ["10.0.1.0/24"]
-    assert module.ensure_absent(client, vpc_id, subnets[:1], check_mode=False)[0] is False
+    assert absent(client, vpc_id, subnets[:1]).changed is False
 
 
 def test_missing_vpc_says_what_to_fix(client):
     with pytest.raises(AnsibleEC2Error, match="vpc-00000000 does not exist.*check vpc_id"):
-        module.ensure_present(client, "vpc-00000000", [wanted()], None, True, check_mode=False)
+        present(client, "vpc-00000000", [wanted()])
 
 
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
@@ -171,8 +194,9 @@ def test_created_subnets_are_read_back_even_when_not_visible_yet(client, monkeyp
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     aws = AWSAnswers(client, "DescribeSubnets", "InvalidSubnetID.NotFound", 2, skip=1)
     notes = []
-    changed, result, _ = module.ensure_present(client, vpc_id, module.validate([wanted()]), None, True, False, notes.append)
-    assert changed and aws.remaining == 0
+    outcome = present(client, vpc_id, module.validate([wanted()]), note=notes.append)
+    result = outcome.result["subnets"]
+    assert outcome.changed and aws.remaining == 0
     assert result[0] is not None and result[0]["id"].startswith("subnet-") and result[0]["name"] == "a"
     assert len(notes) == 2 and "InvalidSubnetID.NotFound" in notes[0]
 
@@ -183,9 +207,9 @@ def test_delete_rides_out_dependency_violation(client, monkeypatch):
     no_sleep(monkeypatch, ec2)
     vpc_id = client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = module.validate([wanted()])
-    module.ensure_present(client, vpc_id, subnets, None, True, False)
+    present(client, vpc_id, subnets)
     aws = AWSAnswers(client, "DeleteSubnet", "DependencyViolation", 3)
     notes = []
-    changed, _, _ = module.ensure_absent(client, vpc_id, subnets, False, notes.append)
-    assert changed and aws.remaining == 0 and len(notes) == 3
+    outcome = absent(client, vpc_id, subnets, note=notes.append)
+    assert outcome.changed and aws.remaining == 0 and len(notes) == 3
     assert client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] == []

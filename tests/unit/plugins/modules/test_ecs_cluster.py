@@ -7,6 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster
 from ...aws_answers import retrying
@@ -39,33 +40,54 @@ def client(offline_aws):
 STRATEGY = [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
 
 
+def cluster_params(name="c1", container_insights=None, capacity_providers=None, strategy=None, tags=None,
+                   purge_tags=True, force=False, state="present"):
+    """The module's params (as AnsibleAWSModule hands them to ensure_*)."""
+    return {"name": name, "state": state, "container_insights": container_insights,
+            "capacity_providers": capacity_providers, "default_capacity_provider_strategy": strategy,
+            "force": force, "tags": tags, "purge_tags": purge_tags}
+
+
+def present(client, check_mode, **params):
+    return ecs_cluster.ensure_present(client, cluster_params(**params), base.Context(check_mode=check_mode))
+
+
+def absent(client, force, check_mode, name="c1"):
+    return ecs_cluster.ensure_absent(client, cluster_params(name, force=force, state="absent"),
+                                     base.Context(check_mode=check_mode))
+
+
 def test_ensure_present_four_steps(client):
-    args = ("c1", "enabled", ["FARGATE", "FARGATE_SPOT"], STRATEGY, {"P": "x"}, True)
-    changed, before, after = ecs_cluster.ensure_present(client, *args, True)
-    assert changed and before == {} and ecs.get_cluster(client, "c1") is None
-    changed, _b, after = ecs_cluster.ensure_present(client, *args, False)
-    assert changed and after["settings"] == {"container_insights": "enabled"}
-    assert ecs_cluster.ensure_present(client, *args, True)[0] is False
-    assert ecs_cluster.ensure_present(client, *args, False)[0] is False
+    args = dict(container_insights="enabled", capacity_providers=["FARGATE", "FARGATE_SPOT"], strategy=STRATEGY,
+                tags={"P": "x"}, purge_tags=True)
+    outcome = present(client, True, **args)
+    assert outcome.changed and outcome.before == {} and ecs.get_cluster(client, "c1") is None
+    assert outcome.result == {"cluster": outcome.after}
+    outcome = present(client, False, **args)
+    assert outcome.changed and outcome.after["settings"] == {"container_insights": "enabled"}
+    assert outcome.result == {"cluster": outcome.after}
+    assert present(client, True, **args).changed is False
+    assert present(client, False, **args).changed is False
     # unset options leave the cluster alone
-    assert ecs_cluster.ensure_present(client, "c1", None, None, None, None, True, False)[0] is False
+    assert present(client, False).changed is False
 
 
 def test_ensure_present_updates_only_what_differs(client):
-    ecs_cluster.ensure_present(client, "c1", "enabled", None, None, {"a": "1", "b": "2"}, True, False)
-    changed, before, after = ecs_cluster.ensure_present(client, "c1", "disabled", None, None, {"a": "1"}, True, True)
-    assert changed and after["settings"]["container_insights"] == "disabled" and after["tags"] == {"a": "1"}
+    present(client, False, container_insights="enabled", tags={"a": "1", "b": "2"})
+    outcome = present(client, True, container_insights="disabled", tags={"a": "1"})
+    before, after = outcome.before, outcome.after
+    assert outcome.changed and after["settings"]["container_insights"] == "disabled" and after["tags"] == {"a": "1"}
     assert before["settings"]["container_insights"] == "enabled"  # check mode changed nothing
     raw = ecs.get_cluster(client, "c1")
     assert ecs.settings_dict(raw["settings"]) == {"container_insights": "enabled"}
-    changed, _b, after = ecs_cluster.ensure_present(client, "c1", None, None, None, {"c": "3"}, False, False)
-    assert changed and ecs.normalize_cluster(ecs.get_cluster(client, "c1"))["tags"] == {"a": "1", "b": "2", "c": "3"}
+    outcome = present(client, False, tags={"c": "3"}, purge_tags=False)
+    assert outcome.changed and ecs.normalize_cluster(ecs.get_cluster(client, "c1"))["tags"] == {"a": "1", "b": "2", "c": "3"}
 
 
 def test_strategy_must_name_a_provider_of_the_cluster(client):
     with pytest.raises(ecs.ECSUsageError, match="FARGATE_SPOT, which is not in capacity_providers"):
-        ecs_cluster.ensure_present(client, "c1", None, ["FARGATE"],
-                                   [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}], None, True, True)
+        present(client, True, capacity_providers=["FARGATE"],
+                strategy=[{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}])
 
 
 def test_ensure_absent_refuses_services_unless_forced(client):
@@ -76,13 +98,14 @@ def test_ensure_absent_refuses_services_unless_forced(client):
                               taskDefinition=td["taskDefinition"]["taskDefinitionArn"])
     client.delete_service(cluster="c1", service="old", force=True)  # INACTIVE, still listed by moto
     with pytest.raises(ecs.ECSUsageError, match=r"still has 1 service\(s\): web\. .*force: true"):
-        ecs_cluster.ensure_absent(client, "c1", False, False)
-    assert ecs_cluster.ensure_absent(client, "c1", True, True)[0] is True
+        absent(client, False, False)
+    assert absent(client, True, True).changed is True
     assert ecs.get_cluster(client, "c1") is not None
-    assert ecs_cluster.ensure_absent(client, "c1", True, False)[0] is True
+    outcome = absent(client, True, False)
+    assert outcome.changed is True and outcome.result == {"cluster": {}} and outcome.before["cluster_name"] == "c1"
     assert ecs.get_cluster(client, "c1") is None
     assert ecs.describe_service(client, "c1", "web")["status"] == "INACTIVE"
-    assert ecs_cluster.ensure_absent(client, "c1", True, False)[0] is False
+    assert absent(client, True, False).changed is False
 
 
 # ---------------------------------------------------------------- a fresh account (issue 13), stubbed
@@ -90,8 +113,6 @@ def test_ensure_absent_refuses_services_unless_forced(client):
 import functools
 
 from botocore.stub import Stubber
-
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
 

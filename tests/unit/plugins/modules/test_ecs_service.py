@@ -7,6 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_service
 from ...aws_answers import retrying
@@ -132,34 +133,53 @@ def env(offline_aws):
     yield client, desired
 
 
-def _present(client, desired, check_mode=False, wait=False, launch_type="FARGATE", tags=None):
-    warnings = []
-    return ecs_service.ensure_present(client, "c", "web", desired, launch_type, False, tags, True, wait, 5,
-                                      check_mode, warnings)
+def service_params(desired, cluster="c", launch_type="FARGATE", tags=None, wait=False, wait_timeout=5, state="present"):
+    """The module's params (as AnsibleAWSModule hands them to ensure_*) with the options of ``desired``."""
+    return dict(desired, name="web", cluster=cluster, state=state, launch_type=launch_type, force_new_deployment=False,
+                tags=tags, purge_tags=True, wait=wait, wait_timeout=wait_timeout)
+
+
+class Warned(list):
+    def context(self, check_mode):
+        return base.Context(check_mode=check_mode, warn=self.append)
+
+
+def _present(client, desired, check_mode=False, wait=False, launch_type="FARGATE", tags=None, cluster="c",
+             wait_timeout=5, warnings=None):
+    ctx = (warnings if warnings is not None else Warned()).context(check_mode)
+    return ecs_service.ensure_present(client, service_params(desired, cluster, launch_type, tags, wait, wait_timeout), ctx)
+
+
+def _absent(client, wait, check_mode, cluster="c"):
+    return ecs_service.ensure_absent(client, service_params(DESIRED, cluster, wait=wait, state="absent"),
+                                     base.Context(check_mode=check_mode))
 
 
 def test_create_sets_what_create_service_dropped(env):
     client, desired = env
-    changed, before, after, attrs = _present(client, desired, check_mode=True)
-    assert changed and attrs == ["created"] and ecs.get_service(client, "c", "web") is None
-    assert after["task_definition"].endswith(":task-definition/web:1")
+    outcome = _present(client, desired, check_mode=True)
+    assert outcome.changed and outcome.result["changed_attributes"] == ["created"] and ecs.get_service(client, "c", "web") is None
+    assert outcome.result["service"]["task_definition"].endswith(":task-definition/web:1")
+    assert outcome.before == {} and outcome.after == outcome.result["service"]
 
-    changed, _b, after, _a = _present(client, desired, tags={"P": "x"})
+    outcome = _present(client, desired, tags={"P": "x"})
     raw = ecs.get_service(client, "c", "web")
     assert raw["healthCheckGracePeriodSeconds"] == 60
     assert raw["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert after["tags"] == {"P": "x"}
+    assert outcome.result["service"]["tags"] == {"P": "x"}
     # the short and full forms of the same revision are no change
-    assert _present(client, desired, check_mode=True)[0] is False
-    assert _present(client, dict(desired, task_definition=raw["taskDefinition"]))[0] is False
+    assert _present(client, desired, check_mode=True).changed is False
+    assert _present(client, dict(desired, task_definition=raw["taskDefinition"])).changed is False
 
 
 def test_update_in_place_and_immutable_launch_type(env):
     client, desired = env
     _present(client, desired)
     arn = ecs.get_service(client, "c", "web")["serviceArn"]
-    changed, _b, after, attrs = _present(client, dict(desired, task_definition="web"))  # latest ACTIVE = 2
-    assert changed and attrs == ["task_definition"] and after["task_definition"].endswith("web:2")
+    outcome = _present(client, dict(desired, task_definition="web"))  # latest ACTIVE = 2
+    after = outcome.result["service"]
+    assert outcome.changed and outcome.result["changed_attributes"] == ["task_definition"]
+    assert after["task_definition"].endswith("web:2")
     assert ecs.get_service(client, "c", "web")["serviceArn"] == arn
     with pytest.raises(ecs.ECSUsageError, match="launch_type FARGATE, which cannot change to EC2"):
         _present(client, desired, launch_type="EC2")
@@ -174,33 +194,46 @@ def test_create_needs_task_definition_and_network(env):
     with pytest.raises(ecs.ECSUsageError, match="matches no ACTIVE task definition"):
         _present(client, dict(desired, task_definition="web:7"))
     with pytest.raises(ecs.ECSUsageError, match="cluster nope does not exist"):
-        ecs_service.ensure_present(client, "nope", "web", desired, "FARGATE", False, None, True, False, 5, False, [])
+        _present(client, desired, cluster="nope")
+
+
+def test_check_mode_warns_about_what_an_earlier_task_would_create(env):
+    client, desired = env
+    warnings = Warned()
+    outcome = _present(client, dict(desired, task_definition="web:7"), check_mode=True, cluster="nope", warnings=warnings)
+    assert outcome.changed and outcome.result["changed_attributes"] == ["created"]
+    assert warnings == ["ECS cluster nope does not exist yet; assuming an earlier task creates it",
+                        "task_definition web:7 matches no ACTIVE revision yet; assuming an earlier task registers it"]
 
 
 def test_wait_times_out_with_a_clear_message(env):
     client, desired = env
-    with pytest.raises(ecs.ECSUsageError, match="did not reach a steady state within 1 seconds") as err:
-        ecs_service.ensure_present(client, "c", "web", desired, "FARGATE", False, None, True, True, 1, False, [])
+    with pytest.raises(ecs.ECSRolloutError, match="did not reach a steady state within 1 seconds") as err:
+        _present(client, desired, wait=True, wait_timeout=1)
     assert "raise wait_timeout" in str(err.value) and "service events" in str(err.value)
     assert "moto" not in str(err.value)  # the message is about the service, not about an emulator
+    assert err.value.details["service"]["service_name"] == "web" and "events" in err.value.details
 
 
 def test_wait_succeeds_when_tasks_run(env, monkeypatch):
     client, desired = env
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")  # moto then reports the rollout COMPLETED
-    changed, _b, after, _a = _present(client, desired, wait=True)
-    assert changed and after["running_count"] == 2 and after["deployments"][0]["rollout_state"] == "COMPLETED"
+    outcome = _present(client, desired, wait=True)
+    after = outcome.result["service"]
+    assert outcome.changed and after["running_count"] == 2 and after["deployments"][0]["rollout_state"] == "COMPLETED"
 
 
 def test_ensure_absent(env):
     client, desired = env
     _present(client, desired)
-    assert ecs_service.ensure_absent(client, "c", "web", True, 5, True)[0] is True
+    outcome = _absent(client, True, True)
+    assert outcome.changed is True and outcome.result == {"service": {}, "changed_attributes": ["deleted"]}
     assert ecs.get_service(client, "c", "web") is not None
-    assert ecs_service.ensure_absent(client, "c", "web", True, 5, False)[0] is True
+    assert _absent(client, True, False).changed is True
     assert ecs.describe_service(client, "c", "web")["status"] == "INACTIVE"
-    assert ecs_service.ensure_absent(client, "c", "web", True, 5, False)[0] is False
-    assert ecs_service.ensure_absent(client, "missing-cluster", "web", True, 5, False)[0] is False
+    outcome = _absent(client, True, False)
+    assert outcome.changed is False and outcome.result == {"service": {}, "changed_attributes": []}
+    assert _absent(client, True, False, cluster="missing-cluster").changed is False
 
 
 # ---------------------------------------------------------------- AWS answers moto does not give (issue 13), stubbed
@@ -208,8 +241,6 @@ def test_ensure_absent(env):
 import functools
 
 from botocore.stub import Stubber
-
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
 NO_LB = "The target group with targetGroupArn %s does not have an associated load balancer." % TG

@@ -10,6 +10,7 @@ import pytest
 
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition
@@ -110,24 +111,54 @@ def _active(client, family="backend"):
     return [ecs.parse_task_definition_arn(a)[1] for a in ecs.list_task_definition_arns(client, family)]
 
 
+def backend_params(image="backend:1.0.0", tags=None, replace_previous=False, state="present"):
+    """The module's params that ask for ``backend_spec(image)``."""
+    spec = backend_spec(image)
+    return {
+        "family": "backend", "state": state, "cpu": "512", "memory": "1024", "network_mode": "awsvpc",
+        "requires_compatibilities": ["FARGATE"], "execution_role_arn": None, "task_role_arn": None,
+        "container_definitions": spec["containerDefinitions"], "volumes": spec["volumes"], "runtime_platform": None,
+        "tags": tags, "purge_tags": True, "replace_previous": replace_previous,
+    }
+
+
+def present(client, image, tags, check_mode, replace_previous=False):
+    return ecs_task_definition.ensure_present(client, backend_params(image, tags, replace_previous),
+                                              base.Context(check_mode=check_mode))
+
+
+def absent(client, family, check_mode):
+    return ecs_task_definition.ensure_absent(client, dict(backend_params(state="absent"), family=family),
+                                             base.Context(check_mode=check_mode))
+
+
+def test_the_module_options_make_the_spec():
+    assert ecs_task_definition.task_definition_spec(backend_params("backend:2")) == backend_spec("backend:2")
+
+
 def test_ensure_present_is_idempotent_and_registers_once_per_change(client):
-    changed, before, after, diff = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, True)
-    assert changed and before == {} and after["task_definition_arn"] is None and after["family"] == "backend"
+    outcome = present(client, "backend:1.0.0", {"P": "x"}, True)
+    after = outcome.result["task_definition"]
+    assert outcome.changed and outcome.before == {} and after["task_definition_arn"] is None and after["family"] == "backend"
+    assert outcome.after == after and outcome.result["differences"] == ["family"]
     assert _active(client) == []  # check mode registered nothing
 
-    changed, _b, after, _d = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, False)
-    assert changed and after["revision"] == 1 and after["tags"] == {"P": "x"}
-    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec(), {"P": "x"}, True, False)
-    assert not changed and diff == [] and after["revision"] == 1
+    outcome = present(client, "backend:1.0.0", {"P": "x"}, False)
+    after = outcome.result["task_definition"]
+    assert outcome.changed and after["revision"] == 1 and after["tags"] == {"P": "x"}
+    outcome = present(client, "backend:1.0.0", {"P": "x"}, False)
+    after = outcome.result["task_definition"]
+    assert not outcome.changed and outcome.result["differences"] == [] and after["revision"] == 1
 
-    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec("backend:2"), None, True, False)
-    assert changed and diff == ["containerDefinitions"] and after["revision"] == 2
+    outcome = present(client, "backend:2", None, False)
+    after = outcome.result["task_definition"]
+    assert outcome.changed and outcome.result["differences"] == ["containerDefinitions"] and after["revision"] == 2
     assert after["tags"] == {"P": "x"}  # tags unset: inherited from the previous revision
     assert _active(client) == [1, 2]
 
-    changed, _b, after, diff = ecs_task_definition.ensure_present(client, backend_spec("backend:2"), {"P": "y"}, True,
-                                                                   False)
-    assert changed and diff == ["tags"] and after["revision"] == 2
+    outcome = present(client, "backend:2", {"P": "y"}, False)
+    after = outcome.result["task_definition"]
+    assert outcome.changed and outcome.result["differences"] == ["tags"] and after["revision"] == 2
     assert ecs.describe_task_definition(client, after["task_definition_arn"])[1] == {"P": "y"}
 
 
@@ -141,33 +172,34 @@ def test_latest_active_skips_a_newer_inactive_revision(client):
     assert ecs.resolve_task_definition_arn(client, "nope") is None
     assert ecs.resolve_task_definition_arn(client, "backend:9") is None
     # comparing against revision 1, not the deregistered 2: image "b" is a change, "a" is not
-    assert ecs_task_definition.ensure_present(client, backend_spec("a"), None, True, True)[0] is False
+    assert present(client, "a", None, True).changed is False
 
 
 def test_ensure_absent_deregisters_every_active_revision(client):
     for image in ("a", "b", "c"):
         ecs.register_task_definition(client, backend_spec(image))
     ecs.register_task_definition(client, dict(backend_spec("z"), family="backend-other"))
-    assert ecs_task_definition.ensure_absent(client, "backend", True)[0] is True
+    assert absent(client, "backend", True).changed is True
     assert _active(client) == [1, 2, 3]
-    changed, _before, arns = ecs_task_definition.ensure_absent(client, "backend", False)
-    assert changed and len(arns) == 3 and _active(client) == []
+    outcome = absent(client, "backend", False)
+    arns = outcome.result["deregistered"]
+    assert outcome.changed and len(arns) == 3 and _active(client) == []
+    assert outcome.result["task_definition"] == {} and outcome.before["revision"] == 3 and outcome.after == {}
     assert _active(client, "backend-other") == [1]
-    assert ecs_task_definition.ensure_absent(client, "backend", False)[0] is False
+    assert absent(client, "backend", False).changed is False
 
 
 def test_replace_previous_deregisters_only_the_revision_it_replaces(client):
-    ecs_task_definition.ensure_present(client, backend_spec("a"), None, True, False)
-    ecs_task_definition.ensure_present(client, backend_spec("b"), None, True, False)
+    present(client, "a", None, False)
+    present(client, "b", None, False)
     # unchanged: nothing registered, nothing deregistered
-    assert ecs_task_definition.ensure_present(client, backend_spec("b"), None, True, False, replace_previous=True)[0] is False
+    assert present(client, "b", None, False, replace_previous=True).changed is False
     assert _active(client) == [1, 2]
     # check mode: planned, nothing deregistered
-    assert ecs_task_definition.ensure_present(client, backend_spec("c"), None, True, True, replace_previous=True)[0]
+    assert present(client, "c", None, True, replace_previous=True).changed
     assert _active(client) == [1, 2]
-    changed, _b, after, _d = ecs_task_definition.ensure_present(client, backend_spec("c"), None, True, False,
-                                                                replace_previous=True)
-    assert changed and after["revision"] == 3
+    outcome = present(client, "c", None, False, replace_previous=True)
+    assert outcome.changed and outcome.result["task_definition"]["revision"] == 3
     assert _active(client) == [1, 3]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_access_point as mod
 from ...aws_answers import AWSAnswers, retrying
@@ -64,7 +65,10 @@ def test_merged_root_keeps_creation_info_of_same_path():
 def test_validate():
     p = dict(name="ap", tags=None, root_directory=ROOT)
     assert mod.validate(p) == []
-    assert "differs from name" in mod.validate(dict(p, tags={"Name": "x"}))[0]
+    assert mod.validate(dict(p, tags={"Name": "x"})) == [
+        "tags.Name (x) differs from name (ap); the Name tag is the access point's name, so drop it from tags "
+        "or make it equal."
+    ]
     ok = dict(p, root_directory={"path": "/", "creation_info": dict(ROOT["creation_info"], permissions="0750")})
     assert mod.validate(ok) == []
     # An unquoted 0755 reaches the module as YAML's octal integer 493.
@@ -92,6 +96,19 @@ def world(offline_aws):
     yield retrying(raw, efs.RETRY_CODES), raw, fs_id
 
 
+def present(client, p, check_mode):
+    """``ensure_present`` as ``run_state`` calls it: ``(changed, replaced, diff before, access_point returned)``."""
+    out = mod.ensure_present(client, p, base.Context(check_mode=check_mode))
+    assert out.after == out.result["access_point"]
+    return out.changed, out.result["replaced"], out.before, out.result["access_point"]
+
+
+def absent(client, p, check_mode):
+    out = mod.ensure_absent(client, p, base.Context(check_mode=check_mode))
+    assert out.after == out.result["access_point"] == {} and out.result["replaced"] is False
+    return out.changed, out.result["replaced"], out.before, out.result["access_point"]
+
+
 def params(fs_id, **overrides):
     base = dict(file_system_id=fs_id, name="ws", posix_user=USER, root_directory=ROOT, tags={"Env": "t"},
                 purge_tags=True, state="present")
@@ -102,44 +119,44 @@ def params(fs_id, **overrides):
 def test_lifecycle(world):
     client, raw, fs_id = world
     p = params(fs_id)
-    changed, replaced, before, after = mod.ensure_present(client, p, check_mode=True)
+    changed, replaced, before, after = present(client, p, check_mode=True)
     assert changed and not replaced and before is None and after["access_point_id"] is None
     assert raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"] == []
 
-    changed, replaced, _before, after = mod.ensure_present(client, p, check_mode=False)
+    changed, replaced, _before, after = present(client, p, check_mode=False)
     ap_id = after["access_point_id"]
     assert changed and ap_id.startswith("fsap-") and after["tags"] == {"Name": "ws", "Env": "t"}
-    assert mod.ensure_present(client, p, check_mode=False)[0] is False
+    assert present(client, p, check_mode=False)[0] is False
 
     # Tags only: in place.
-    changed, replaced, _before, after = mod.ensure_present(client, params(fs_id, tags={"Env": "u"}), False)
+    changed, replaced, _before, after = present(client, params(fs_id, tags={"Env": "u"}), False)
     assert changed and not replaced and after["access_point_id"] == ap_id and after["tags"]["Env"] == "u"
 
     # Immutable change: replaced; settings left unset are carried over.
     q = params(fs_id, posix_user=dict(USER, uid=2000), root_directory=None, tags=None)
-    changed, replaced, before, after = mod.ensure_present(client, q, check_mode=True)
+    changed, replaced, before, after = present(client, q, check_mode=True)
     assert changed and replaced and after["access_point_id"] is None
     assert [a["AccessPointId"] for a in raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"]] == [ap_id]
-    changed, replaced, before, after = mod.ensure_present(client, q, check_mode=False)
+    changed, replaced, before, after = present(client, q, check_mode=False)
     assert changed and replaced and before["posix_user"]["uid"] == 1000
     assert after["posix_user"]["uid"] == 2000 and after["root_directory"] == before["root_directory"]
     assert after["tags"] == {"Name": "ws", "Env": "u"}
     aps = raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"]
     assert [a["AccessPointId"] for a in aps] == [after["access_point_id"]] and after["access_point_id"] != ap_id
-    assert mod.ensure_present(client, q, check_mode=False)[:2] == (False, False)
+    assert present(client, q, check_mode=False)[:2] == (False, False)
 
     gone = params(fs_id, state="absent")
-    assert mod.ensure_absent(client, gone, check_mode=True)[0] is True
-    assert mod.ensure_absent(client, gone, check_mode=False)[0] is True
+    assert absent(client, gone, check_mode=True)[0] is True
+    assert absent(client, gone, check_mode=False)[0] is True
     assert raw.describe_access_points(FileSystemId=fs_id)["AccessPoints"] == []
-    assert mod.ensure_absent(client, gone, check_mode=False)[0] is False
+    assert absent(client, gone, check_mode=False)[0] is False
 
 
 def test_missing_file_system(world):
     client, _raw, _fs_id = world
     with pytest.raises(efs.AnsibleEFSError, match="create it first"):
-        mod.ensure_present(client, params("fs-00000000"), check_mode=True)
-    assert mod.ensure_absent(client, params("fs-00000000", state="absent"), check_mode=False)[0] is False
+        present(client, params("fs-00000000"), check_mode=True)
+    assert absent(client, params("fs-00000000", state="absent"), check_mode=False)[0] is False
 
 
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
@@ -150,6 +167,18 @@ def test_create_sends_one_client_token_for_all_retries(world):
     ClientToken (botocore would make a new one per attempt), so AWS answers the same access point."""
     client, _raw, fs_id = world
     answers = AWSAnswers(client, "CreateAccessPoint", "InternalError", 1, status=500, after_success=True)
-    mod.ensure_present(client, params(fs_id), check_mode=False)
+    present(client, params(fs_id), check_mode=False)
     tokens = [sent.get("ClientToken") for sent in answers.sent]
     assert len(tokens) == 2 and tokens[0] and tokens[0] == tokens[1]
+
+
+def test_duplicate_names_are_an_error(world):
+    client, raw, fs_id = world
+    ids = sorted(raw.create_access_point(FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "ws"}])["AccessPointId"]
+                 for _ in range(2))
+    with pytest.raises(efs.AnsibleEFSError) as error:
+        present(client, params(fs_id), check_mode=True)
+    message = error.value.message
+    assert message.startswith(f"2 access points of {fs_id} are named ws (")
+    assert all(ap_id in message for ap_id in ids)
+    assert message.endswith("); delete all but one, since this module finds access points by their Name tag.")

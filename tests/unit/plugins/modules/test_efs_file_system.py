@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_file_system as mod
 from ...aws_answers import AWSAnswers, no_sleep, retrying
@@ -145,8 +146,15 @@ def test_validate():
 
 
 def test_desired_tags_keep_name():
-    assert mod.desired_tags(params(), {"a": "1"}) == ({"a": "1", "Name": "fs-unit"}, False)
-    assert mod.desired_tags(params(tags={"b": "2"}), {"a": "1"}) == ({"b": "2", "Name": "fs-unit"}, True)
+    assert efs.desired_tags(params(), {"a": "1"}) == ({"a": "1", "Name": "fs-unit"}, False)
+    assert efs.desired_tags(params(tags={"b": "2"}), {"a": "1"}) == ({"b": "2", "Name": "fs-unit"}, True)
+
+
+def test_validate_name_tag_message_names_the_file_system():
+    assert mod.validate(params(tags={"Name": "other"})) == [
+        "tags.Name (other) differs from name (fs-unit); the Name tag is the file system's name, so drop it "
+        "from tags or make it equal."
+    ]
 
 
 # --- against moto's in-process backend ----------------------------------------------------------
@@ -159,14 +167,26 @@ def clients(offline_aws):
     yield retrying(raw, efs.RETRY_CODES), raw, ec2
 
 
+def present(client, p, check_mode):
+    """``ensure_present`` as ``run_state`` calls it: ``(changed, diff before, file_system returned)``."""
+    out = mod.ensure_present(client, p, base.Context(check_mode=check_mode))
+    return out.changed, out.before, out.result["file_system"]
+
+
+def absent(client, p, check_mode, note=None):
+    ctx = base.Context(check_mode=check_mode) if note is None else base.Context(check_mode=check_mode, note=note)
+    out = mod.ensure_absent(client, p, ctx)
+    return out.changed, out.before, out.result["file_system"]
+
+
 def test_create_is_idempotent_and_check_mode_calls_nothing(clients):
     client, raw, _ec2 = clients
     p = params(lifecycle_policies=lifecycle(ia="AFTER_30_DAYS"), tags={"Env": "test"}, backup=True)
-    changed, before, after = mod.ensure_present(client, p, check_mode=True)
+    changed, before, after = present(client, p, check_mode=True)
     assert changed and before is None and after["file_system_id"] is None
     assert raw.describe_file_systems()["FileSystems"] == []
 
-    changed, before, after = mod.ensure_present(client, p, check_mode=False)
+    changed, before, after = present(client, p, check_mode=False)
     assert changed and after["file_system_id"].startswith("fs-")
     fs_id = after["file_system_id"]
     assert raw.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"] == [
@@ -176,8 +196,8 @@ def test_create_is_idempotent_and_check_mode_calls_nothing(clients):
     tags = {t["Key"]: t["Value"] for t in raw.list_tags_for_resource(ResourceId=fs_id)["Tags"]}
     assert tags == {"Name": "fs-unit", "Env": "test"}
 
-    assert mod.ensure_present(client, p, check_mode=True)[0] is False
-    changed, before, after = mod.ensure_present(client, p, check_mode=False)
+    assert present(client, p, check_mode=True)[0] is False
+    changed, before, after = present(client, p, check_mode=False)
     assert changed is False and after["file_system_id"] == fs_id
     assert len(raw.describe_file_systems()["FileSystems"]) == 1
 
@@ -185,59 +205,59 @@ def test_create_is_idempotent_and_check_mode_calls_nothing(clients):
 def test_adopts_untagged_file_system_by_creation_token(clients):
     client, raw, _ec2 = clients
     fs_id = raw.create_file_system(CreationToken="fs-unit", Encrypted=True)["FileSystemId"]
-    changed, _before, after = mod.ensure_present(client, params(), check_mode=False)
+    changed, _before, after = present(client, params(), check_mode=False)
     assert changed and after["file_system_id"] == fs_id and after["tags"] == {"Name": "fs-unit"}
-    assert mod.ensure_present(client, params(), check_mode=False)[0] is False
+    assert present(client, params(), check_mode=False)[0] is False
 
 
 def test_creation_token_taken_by_other_name(clients):
     client, raw, _ec2 = clients
     raw.create_file_system(CreationToken="fs-unit", Tags=[{"Key": "Name", "Value": "someone-else"}])
     with pytest.raises(efs.AnsibleEFSError, match="already uses the creation token fs-unit"):
-        mod.ensure_present(client, params(), check_mode=False)
+        present(client, params(), check_mode=False)
 
 
 def test_update_lifecycle_and_tags(clients):
     client, raw, _ec2 = clients
-    fs_id = mod.ensure_present(client, params(tags={"a": "1"}), check_mode=False)[2]["file_system_id"]
+    fs_id = present(client, params(tags={"a": "1"}), check_mode=False)[2]["file_system_id"]
     p = params(tags={"b": "2"}, lifecycle_policies=lifecycle(ia="AFTER_7_DAYS", primary="AFTER_1_ACCESS"))
-    changed, before, after = mod.ensure_present(client, p, check_mode=True)
+    changed, before, after = present(client, p, check_mode=True)
     assert changed and after["tags"] == {"Name": "fs-unit", "b": "2"}
     assert raw.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"] == []
-    changed, before, after = mod.ensure_present(client, p, check_mode=False)
+    changed, before, after = present(client, p, check_mode=False)
     assert changed and before["tags"] == {"Name": "fs-unit", "a": "1"}
     tags = {t["Key"]: t["Value"] for t in raw.list_tags_for_resource(ResourceId=fs_id)["Tags"]}
     assert tags == {"Name": "fs-unit", "b": "2"}
     assert len(raw.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"]) == 2
-    assert mod.ensure_present(client, p, check_mode=False)[0] is False
+    assert present(client, p, check_mode=False)[0] is False
 
 
 def test_immutable_change_raises(clients):
     client, _raw, _ec2 = clients
-    mod.ensure_present(client, params(), check_mode=False)
+    present(client, params(), check_mode=False)
     with pytest.raises(efs.AnsibleEFSError, match="encryption can't be changed"):
-        mod.ensure_present(client, params(encrypted=False), check_mode=True)
+        present(client, params(encrypted=False), check_mode=True)
 
 
 def test_absent_refuses_mount_targets_without_force(clients):
     client, raw, ec2 = clients
-    fs_id = mod.ensure_present(client, params(), check_mode=False)[2]["file_system_id"]
+    fs_id = present(client, params(), check_mode=False)[2]["file_system_id"]
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     raw.create_mount_target(FileSystemId=fs_id, SubnetId=subnet)
     raw.create_access_point(FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "ap"}])
     with pytest.raises(efs.AnsibleEFSError, match=f"still has 1 mount target.*in {subnet}.*force: true"):
-        mod.ensure_absent(client, params(state="absent"), check_mode=False)
+        absent(client, params(state="absent"), check_mode=False)
 
     p = params(state="absent", force=True)
-    assert mod.ensure_absent(client, p, check_mode=True)[0] is True
+    assert absent(client, p, check_mode=True)[0] is True
     assert len(raw.describe_file_systems()["FileSystems"]) == 1
-    changed, before, after = mod.ensure_absent(client, p, check_mode=False)
+    changed, before, after = absent(client, p, check_mode=False)
     assert changed and before["file_system_id"] == fs_id and after == {}
     assert raw.describe_file_systems()["FileSystems"] == []
     assert raw.describe_access_points()["AccessPoints"] == []
-    assert mod.ensure_absent(client, p, check_mode=True)[0] is False
-    assert mod.ensure_absent(client, p, check_mode=False)[0] is False
+    assert absent(client, p, check_mode=True)[0] is False
+    assert absent(client, p, check_mode=False)[0] is False
 
 
 def test_duplicate_names_are_an_error(clients):
@@ -245,7 +265,7 @@ def test_duplicate_names_are_an_error(clients):
     for token in ("t1", "t2"):
         raw.create_file_system(CreationToken=token, Tags=[{"Key": "Name", "Value": "fs-unit"}])
     with pytest.raises(efs.AnsibleEFSError, match="2 file systems are named fs-unit"):
-        mod.ensure_present(client, params(), check_mode=True)
+        present(client, params(), check_mode=True)
 
 
 # ---------------------------------------------------------------- AWS's transient answers (issue 13)
@@ -256,7 +276,7 @@ def test_create_retried_after_a_lost_reply_adopts_the_file_system(clients):
     token, AWS answers FileSystemAlreadyExists, and that file system is the result (no second)."""
     client, raw, _ec2 = clients
     answers = AWSAnswers(client, "CreateFileSystem", "InternalError", 1, status=500, after_success=True)
-    changed, _before, after = mod.ensure_present(client, params(), check_mode=False)
+    changed, _before, after = present(client, params(), check_mode=False)
     assert changed and answers.remaining == 0 and len(answers.sent) == 2
     assert answers.sent[0]["CreationToken"] == answers.sent[1]["CreationToken"] == "fs-unit"
     assert [fs["FileSystemId"] for fs in raw.describe_file_systems()["FileSystems"]] == [after["file_system_id"]]
@@ -268,7 +288,7 @@ def test_delete_waits_for_mount_targets_still_deleting(clients, monkeypatch):
     and rides out the refusal, each wait noted."""
     no_sleep(monkeypatch, efs, "retry_while", "wait_for")
     client, raw, _ec2 = clients
-    fs_id = mod.ensure_present(client, params(), check_mode=False)[2]["file_system_id"]
+    fs_id = present(client, params(), check_mode=False)[2]["file_system_id"]
     lingering = {"MountTargetId": "fsmt-0123456789abcdef0", "FileSystemId": fs_id, "SubnetId": "subnet-1",
                  "LifeCycleState": "deleting", "OwnerId": "123456789012"}
     describes = []
@@ -281,8 +301,18 @@ def test_delete_waits_for_mount_targets_still_deleting(clients, monkeypatch):
     client.client.meta.events.register("after-call.efs.DescribeMountTargets", still_deleting)
     in_use = AWSAnswers(client, "DeleteFileSystem", "FileSystemInUse", 1)
     notes = []
-    changed, _before, _after = mod.ensure_absent(client, params(state="absent", wait=True), False, notes.append)
+    changed, _before, _after = absent(client, params(state="absent", wait=True), False, notes.append)
     assert changed and in_use.remaining == 0 and len(describes) > 3
     assert raw.describe_file_systems()["FileSystems"] == []
     assert "waiting for mount targets fsmt-0123456789abcdef0" in notes[0]
     assert "FileSystemInUse" in notes[1]
+
+
+def test_outcome_diff_leaves_size_out_and_reads_none_as_nothing(clients):
+    client, _raw, _ec2 = clients
+    out = mod.ensure_present(client, params(), base.Context(check_mode=True))
+    assert out.changed is True and out.before is None
+    assert out.result["file_system"]["size_in_bytes"] == 0 and "size_in_bytes" not in out.after
+    assert out.after == {k: v for k, v in out.result["file_system"].items() if k != "size_in_bytes"}
+    out = mod.ensure_absent(client, params(state="absent"), base.Context(check_mode=False))
+    assert out.changed is False and out.result == {"file_system": {}} and out.before is None and out.after is None

@@ -9,6 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.modules import efs_mount_target as mod
 from ...aws_answers import retrying
@@ -136,6 +137,20 @@ def world(offline_aws):
     yield retrying(raw, efs.RETRY_CODES), raw, ec2, ids
 
 
+def present(client, ec2, p, check_mode):
+    """``ensure_present`` as ``run_state`` calls it: ``(changed, diff before, mount_targets returned)``."""
+    out = mod.ensure_present({"efs": client, "ec2": ec2}, p, base.Context(check_mode=check_mode))
+    assert out.after == {"mount_targets": out.result["mount_targets"]}
+    return out.changed, out.before["mount_targets"], out.result["mount_targets"]
+
+
+def absent(client, p, check_mode):
+    """``ensure_absent``, given the EFS client only (it calls nothing else)."""
+    out = mod.ensure_absent({"efs": client}, p, base.Context(check_mode=check_mode))
+    assert out.after == {"mount_targets": out.result["mount_targets"]}
+    return out.changed, out.before["mount_targets"], out.result["mount_targets"]
+
+
 def params(ids, targets, **overrides):
     base = dict(file_system_id=ids["fs"], mount_targets=targets, purge_mount_targets=False, state="present",
                 wait=True, wait_timeout=30)
@@ -147,26 +162,26 @@ def test_present_then_absent(world):
     client, raw, ec2, ids = world
     p = params(ids, [{"subnet_id": ids["a"], "security_groups": ["unit-efs"], "ip_address": None},
                      {"subnet_id": ids["b"], "security_groups": None, "ip_address": None}])
-    changed, before, after = mod.ensure_present(client, ec2, p, check_mode=True)
+    changed, before, after = present(client, ec2, p, check_mode=True)
     assert changed and before == [] and len(after) == 2
     assert after[0]["security_groups"] == [ids["sg"]]  # resolved by name
     assert raw.describe_mount_targets(FileSystemId=ids["fs"])["MountTargets"] == []
 
-    changed, _before, after = mod.ensure_present(client, ec2, p, check_mode=False)
+    changed, _before, after = present(client, ec2, p, check_mode=False)
     assert changed and [m["subnet_id"] for m in after] == [ids["a"], ids["b"]]
     mt_a = after[0]["mount_target_id"]
     assert raw.describe_mount_target_security_groups(MountTargetId=mt_a)["SecurityGroups"] == [ids["sg"]]
-    assert mod.ensure_present(client, ec2, p, check_mode=False)[0] is False
+    assert present(client, ec2, p, check_mode=False)[0] is False
 
     # Absent of one subnet, then of all.
     one = params(ids, [{"subnet_id": ids["b"]}], state="absent")
-    changed, _before, after = mod.ensure_absent(client, one, check_mode=False)
+    changed, _before, after = absent(client, one, check_mode=False)
     assert changed and [m["subnet_id"] for m in after] == [ids["a"]]
-    assert mod.ensure_absent(client, one, check_mode=False)[0] is False
+    assert absent(client, one, check_mode=False)[0] is False
     every = params(ids, None, state="absent")
-    assert mod.ensure_absent(client, every, check_mode=True)[0] is True
+    assert absent(client, every, check_mode=True)[0] is True
     assert len(raw.describe_mount_targets(FileSystemId=ids["fs"])["MountTargets"]) == 1
-    changed, _before, after = mod.ensure_absent(client, every, check_mode=False)
+    changed, _before, after = absent(client, every, check_mode=False)
     assert changed and after == []
     assert raw.describe_mount_targets(FileSystemId=ids["fs"])["MountTargets"] == []
 
@@ -174,19 +189,19 @@ def test_present_then_absent(world):
 def test_errors(world):
     client, _raw, ec2, ids = world
     with pytest.raises(efs.AnsibleEFSError, match="not found in vpc-"):
-        mod.ensure_present(client, ec2, params(ids, [{"subnet_id": ids["a"], "security_groups": ["nope"]}]), True)
+        present(client, ec2, params(ids, [{"subnet_id": ids["a"], "security_groups": ["nope"]}]), True)
     with pytest.raises(efs.AnsibleEFSError, match="does not exist; check the subnet id"):
-        mod.ensure_present(client, ec2, params(ids, [{"subnet_id": "subnet-0000000000000000"}]), True)
+        present(client, ec2, params(ids, [{"subnet_id": "subnet-0000000000000000"}]), True)
     with pytest.raises(efs.AnsibleEFSError, match="create it first"):
-        mod.ensure_present(client, ec2, params(dict(ids, fs="fs-00000000"), []), True)
+        present(client, ec2, params(dict(ids, fs="fs-00000000"), []), True)
     # Absent on a missing file system is a no-op.
-    assert mod.ensure_absent(client, params(dict(ids, fs="fs-00000000"), None, state="absent"), False)[0] is False
+    assert absent(client, params(dict(ids, fs="fs-00000000"), None, state="absent"), False)[0] is False
 
 
 def test_wait_covers_mount_targets_still_creating_from_an_earlier_run(world, monkeypatch):
     client, raw, ec2, ids = world
     p = params(ids, [{"subnet_id": ids["a"], "security_groups": None, "ip_address": None}], wait=False)
-    assert mod.ensure_present(client, ec2, p, check_mode=False)[0] is True
+    assert present(client, ec2, p, check_mode=False)[0] is True
     mt_id = raw.describe_mount_targets(FileSystemId=ids["fs"])["MountTargets"][0]["MountTargetId"]
     # The earlier run did not wait; AWS still reports the mount target as creating.
     real = efs.list_mount_targets
@@ -194,9 +209,9 @@ def test_wait_covers_mount_targets_still_creating_from_an_earlier_run(world, mon
                         lambda c, fs: [dict(m, life_cycle_state="creating") for m in real(c, fs)])
     waited = []
     monkeypatch.setattr(efs, "wait_mount_targets", lambda c, fs, available=(), deleted=(), timeout=0: waited.append(list(available)))
-    assert mod.ensure_present(client, ec2, p, check_mode=False)[0] is False
+    assert present(client, ec2, p, check_mode=False)[0] is False
     assert waited == []  # wait=false: not waited on
-    assert mod.ensure_present(client, ec2, dict(p, wait=True), check_mode=True)[0] is False
+    assert present(client, ec2, dict(p, wait=True), check_mode=True)[0] is False
     assert waited == []  # check mode never waits
-    changed, _before, _after = mod.ensure_present(client, ec2, dict(p, wait=True), check_mode=False)
+    changed, _before, _after = present(client, ec2, dict(p, wait=True), check_mode=False)
     assert changed is False and waited == [[mt_id]]

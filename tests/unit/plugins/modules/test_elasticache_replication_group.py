@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache as ec
 from ansible_collections.apranova.aws_stack.plugins.modules import elasticache_replication_group as module
 from ...aws_answers import retrying
@@ -311,6 +312,25 @@ def client(offline_aws):
     yield retrying(raw, ec.RETRY_CODES)
 
 
+def ctx(check_mode=False, warnings=None, notes=None):
+    return base.Context(check_mode=check_mode, warn=(warnings if warnings is not None else []).append,
+                        note=(notes if notes is not None else []).append)
+
+
+def triple(outcome):
+    """``(changed, before, after)`` of an Outcome; its replication_group is the diff's after (``{}`` for none)."""
+    assert outcome.result["replication_group"] == (outcome.after or {})
+    return outcome.changed, outcome.before, outcome.after
+
+
+def present(client, p, check_mode=False, warnings=None):
+    return triple(module.ensure_present(client, p, ctx(check_mode, warnings)))
+
+
+def absent(client, p, check_mode=False, notes=None):
+    return triple(module.ensure_absent(client, p, ctx(check_mode, notes=notes)))
+
+
 def test_api_layer_not_found(client):
     assert ec.describe_replication_group(client, "nope") is None
     assert ec.describe_cache_cluster(client, "nope") is None
@@ -321,11 +341,11 @@ def test_module_lifecycle(client):
     warnings = []
     p = params(num_cache_clusters=1, tags={"env": "test"}, auth_token="x" * 20, security_group_ids=["sg-1"])
 
-    changed, before, after = module.ensure_present(client, p, True, warnings.append)
+    changed, before, after = present(client, p, True, warnings)
     assert changed and before is None and after["status"] == "creating"
     assert ec.describe_replication_group(client, "rg1") is None  # check mode created nothing
 
-    changed, before, after = module.ensure_present(client, p, False, warnings.append)
+    changed, before, after = present(client, p, False, warnings)
     assert changed and before is None
     raw = ec.describe_replication_group(client, "rg1")
     assert raw["Status"] == "available" and raw["AuthTokenEnabled"] is True
@@ -334,46 +354,46 @@ def test_module_lifecycle(client):
     assert ec.list_tags(client, raw["ARN"]) == {"env": "test"}
 
     warnings.clear()
-    changed, _b, after = module.ensure_present(client, p, False, warnings.append)
+    changed, _b, after = present(client, p, False, warnings)
     assert not changed
     assert after["security_group_ids"] is None  # unknown on a rerun: moto hides the member cluster
     assert any("security_group_ids" in w and "not compared" in w for w in warnings)
 
     # Node type and tags in place.
     p2 = dict(p, cache_node_type="cache.t3.small", tags={"env": "prod"})
-    changed, before, after = module.ensure_present(client, p2, True, warnings.append)
+    changed, before, after = present(client, p2, True, warnings)
     assert changed and after["cache_node_type"] == "cache.t3.small" and after["tags"] == {"env": "prod"}
     assert ec.describe_replication_group(client, "rg1")["CacheNodeType"] == "cache.t3.micro"
-    changed, before, after = module.ensure_present(client, p2, False, warnings.append)
+    changed, before, after = present(client, p2, False, warnings)
     assert changed and before["cache_node_type"] == "cache.t3.micro"
     raw = ec.describe_replication_group(client, "rg1")
     assert raw["CacheNodeType"] == "cache.t3.small"
     assert ec.list_tags(client, raw["ARN"]) == {"env": "prod"}
-    assert module.ensure_present(client, p2, False, warnings.append)[0] is False
+    assert present(client, p2, False, warnings)[0] is False
 
     # Immutable change fails before any call that changes something.
     with pytest.raises(module.ReplicationGroupFailure, match="port cannot be changed"):
-        module.ensure_present(client, dict(p2, port=6380), False, warnings.append)
+        present(client, dict(p2, port=6380), False, warnings)
 
     # Delete: check, delete, check, delete.
     pa = dict(p2, state="absent")
-    assert module.ensure_absent(client, pa, True)[0] is True
+    assert absent(client, pa, True)[0] is True
     assert ec.describe_replication_group(client, "rg1")["Status"] == "available"
-    changed, before, after = module.ensure_absent(client, pa, False)
+    changed, before, after = absent(client, pa, False)
     assert changed and before["status"] == "available"
     assert ec.describe_replication_group(client, "rg1")["Status"] == "deleting"  # moto: forever
-    assert module.ensure_absent(client, pa, True)[0] is False
-    assert module.ensure_absent(client, pa, False)[0] is False
+    assert absent(client, pa, True)[0] is False
+    assert absent(client, pa, False)[0] is False
 
     # Present while deleting: check mode reports the re-create, a real run fails clearly.
-    assert module.ensure_present(client, dict(p2, wait=False), True, warnings.append)[0] is True
+    assert present(client, dict(p2, wait=False), True, warnings)[0] is True
     with pytest.raises(module.ReplicationGroupFailure, match="rerun when deletion has finished"):
-        module.ensure_present(client, dict(p2, wait=False), False, warnings.append)
+        present(client, dict(p2, wait=False), False, warnings)
 
 
 def test_module_create_requires_node_type(client):
     with pytest.raises(module.ReplicationGroupFailure, match="cache_node_type is required"):
-        module.ensure_present(client, params(cache_node_type=None), False, lambda w: None)
+        present(client, params(cache_node_type=None))
 
 
 # ---------------------------------------------------------------- AWS lifecycle (issue 13), stubbed
@@ -384,8 +404,6 @@ def test_module_create_requires_node_type(client):
 import functools
 
 from botocore.stub import Stubber
-
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 
 @pytest.fixture
@@ -400,8 +418,8 @@ def stubbed(fake_credentials, monkeypatch):
 
 
 def creating_group(**kw):
-    group = aws_group(Status="creating", MemberClusters=["rg1-001"], NodeGroups=[{"NodeGroupId": "0001",
-                                                                                    "Status": "creating"}])
+    group = aws_group(Status="creating", MemberClusters=["rg1-001"],
+                      NodeGroups=[{"NodeGroupId": "0001", "Status": "creating"}])
     group.update(kw)
     return group
 
@@ -429,7 +447,7 @@ def test_rerun_while_creating_sends_no_modification(stubbed):
     expect_read(stub)
     warnings = []
     p = params(cache_node_type="cache.t3.small", snapshot_retention_limit=0, wait=False, num_cache_clusters=1)
-    changed, before, after = module.ensure_present(client, p, False, warnings.append)
+    changed, before, after = present(client, p, False, warnings)
     assert changed is False and before["port"] is None
     assert any("CacheNodeType not changed yet" in w for w in warnings)
 
@@ -447,7 +465,7 @@ def test_delete_of_creating_group_waits_until_available(stubbed):
     expect_group(stub, aws_group(Status="deleting", MemberClusters=["rg1-001"]))
     expect_read(stub, aws_member(CacheClusterStatus="deleting"))
     notes = []
-    changed, before, after = module.ensure_absent(client, params(state="absent", wait=False), False, notes.append)
+    changed, before, after = absent(client, params(state="absent", wait=False), notes=notes)
     assert changed and before["status"] == "creating" and after["status"] == "deleting"
     assert len(notes) == 1 and "InvalidReplicationGroupState" in notes[0]
 
@@ -464,13 +482,32 @@ def test_deleting_group_is_waited_for_then_subnet_group_deleted(stubbed):
                       {"CacheClusterId": "rg1-001"})
     expect_group(stub, None)
     expect_group(stub, None)
-    assert module.ensure_absent(client, p, False)[0] is False
+    # then the subnet group goes, once AWS stops answering "in use"
     stub.add_client_error("delete_cache_subnet_group", "CacheSubnetGroupInUse", "in use",
                           expected_params={"CacheSubnetGroupName": "cache-subnets"})
     stub.add_response("delete_cache_subnet_group", {}, {"CacheSubnetGroupName": "cache-subnets"})
     notes = []
-    assert module.delete_subnet_group(client, p, False, notes.append) is True
-    assert "CacheSubnetGroupInUse" in notes[0]
+    outcome = module.ensure_absent(client, p, ctx(notes=notes))
+    # nothing deleted on the group's side (an earlier run did, and it is gone now); the subnet group is
+    assert outcome.before is None and outcome.after is None
+    assert outcome.result == {"replication_group": {}, "subnet_group_deleted": True} and outcome.changed is True
+    assert len(notes) == 1 and "CacheSubnetGroupInUse" in notes[0]
+    # the group and the subnet group both gone already: nothing to do
+    expect_group(stub, None)
     stub.add_client_error("delete_cache_subnet_group", "CacheSubnetGroupNotFoundFault",
                           expected_params={"CacheSubnetGroupName": "cache-subnets"})
-    assert module.delete_subnet_group(client, p, False) is False
+    outcome = module.ensure_absent(client, p, ctx())
+    assert outcome == base.Outcome(False, {"replication_group": {}, "subnet_group_deleted": False})
+    stub.add_client_error("delete_cache_subnet_group", "CacheSubnetGroupNotFoundFault",
+                          expected_params={"CacheSubnetGroupName": "cache-subnets"})
+    assert module.delete_subnet_group(client, p, ctx()) is False
+
+
+def test_check_mode_subnet_group_deletion_only_looks(stubbed):
+    stub, client = stubbed
+    p = params(state="absent", delete_subnet_group=True, cache_subnet_group_name="cache-subnets")
+    expect_group(stub, None)
+    stub.add_response("describe_cache_subnet_groups", {"CacheSubnetGroups": [{"CacheSubnetGroupName": "cache-subnets"}]},
+                      {"CacheSubnetGroupName": "cache-subnets"})
+    outcome = module.ensure_absent(client, p, ctx(check_mode=True))
+    assert outcome.changed is True and outcome.result == {"replication_group": {}, "subnet_group_deleted": True}

@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2
 from ...aws_answers import vpc_with_two_subnets
 
@@ -341,35 +342,44 @@ def test_plan_replayed_on_moto_swap_and_replace(moto_listener):
     assert ops == []
 
 
-def test_missing_listener_and_target_group(moto_listener):
+def reconcile(client, listener_arn, rules, purge_rules=False, tags=None, purge_tags=True, check_mode=False):
+    """The module's ``ensure_rules`` with these parameters: ``(outcome, warnings)``."""
     from ansible_collections.apranova.aws_stack.plugins.modules.elb_listener_rules import ensure_rules
 
+    warnings = []
+    params = dict(listener_arn=listener_arn, rules=rules, purge_rules=purge_rules, tags=tags, purge_tags=purge_tags)
+    outcome = ensure_rules(client, params, base.Context(check_mode=check_mode, warn=warnings.append))
+    return outcome, warnings
+
+
+def test_missing_listener_and_target_group(moto_listener):
     client, listener, tg = moto_listener
     missing = listener[:-4] + "beef"
     rules = [option_rule(10, ["/api/*"], name="api", tg=None)]
     rules[0]["actions"] = {"target_group_name": "nope"}
     # check mode: a stack that does not exist yet can be checked, with warnings
-    changed, before, after, warnings = ensure_rules(client, missing, rules, False, None, True, True)
-    assert changed and before == [] and after[0]["priority"] == 10 and after[0]["rule_arn"] is None
+    outcome, warnings = reconcile(client, missing, rules, check_mode=True)
+    after = outcome.result["rules"]
+    assert outcome.changed and outcome.before == {"rules": []} and after[0]["priority"] == 10 and after[0]["rule_arn"] is None
+    assert outcome.after == {"rules": after} and outcome.result["listener_arn"] == missing
     assert any("not found" in w for w in warnings) and len(warnings) == 2
     # apply: clear errors, nothing created
     with pytest.raises(ValueError, match="listener .* not found"):
-        ensure_rules(client, missing, rules, False, None, True, False)
+        reconcile(client, missing, rules)
     with pytest.raises(ValueError, match="target group 'nope' not found"):
-        ensure_rules(client, listener, rules, False, None, True, False)
+        reconcile(client, listener, rules)
     assert elbv2.list_listener_rules(client, listener) == []
     # and with a real target group name it converges
     rules[0]["actions"] = {"target_group_name": "backend"}
-    changed, _before, after, warnings = ensure_rules(client, listener, rules, False, None, True, False)
-    assert changed and not warnings
+    outcome, warnings = reconcile(client, listener, rules)
+    after = outcome.result["rules"]
+    assert outcome.changed and not warnings
     assert after[0]["actions"] == {"target_group_arn": tg, "target_group_name": "backend"}
     assert after[0]["tags"] == {"Name": "api"}
-    assert ensure_rules(client, listener, rules, False, None, True, False)[0] is False
+    assert reconcile(client, listener, rules)[0].changed is False
 
 
 def test_redirect_fixed_response_and_other_conditions_converge(moto_listener):
-    from ansible_collections.apranova.aws_stack.plugins.modules.elb_listener_rules import ensure_rules
-
     client, listener, _tg = moto_listener
     rules = [
         {"name": "docs", "priority": 5, "tags": {"Tier": "edge"},
@@ -380,16 +390,45 @@ def test_redirect_fixed_response_and_other_conditions_converge(moto_listener):
          "conditions": {"source_ips": ["192.0.2.0/24"], "path_patterns": ["/internal/*"]},
          "actions": {"fixed_response": {"status_code": "403", "content_type": "text/plain", "message_body": "no"}}},
     ]
-    changed, _before, after, _warnings = ensure_rules(client, listener, rules, True, {"Project": "p"}, True, False)
-    assert changed
+    outcome, _warnings = reconcile(client, listener, rules, True, {"Project": "p"})
+    after = outcome.result["rules"]
+    assert outcome.changed
     raw = {r["Priority"]: r for r in client.describe_rules(ListenerArn=listener)["Rules"]}
     assert raw["5"]["Actions"][0]["RedirectConfig"]["Path"] == "/docs"
     assert {c["Field"] for c in raw["6"]["Conditions"]} == {"source-ip", "path-pattern"}
     assert after[0]["tags"] == {"Name": "docs", "Tier": "edge", "Project": "p"}
     assert after[1]["actions"]["fixed_response"]["message_body"] == "no"
-    assert ensure_rules(client, listener, rules, True, {"Project": "p"}, True, False)[0] is False
+    assert reconcile(client, listener, rules, True, {"Project": "p"})[0].changed is False
     # purge_tags: a tag that is no longer wanted goes away
-    changed, _before, after, _warnings = ensure_rules(client, listener, rules, True, {}, True, False)
-    assert changed and after[1]["tags"] == {"Name": "blocked"}
+    outcome, _warnings = reconcile(client, listener, rules, True, {})
+    after = outcome.result["rules"]
+    assert outcome.changed and after[1]["tags"] == {"Name": "blocked"}
     tags = elbv2.describe_tags(client, [after[1]["rule_arn"]])
     assert tags[after[1]["rule_arn"]] == {"Name": "blocked"}
+
+
+def test_target_group_names_are_looked_up_once_and_missing_ones_refused_or_warned(moto_listener):
+    client, _listener, tg = moto_listener
+    calls = []
+    meta = client._client.meta
+    meta.events.register(f"before-call.{meta.service_model.service_id.hyphenize()}.DescribeTargetGroups",
+                         lambda **kw: calls.append(1))
+    found = elbv2.TargetGroupArns(client, base.Context())
+    assert found.arn("backend", "unused") == tg and found.arn("backend", "unused") == tg
+    assert len(calls) == 1
+    with pytest.raises(elbv2.PlanError, match="^nope is missing$"):
+        elbv2.TargetGroupArns(client, base.Context(), elbv2.PlanError).arn("nope", "nope is missing")
+    warnings = []
+    checked = elbv2.TargetGroupArns(client, base.Context(check_mode=True, warn=warnings.append), check_mode_suffix="!")
+    assert checked.arn("nope", "nope is missing") == "arn:aws:elasticloadbalancing:unknown:targetgroup/nope/unknown"
+    assert warnings == ["nope is missing!"]
+
+
+def test_desired_action_and_the_shared_specs():
+    assert elbv2.desired_action({"redirect": {"status_code": "HTTP_302"}}, TG_A) == elbv2.forward_action(TG_A)
+    assert elbv2.desired_action({"redirect": {"status_code": "HTTP_302"}})["redirect"]["status_code"] == "HTTP_302"
+    assert elbv2.desired_action({"fixed_response": {"status_code": 404}}) == {
+        "fixed_response": {"status_code": "404", "content_type": None, "message_body": None}}
+    assert elbv2.redirect_spec() is not elbv2.redirect_spec()
+    assert elbv2.redirect_spec()["status_code"] == {"type": "str", "required": True, "choices": ["HTTP_301", "HTTP_302"]}
+    assert sorted(elbv2.fixed_response_spec()) == ["content_type", "message_body", "status_code"]

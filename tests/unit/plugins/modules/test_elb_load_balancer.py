@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_load_balancer as mod
 from ...aws_answers import retrying, vpc_with_two_subnets
@@ -176,20 +177,34 @@ LISTENERS = [{"port": 80, "protocol": "HTTP", "certificate_arn": None, "ssl_poli
               "default_action": {"forward": "frontend", "redirect": None, "fixed_response": None}}]
 
 
+def present(client, p, check_mode):
+    """``ensure_present``: ``(outcome, warnings)``."""
+    warnings = []
+    return mod.ensure_present(client, p, base.Context(check_mode=check_mode, warn=warnings.append)), warnings
+
+
+def absent(client, check_mode, disable_deletion_protection=False, wait=False, name="web"):
+    p = params(None, name=name, state="absent", disable_deletion_protection=disable_deletion_protection, wait=wait)
+    return mod.ensure_absent(client, p, base.Context(check_mode=check_mode))
+
+
 def test_create_is_looked_up_first_and_idle_timeout_missing_is_fine(aws):
     client, raw, subnets, tg = aws
     p = params(subnets, attributes={"idle_timeout": 60, "deletion_protection": True}, listeners=LISTENERS,
                tags={"Project": "x"}, wait=True)
-    changed, before, after, warnings = mod.ensure_present(client, p, True)
-    assert changed and before == {} and after["load_balancer_arn"] is None
+    outcome, warnings = present(client, p, True)
+    assert outcome.changed and outcome.before == {} and outcome.result["load_balancer"]["load_balancer_arn"] is None
+    assert outcome.after == outcome.result["load_balancer"]
     assert raw.describe_load_balancers()["LoadBalancers"] == []
 
-    changed, before, after, warnings = mod.ensure_present(client, p, False)
-    assert changed and after["state"] == "active" and after["attributes"]["deletion_protection"] is True
+    outcome, warnings = present(client, p, False)
+    after = outcome.result["load_balancer"]
+    assert outcome.changed and after["state"] == "active" and after["attributes"]["deletion_protection"] is True
     assert after["listeners"][0]["default_action"]["target_group_arn"] == tg
     for check_mode in (True, False):
-        changed, before, again, warnings = mod.ensure_present(client, p, check_mode)
-        assert not changed and again == after
+        outcome, warnings = present(client, p, check_mode)
+        assert not outcome.changed and outcome.result["load_balancer"] == after
+        assert outcome.before == outcome.after == after
     # one ALB, one listener: nothing was created twice
     assert len(raw.describe_load_balancers()["LoadBalancers"]) == 1
     assert len(raw.describe_listeners(LoadBalancerArn=after["load_balancer_arn"])["Listeners"]) == 1
@@ -198,27 +213,31 @@ def test_create_is_looked_up_first_and_idle_timeout_missing_is_fine(aws):
 def test_missing_target_group_fails_outside_check_mode(aws):
     client, raw, subnets, tg = aws
     listeners = [dict(LISTENERS[0], default_action={"forward": "nope", "redirect": None, "fixed_response": None})]
-    changed, before, after, warnings = mod.ensure_present(client, params(subnets, listeners=listeners), True)
-    assert changed and "not found" in warnings[0]
+    outcome, warnings = present(client, params(subnets, listeners=listeners), True)
+    assert outcome.changed and "not found" in warnings[0]
+    assert warnings[0].endswith(" Check mode: shown as it would be.")
     with pytest.raises(mod.LoadBalancerError, match="target group 'nope' not found"):
-        mod.ensure_present(client, params(subnets, listeners=listeners), False)
+        present(client, params(subnets, listeners=listeners), False)
 
 
 def test_protected_delete_is_refused_then_allowed(aws):
     client, raw, subnets, tg = aws
-    mod.ensure_present(client, params(subnets, attributes={"deletion_protection": True}), False)
+    present(client, params(subnets, attributes={"deletion_protection": True}), False)
     for check_mode in (True, False):
         with pytest.raises(mod.LoadBalancerError, match="disable_deletion_protection: true"):
-            mod.ensure_absent(client, "web", False, False, 600, check_mode)
+            absent(client, check_mode)
     assert len(raw.describe_load_balancers()["LoadBalancers"]) == 1
-    changed, before, after = mod.ensure_absent(client, "web", True, True, 600, False)
-    assert changed and before["load_balancer_name"] == "web" and after == {}
+    outcome = absent(client, False, disable_deletion_protection=True, wait=True)
+    assert outcome.changed and outcome.before["load_balancer_name"] == "web" and outcome.after == {}
+    assert outcome.result == {"load_balancer": {}}
     assert raw.describe_load_balancers()["LoadBalancers"] == []
-    assert mod.ensure_absent(client, "web", True, True, 600, False) == (False, {}, {})
+    assert absent(client, False, disable_deletion_protection=True, wait=True) == base.Outcome(
+        False, {"load_balancer": {}}, before={}, after={})
 
 
 def test_scheme_cannot_change(aws):
     client, raw, subnets, tg = aws
-    mod.ensure_present(client, params(subnets), False)
+    present(client, params(subnets), False)
     with pytest.raises(mod.LoadBalancerError, match="the scheme cannot change"):
-        mod.ensure_present(client, params(subnets, scheme="internal"), True)
+        present(client, params(subnets, scheme="internal"), True)
+    assert issubclass(mod.LoadBalancerError, ValueError)  # run_state fails the task with its message

@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 import boto3
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb as lb
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_target_groups as mod
 from ...aws_answers import AWSAnswers, no_sleep, retrying, vpc_with_two_subnets
@@ -105,6 +106,25 @@ def test_action_target_group_arns_and_lb_name():
 # --- ensure functions against moto's in-process backend ---------------------------------------
 
 
+def present(client, vpc, groups, tags, check_mode, purge_tags=True):
+    """``ensure_present``: ``(changed, before, after)``, the diff's ``before`` (keyed by name) as a list."""
+    p = dict(state="present", vpc_id=vpc, target_groups=groups, tags=tags, purge_tags=purge_tags)
+    outcome = mod.ensure_present(client, p, base.Context(check_mode=check_mode))
+    after = outcome.result["target_groups"]
+    assert outcome.after == {g["target_group_name"]: g for g in after}
+    return outcome.changed, list(outcome.before.values()), after
+
+
+def absent(client, groups, check_mode, note=None):
+    """``ensure_absent``: ``(changed, before, after, warnings)``, the diff's ``before`` as a list."""
+    warnings = []
+    ctx = base.Context(check_mode=check_mode, warn=warnings.append, note=note or (lambda message: None))
+    p = dict(state="absent", vpc_id=None, target_groups=groups, tags=None, purge_tags=True)
+    outcome = mod.ensure_absent(client, p, ctx)
+    assert outcome.after == {} and outcome.result == {"target_groups": []}
+    return outcome.changed, list(outcome.before.values()), outcome.result["target_groups"], warnings
+
+
 @pytest.fixture
 def aws(offline_aws):
     ec2 = boto3.client("ec2", region_name="us-east-1")
@@ -125,50 +145,51 @@ def test_four_steps_update_and_delete(aws):
     groups = [group("backend", health_check=hc(path="/api/health/", matcher="200-399"), deregistration_delay=30,
                     tags={"Tier": "b"}),
               group("frontend", port=3000, health_check=hc(path="/"))]
-    changed, before, after = mod.ensure_present(client, vpc, groups, {"Project": "x"}, True, True)
+    changed, before, after = present(client, vpc, groups, {"Project": "x"}, True)
     assert changed and before == [] and [g["target_group_arn"] for g in after] == [None, None]
     assert raw.describe_target_groups()["TargetGroups"] == []
 
-    changed, before, after = mod.ensure_present(client, vpc, groups, {"Project": "x"}, True, False)
+    changed, before, after = present(client, vpc, groups, {"Project": "x"}, False)
     assert changed and [g["target_group_name"] for g in after] == ["backend", "frontend"]
     assert after[0]["deregistration_delay"] == 30 and after[0]["tags"] == {"Project": "x", "Tier": "b"}
     for check_mode in (True, False):
-        assert mod.ensure_present(client, vpc, groups, {"Project": "x"}, True, check_mode) == (False, after, after)
+        assert present(client, vpc, groups, {"Project": "x"}, check_mode) == (False, after, after)
 
     groups[0]["health_check"]["path"] = "/healthz"
-    changed, before, predicted = mod.ensure_present(client, vpc, groups, {"Project": "x"}, True, True)
+    changed, before, predicted = present(client, vpc, groups, {"Project": "x"}, True)
     assert changed and predicted[0]["health_check"]["path"] == "/healthz"
-    changed, before, updated = mod.ensure_present(client, vpc, groups, {"Project": "x"}, True, False)
+    changed, before, updated = present(client, vpc, groups, {"Project": "x"}, False)
     assert changed and updated == predicted
     assert raw.describe_target_groups(Names=["backend"])["TargetGroups"][0]["HealthCheckPath"] == "/healthz"
 
     with pytest.raises(mod.TargetGroupError, match="port is 8000, wanted 8080"):
-        mod.ensure_present(client, vpc, [group("backend", port=8080)], None, True, True)
+        present(client, vpc, [group("backend", port=8080)], None, True)
+    assert issubclass(mod.TargetGroupError, ValueError)  # run_state fails the task with its message
 
     names = [{"name": "backend"}, {"name": "frontend"}, {"name": "gone"}]
-    changed, before, after, warnings = mod.ensure_absent(client, names, True)
+    changed, before, after, warnings = absent(client, names, True)
     assert changed and len(before) == 2 and after == []
     assert len(raw.describe_target_groups()["TargetGroups"]) == 2
-    changed, before, after, warnings = mod.ensure_absent(client, names, False)
+    changed, before, after, warnings = absent(client, names, False)
     assert changed and raw.describe_target_groups()["TargetGroups"] == []
-    assert mod.ensure_absent(client, names, True)[0] is False
+    assert absent(client, names, True)[0] is False
 
 
 def test_delete_of_a_group_in_use_names_the_load_balancer(aws):
     client, raw, vpc, subnets = aws
-    mod.ensure_present(client, vpc, [group("frontend", port=3000)], None, True, False)
+    present(client, vpc, [group("frontend", port=3000)], None, False)
     arn = raw.describe_target_groups(Names=["frontend"])["TargetGroups"][0]["TargetGroupArn"]
     lb_arn = raw.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     raw.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
-    changed, before, after, warnings = mod.ensure_absent(client, [{"name": "frontend"}], True)
+    changed, before, after, warnings = absent(client, [{"name": "frontend"}], True)
     assert changed and "load balancer web (default action of the :80 listener)" in warnings[0]
     with pytest.raises(mod.TargetGroupError, match=r"load balancer web \(default action of the :80 listener\)"):
-        mod.ensure_absent(client, [{"name": "frontend"}], False)
+        absent(client, [{"name": "frontend"}], False)
     assert len(raw.describe_target_groups()["TargetGroups"]) == 1
     # once the load balancer is gone (moto keeps its ARN in LoadBalancerArns), deletion goes through
     raw.delete_load_balancer(LoadBalancerArn=lb_arn)
-    assert mod.ensure_absent(client, [{"name": "frontend"}], False)[0] is True
+    assert absent(client, [{"name": "frontend"}], False)[0] is True
 
 
 def test_create_params():
@@ -187,9 +208,9 @@ def test_delete_rides_out_resource_in_use_just_after_the_load_balancer(aws, monk
     to the group was deleted: no live listener uses it, so it is tried again, each wait noted."""
     no_sleep(monkeypatch, lb)
     client, raw, vpc, subnets = aws
-    mod.ensure_present(client, vpc, [group("frontend", port=3000)], None, True, False)
+    present(client, vpc, [group("frontend", port=3000)], None, False)
     answers = AWSAnswers(client, "DeleteTargetGroup", "ResourceInUse", 2)
     notes = []
-    changed, _before, _after, _warnings = mod.ensure_absent(client, [{"name": "frontend"}], False, notes.append)
+    changed, _before, _after, _warnings = absent(client, [{"name": "frontend"}], False, notes.append)
     assert changed and answers.remaining == 0 and raw.describe_target_groups()["TargetGroups"] == []
     assert len(notes) == 2 and "delete target group frontend: AWS answered ResourceInUse" in notes[0]

@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
 from ansible_collections.apranova.aws_stack.plugins.modules import rds_db_instance as mod
 from ...aws_answers import retrying
@@ -226,11 +227,24 @@ def module_params(**kw):
     return base
 
 
+def ctx(check_mode=False, registered=None, warnings=None, notes=None):
+    """A Context that collects what the module registers for masking, warns and notes."""
+    return base.Context(check_mode=check_mode,
+                        secret=(registered if registered is not None else set()).add,
+                        warn=(warnings if warnings is not None else []).append,
+                        note=(notes if notes is not None else []).append)
+
+
 def present(wrapped, p, check_mode=False, registered=None, warnings=None):
-    registered = registered if registered is not None else set()
-    warnings = warnings if warnings is not None else []
-    return mod.ensure_present(wrapped["rds"], wrapped["secretsmanager"], wrapped["kms"], p, check_mode,
-                              registered.add, warnings.append)
+    """``(changed, before, after)`` of ensure_present; its result's db_instance is the diff's after."""
+    outcome = mod.ensure_present(wrapped, p, ctx(check_mode, registered, warnings))
+    assert outcome.result == {"db_instance": outcome.after}
+    return outcome.changed, outcome.before, outcome.after
+
+
+def absent(rds_client, p, check_mode=False, notes=None):
+    """The Outcome of ensure_absent (the RDS client only: the absent path uses no other)."""
+    return mod.ensure_absent({"rds": rds_client}, p, ctx(check_mode, notes=notes))
 
 
 def test_create_reads_secret_and_registers_it(env):
@@ -312,25 +326,28 @@ def test_delete_with_protection_and_final_snapshot(env):
     raw, wrapped = env
     present(wrapped, module_params(deletion_protection=True))
     with pytest.raises(mod.TaskError, match="disable_deletion_protection: true"):
-        mod.ensure_absent(wrapped["rds"], module_params(state="absent"), False)
+        absent(wrapped["rds"], module_params(state="absent"))
     # check mode predicts, changes nothing
     delete = module_params(state="absent", disable_deletion_protection=True, final_snapshot_identifier="db1-last")
-    changed, dummy, dummy, snap = mod.ensure_absent(wrapped["rds"], delete, True)
-    assert changed and snap == "db1-last"
+    outcome = absent(wrapped["rds"], delete, True)
+    assert outcome.changed and outcome.result["final_snapshot_identifier"] == "db1-last"
+    assert outcome.before["deletion_protection"] is True and outcome.after == {}
     assert raw["rds"].describe_db_instances(DBInstanceIdentifier="db1")["DBInstances"][0]["DeletionProtection"] is True
-    changed, before, last, snap = mod.ensure_absent(
-        wrapped["rds"], module_params(state="absent", disable_deletion_protection=True, final_snapshot_identifier="db1-last"), False)
-    assert changed and snap == "db1-last" and last["db_instance_identifier"] == "db1"
+    outcome = absent(
+        wrapped["rds"], module_params(state="absent", disable_deletion_protection=True, final_snapshot_identifier="db1-last"))
+    assert outcome.changed and outcome.result["final_snapshot_identifier"] == "db1-last"
+    assert outcome.result["db_instance"]["db_instance_identifier"] == "db1"
+    assert "subnet_group_deleted" not in outcome.result  # delete_subnet_group not asked
     assert raw["rds"].describe_db_instances()["DBInstances"] == []
     assert raw["rds"].describe_db_snapshots(DBSnapshotIdentifier="db1-last")["DBSnapshots"]
-    assert mod.ensure_absent(wrapped["rds"], module_params(state="absent"), False) == (False, {}, {}, None)
+    assert absent(wrapped["rds"], module_params(state="absent")) == base.Outcome(False, {"db_instance": {}}, before={}, after={})
 
 
 def test_delete_skip_final_snapshot(env):
     raw, wrapped = env
     present(wrapped, module_params())
-    changed, dummy, dummy, snap = mod.ensure_absent(wrapped["rds"], module_params(state="absent", skip_final_snapshot=True), False)
-    assert changed and snap is None
+    outcome = absent(wrapped["rds"], module_params(state="absent", skip_final_snapshot=True))
+    assert outcome.changed and "final_snapshot_identifier" not in outcome.result
     manual = [s for s in raw["rds"].describe_db_snapshots()["DBSnapshots"] if s.get("SnapshotType") == "manual"]
     assert manual == []
 
@@ -345,7 +362,6 @@ import functools
 
 from botocore.stub import Stubber
 
-from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
 CREATING = {k: v for k, v in RAW.items() if k != "Endpoint"}
 CREATING.update(DBInstanceStatus="creating", DbInstancePort=0)
@@ -402,20 +418,21 @@ def test_rerun_while_creating_sends_no_modification(stubbed):
     stub, client = stubbed
     # wait=false (the request phase of a rerun during the first build): port 0 is not a difference
     stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
-    changed, before, after = mod.ensure_present(client, None, None, same_as_raw(wait=False), False, None, None)
+    clients = {"rds": client, "secretsmanager": None, "kms": None}
+    outcome = mod.ensure_present(clients, same_as_raw(wait=False), ctx())
+    changed, before, after = outcome.changed, outcome.before, outcome.result["db_instance"]
     assert changed is False and before["port"] is None and after["db_instance_status"] == "creating"
     # a real difference is not sent either while creating: warned, left to the task with wait=true
     warnings = []
     stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
-    changed, dummy, dummy = mod.ensure_present(client, None, None, same_as_raw(wait=False, allocated_storage=30),
-                                               False, None, warnings.append)
-    assert changed is False and "allocated_storage not changed yet" in warnings[0]
+    outcome = mod.ensure_present(clients, same_as_raw(wait=False, allocated_storage=30), ctx(warnings=warnings))
+    assert outcome.changed is False and "allocated_storage not changed yet" in warnings[0]
     # wait=true: waits until available, then compares (nothing differs, nothing is sent)
     stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
     stub.add_response("describe_db_instances", described(CREATING), {"DBInstanceIdentifier": "db1"})
     stub.add_response("describe_db_instances", described(RAW), {"DBInstanceIdentifier": "db1"})
-    changed, dummy, after = mod.ensure_present(client, None, None, same_as_raw(wait=True), False, None, None)
-    assert changed is False and after["port"] == 5432
+    outcome = mod.ensure_present(clients, same_as_raw(wait=True), ctx())
+    assert outcome.changed is False and outcome.result["db_instance"]["port"] == 5432
 
 
 def test_delete_of_creating_instance_waits_until_available(stubbed):
@@ -432,9 +449,9 @@ def test_delete_of_creating_instance_waits_until_available(stubbed):
                           expected_params=delete)
     stub.add_response("delete_db_instance", {"DBInstance": dict(RAW, DBInstanceStatus="deleting")}, delete)
     notes = []
-    changed, dummy, last, snap = mod.ensure_absent(
-        client, module_params(state="absent", wait=False, final_snapshot_identifier="db1-last"), False, notes.append)
-    assert changed and snap == "db1-last" and last["db_instance_status"] == "deleting"
+    outcome = absent(client, module_params(state="absent", wait=False, final_snapshot_identifier="db1-last"), notes=notes)
+    assert outcome.changed and outcome.result["final_snapshot_identifier"] == "db1-last"
+    assert outcome.result["db_instance"]["db_instance_status"] == "deleting"
     assert len(notes) == 1 and "InvalidDBInstanceState" in notes[0]
 
 
@@ -443,7 +460,7 @@ def test_delete_of_failed_instance_needs_skip_final_snapshot(stubbed):
     stub.add_response("describe_db_instances", described(dict(RAW, DBInstanceStatus="incompatible-network")),
                       {"DBInstanceIdentifier": "db1"})
     with pytest.raises(mod.TaskError, match="skip_final_snapshot: true"):
-        mod.ensure_absent(client, module_params(state="absent", wait=False), False)
+        absent(client, module_params(state="absent", wait=False))
 
 
 def test_deleting_instance_is_waited_for_then_subnet_group_deleted(stubbed):
@@ -456,13 +473,35 @@ def test_deleting_instance_is_waited_for_then_subnet_group_deleted(stubbed):
                       {"DBInstanceIdentifier": "db1"})
     stub.add_client_error("describe_db_instances", "DBInstanceNotFound", http_status_code=404,
                           expected_params={"DBInstanceIdentifier": "db1"})
-    assert mod.ensure_absent(client, params, False)[0] is False
+    # then the subnet group goes, once RDS stops answering "in use"
     stub.add_client_error("delete_db_subnet_group", "InvalidDBSubnetGroupStateFault", "in use",
                           expected_params={"DBSubnetGroupName": "grp"})
     stub.add_response("delete_db_subnet_group", {}, {"DBSubnetGroupName": "grp"})
     notes = []
-    assert mod.delete_subnet_group(client, params, False, notes.append) is True
-    assert "InvalidDBSubnetGroupStateFault" in notes[0]
+    outcome = absent(client, params, notes=notes)
+    # nothing deleted on the instance's side (an earlier run did), the subnet group is: changed
+    assert outcome.result["db_instance"]["db_instance_status"] == "deleting"
+    assert outcome.result["subnet_group_deleted"] is True and outcome.changed is True
+    assert "final_snapshot_identifier" not in outcome.result
+    assert len(notes) == 1 and "InvalidDBSubnetGroupStateFault" in notes[0]
+    # the instance and the subnet group both gone already: nothing to do
+    stub.add_client_error("describe_db_instances", "DBInstanceNotFound", http_status_code=404,
+                          expected_params={"DBInstanceIdentifier": "db1"})
     stub.add_client_error("delete_db_subnet_group", "DBSubnetGroupNotFoundFault", http_status_code=404,
                           expected_params={"DBSubnetGroupName": "grp"})
-    assert mod.delete_subnet_group(client, params, False) is False
+    outcome = absent(client, params)
+    assert outcome == base.Outcome(False, {"db_instance": {}, "subnet_group_deleted": False}, before={}, after={})
+    stub.add_client_error("delete_db_subnet_group", "DBSubnetGroupNotFoundFault", http_status_code=404,
+                          expected_params={"DBSubnetGroupName": "grp"})
+    assert mod.delete_subnet_group(client, params, ctx()) is False
+
+
+def test_check_mode_subnet_group_deletion_only_looks(stubbed):
+    stub, client = stubbed
+    params = module_params(state="absent", delete_subnet_group=True, db_subnet_group_name="grp")
+    stub.add_client_error("describe_db_instances", "DBInstanceNotFound", http_status_code=404,
+                          expected_params={"DBInstanceIdentifier": "db1"})
+    stub.add_response("describe_db_subnet_groups", {"DBSubnetGroups": [{"DBSubnetGroupName": "grp"}]},
+                      {"DBSubnetGroupName": "grp"})
+    outcome = absent(client, params, check_mode=True)
+    assert outcome.changed is True and outcome.result == {"db_instance": {}, "subnet_group_deleted": True}

@@ -17,6 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[4]
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager as sm
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.modules import secretsmanager_password as mod
 from ...aws_answers import retrying
 
@@ -156,7 +157,7 @@ def test_normalise_secret():
 def clients(offline_aws):
     raw = boto3.client("secretsmanager", region_name="us-east-1")
     kms = boto3.client("kms", region_name="us-east-1")
-    yield raw, retrying(raw), retrying(kms), kms
+    yield raw, {"secretsmanager": retrying(raw), "kms": retrying(kms)}, kms
 
 
 def params(**kw):
@@ -167,18 +168,25 @@ def params(**kw):
     return base
 
 
-def generator(store):
-    def new_password():
-        store.append(sm.generate_password(32))
-        return store[-1]
-    return new_password
+def ctx(check_mode=False, secrets=None):
+    """A Context whose registered secrets (values masked in the output) land in ``secrets``."""
+    return Context(check_mode=check_mode, secret=(secrets if secrets is not None else []).append)
+
+
+def present(client, p, check_mode=False, secrets=None):
+    return mod.ensure_present(client, p, ctx(check_mode, secrets))
+
+
+def absent(client, p, check_mode=False):
+    return mod.ensure_absent(client, p, ctx(check_mode))
 
 
 def test_create_stores_generated_json_and_returns_no_value(clients):
-    raw, client, kms, dummy = clients
+    raw, client, dummy = clients
     made = []
-    changed, before, after = mod.ensure_present(client, kms, params(username="admin", tags={"a": "b"}), False, generator(made))
-    assert changed and before == {}
+    outcome = present(client, params(username="admin", tags={"a": "b"}), secrets=made)
+    after = outcome.result["secret"]
+    assert outcome.changed and outcome.before == {} and outcome.after == after
     stored = json.loads(raw.get_secret_value(SecretId="app/db")["SecretString"])
     assert stored == {"username": "admin", "password": made[0]}
     assert made[0] not in json.dumps(after)
@@ -187,59 +195,87 @@ def test_create_stores_generated_json_and_returns_no_value(clients):
 
 
 def test_check_mode_creates_nothing(clients):
-    raw, client, kms, dummy = clients
+    raw, client, dummy = clients
     made = []
-    changed, dummy, after = mod.ensure_present(client, kms, params(), True, generator(made))
-    assert changed and after["arn"] is None and made == []
+    outcome = present(client, params(), True, secrets=made)
+    assert outcome.changed and outcome.result["secret"]["arn"] is None and made == []
     assert raw.list_secrets()["SecretList"] == []
 
 
 def test_existing_value_is_never_touched(clients):
-    raw, client, kms, dummy = clients
-    mod.ensure_present(client, kms, params(), False, generator([]))
+    raw, client, dummy = clients
+    present(client, params())
     value = raw.get_secret_value(SecretId="app/db")
-    changed, dummy, dummy = mod.ensure_present(client, kms, params(username="other", password_length=64), False, generator([]))
-    assert changed is False
-    changed, before, after = mod.ensure_present(client, kms, params(description="new", tags={"x": "1"}), False, generator([]))
-    assert changed and after["description"] == "new" and after["tags"] == {"x": "1"}
+    made = []
+    assert present(client, params(username="other", password_length=64), secrets=made).changed is False
+    assert made == []  # no password generated for an existing secret
+    outcome = present(client, params(description="new", tags={"x": "1"}))
+    after = outcome.result["secret"]
+    assert outcome.changed and after["description"] == "new" and after["tags"] == {"x": "1"}
     again = raw.get_secret_value(SecretId="app/db")
     assert again["SecretString"] == value["SecretString"] and again["VersionId"] == value["VersionId"]
-    assert mod.ensure_present(client, kms, params(description="new", tags={"x": "1"}), False, generator([]))[0] is False
+    assert present(client, params(description="new", tags={"x": "1"})).changed is False
 
 
 def test_kms_key_change_by_alias_is_resolved(clients):
-    raw, client, kms, kms_raw = clients
+    raw, client, kms_raw = clients
     key = kms_raw.create_key()["KeyMetadata"]
     kms_raw.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
-    mod.ensure_present(client, kms, params(kms_key_id=key["Arn"]), False, generator([]))
+    present(client, params(kms_key_id=key["Arn"]))
     # the same key by alias, id or ARN: no change
     for ref in ("alias/app", key["KeyId"], key["Arn"]):
-        assert mod.ensure_present(client, kms, params(kms_key_id=ref), True, generator([]))[0] is False
+        assert present(client, params(kms_key_id=ref), True).changed is False
     other = kms_raw.create_key()["KeyMetadata"]
-    changed, dummy, after = mod.ensure_present(client, kms, params(kms_key_id=other["KeyId"]), False, generator([]))
-    assert changed and raw.describe_secret(SecretId="app/db")["KmsKeyId"] == other["KeyId"]
+    outcome = present(client, params(kms_key_id=other["KeyId"]))
+    assert outcome.changed and raw.describe_secret(SecretId="app/db")["KmsKeyId"] == other["KeyId"]
     with pytest.raises(ValueError, match="was not found"):
-        mod.ensure_present(client, kms, params(kms_key_id="alias/missing"), True, generator([]))
+        present(client, params(kms_key_id="alias/missing"), True)
+
+
+def test_kms_key_change_helper():
+    """``sm.kms_key_change``: False for the same key, True for another, None for a key KMS does not know."""
+    class Kms:
+        def __init__(self):
+            self.asked = []
+
+        def describe_key(self, KeyId, aws_retry):
+            self.asked.append(KeyId)
+            arns = {"alias/app": "arn:k/1", "1": "arn:k/1", "2": "arn:k/2"}
+            if KeyId not in arns:
+                from botocore.exceptions import ClientError
+                raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no"}}, "DescribeKey")
+            return {"KeyMetadata": {"Arn": arns[KeyId]}}
+
+    kms = Kms()
+    assert sm.kms_key_change(kms, "1", None) is False and sm.kms_key_change(kms, "1", "1") is False
+    assert kms.asked == []  # textually the same: no look-up
+    assert sm.kms_key_change(kms, "1", "alias/app") is False
+    assert sm.kms_key_change(kms, "1", "2") is True
+    assert sm.kms_key_change(kms, None, "2") is True
+    kms.asked.clear()
+    assert sm.kms_key_change(kms, "1", "alias/missing") is None
+    assert kms.asked == ["alias/missing"]  # the current key is not looked up then
 
 
 def test_delete_schedule_restore_and_force(clients):
-    raw, client, kms, dummy = clients
-    mod.ensure_present(client, kms, params(), False, generator([]))
+    raw, client, dummy = clients
+    present(client, params())
     value = raw.get_secret_value(SecretId="app/db")["SecretString"]
 
-    assert mod.ensure_absent(client, params(state="absent", recovery_window_in_days=7), True)[0] is True
+    assert absent(client, params(state="absent", recovery_window_in_days=7), True).changed is True
     assert "DeletedDate" not in raw.describe_secret(SecretId="app/db")
-    changed, dummy, after = mod.ensure_absent(client, params(state="absent", recovery_window_in_days=7), False)
-    assert changed and after.get("deleted_date")
-    assert mod.ensure_absent(client, params(state="absent", recovery_window_in_days=7), False)[0] is False
+    outcome = absent(client, params(state="absent", recovery_window_in_days=7))
+    assert outcome.changed and outcome.result["secret"].get("deleted_date")
+    assert outcome.after == outcome.result["secret"] and outcome.before["name"] == "app/db"
+    assert absent(client, params(state="absent", recovery_window_in_days=7)).changed is False
 
     # present again restores the old value
-    changed, before, after = mod.ensure_present(client, kms, params(), False, generator([]))
-    assert changed and "deleted_date" in before and "deleted_date" not in after
+    outcome = present(client, params())
+    assert outcome.changed and "deleted_date" in outcome.before and "deleted_date" not in outcome.result["secret"]
     assert raw.get_secret_value(SecretId="app/db")["SecretString"] == value
 
     # force deletion of a scheduled secret
-    mod.ensure_absent(client, params(state="absent", recovery_window_in_days=7), False)
-    changed, dummy, after = mod.ensure_absent(client, params(state="absent", recovery_window_in_days=0), False)
-    assert changed and after == {}
-    assert mod.ensure_absent(client, params(state="absent", recovery_window_in_days=0), False)[0] is False
+    absent(client, params(state="absent", recovery_window_in_days=7))
+    outcome = absent(client, params(state="absent", recovery_window_in_days=0))
+    assert outcome.changed and outcome.result["secret"] == {}
+    assert absent(client, params(state="absent", recovery_window_in_days=0)).changed is False
