@@ -130,3 +130,19 @@ def test_tier_needs_its_prerequisites(aws):
     assert run.rc != 0, run
     assert "--tags network" in run.out, run
     assert inventory_of(aws) == before
+    # the services need more than one tier: all of them are named, in the order they are built
+    run = run_playbook(aws, "site.yml", tags="ecs_services")
+    assert run.rc != 0, run
+    assert "--tags network,registry,data,alb` first" in run.out, run
+    assert inventory_of(aws) == before
+
+
+def test_check_mode_of_an_empty_account_ends_each_tier_that_needs_another(aws):
+    """``--check`` before anything is built: each tier that stands on another says so and ends; nothing is made."""
+    before = inventory_of(aws)
+    run = run_playbook(aws, "site.yml", check=True, args=["--skip-tags", "report"])
+    assert run.rc == 0, run
+    said = " ".join(run.out.split())  # the YAML callback folds long messages
+    for tier, after in (("alb", "network tier"), ("data", "network tier"), ("ecs_services", "network, registry, data, alb tiers")):
+        assert "the %s tier would be built after the %s" % (tier, after) in said, run
+    assert inventory_of(aws) == before
