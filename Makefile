@@ -9,7 +9,7 @@ export VENV EMULATOR_PORT
 BIN := $(VENV)/bin
 ANSIBLE_ENV := PATH="$(BIN):$$PATH" ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg
 
-.PHONY: venv deploy test unit integration molecule lint sanity emulator-start emulator-stop emulator-reset teardown report bench clean
+.PHONY: venv deploy test unit integration installed molecule lint sanity emulator-start emulator-stop emulator-reset teardown report bench clean
 
 venv:
 	@scripts/venv.sh
@@ -42,6 +42,10 @@ unit: venv
 
 integration: venv
 	@scripts/test.sh integration
+
+## The built tarball installed into an empty collections path: apranova.aws_stack.site converges, then changed=0.
+installed: venv
+	@scripts/test.sh installed
 
 molecule: venv
 	@scripts/test.sh molecule

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test suite, stage by stage: scripts/test.sh all|lint|sanity|unit|integration|stack|molecule
+# The project's test suite, stage by stage: scripts/test.sh all|lint|sanity|unit|integration|stack|installed|molecule
 # `make test` runs `all`. Each stage starts the emulators it needs and stops them again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +40,68 @@ stack() {
   python -m pytest -q -n "${STACK_JOBS:-3}" --dist loadfile tests/stack
 }
 
+# The collection as Galaxy users get it: build the tarball, install it into an empty collections
+# path, and run the whole-stack playbook shipped in it (apranova.aws_stack.site) from a scratch
+# directory holding only a copy of the production inventory, with no ansible.cfg of the checkout:
+# roles, playbooks, group_vars and plugins can only come from the installed copy (amazon.aws and
+# community.aws from the venv's site-packages). One converge (rc 0, with -vv: every task path must
+# lie in the installed copy) and one rerun (changed=0), on an emulator of its own.
+installed() (
+  stage "installed collection: ansible-galaxy build + install, apranova.aws_stack.site on the emulator"
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/aws_stack-installed.XXXXXX")
+  cols="$scratch/collections" work="$scratch/work"
+  copy="$cols/ansible_collections/apranova/aws_stack"
+  port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  emulator() { python "$here/scripts/emulator.py" "$1" --port "$port" --dir "$scratch/emulator"; }
+  ok=0
+  finish() {
+    emulator stop >/dev/null || true
+    if [ "$ok" = 1 ]; then rm -rf "$scratch"; else echo "installed: FAILED; logs and the installed copy kept in $scratch" >&2; fi
+  }
+  trap finish EXIT
+  # What a user's shell holds: no AWS_/ANSIBLE_ setting of this harness (the checkout's ansible.cfg
+  # finds the collection in ./collections, and ansible-galaxy would call it installed already), no
+  # other collections path, the emulator's address.
+  run() (
+    for v in $(compgen -e); do case "$v" in AWS_*|ANSIBLE_*|MOLECULE_*) unset "$v" ;; esac; done
+    export ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$cols" ANSIBLE_NOCOLOR=1 \
+      AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      AWS_DEFAULT_REGION=us-east-1
+    cd "$work" && "$@"
+  )
+  # Explicit exits: under `all` this stage runs on the left of `||`, where set -e does not apply.
+  mkdir -p "$scratch/build" "$cols" "$work" || exit 1
+  printf '[defaults]\n' >"$work/ansible.cfg"   # a user's config, not the checkout's
+  cp -r "$here/inventories/production" "$work/inventory" || exit 1
+  run ansible-galaxy collection build "$here" --output-path "$scratch/build" || exit 1
+  run ansible-galaxy collection install --offline --no-deps --force "$scratch"/build/apranova-aws_stack-*.tar.gz -p "$cols" || exit 1
+  emulator start || exit 1
+  recap() { sed -n 's/^localhost *: \(.*\)/\1/p' "$1"; }
+  # The module documentation, too, comes from the installed copy.
+  doc=$(run ansible-doc apranova.aws_stack.ec2_subnets) || exit 1
+  case "${doc%%$'\n'*}" in
+    *"($copy/plugins/modules/ec2_subnets.py)"*) ;;
+    *) echo "installed: ansible-doc did not take the module from $copy: ${doc%%$'\n'*}" >&2; exit 1 ;;
+  esac
+  play=(ansible-playbook apranova.aws_stack.site -i inventory -e "report_dir=$work/reports/production")
+  rc=0; run "${play[@]}" -vv >"$scratch/converge.log" 2>&1 || rc=$?
+  echo "converge: rc=$rc $(recap "$scratch/converge.log")"
+  if [ "$rc" -ne 0 ]; then tail -n 60 "$scratch/converge.log" >&2; exit 1; fi
+  paths=$(sed -n 's/^task path: //p' "$scratch/converge.log")
+  elsewhere=$(grep -v "^$copy/" <<<"$paths" || true)
+  if [ -z "$paths" ] || [ -n "$elsewhere" ]; then
+    echo "installed: tasks ran from outside $copy:" >&2; echo "${elsewhere:-(no task path printed)}" | sort -u | head >&2; exit 1
+  fi
+  echo "converge: $(wc -l <<<"$paths") tasks, every one from $copy"
+  rc=0; run "${play[@]}" >"$scratch/rerun.log" 2>&1 || rc=$?
+  stats=$(recap "$scratch/rerun.log")
+  echo "rerun:    rc=$rc $stats"
+  if [ "$rc" -ne 0 ] || [[ "$stats" != *" changed=0 "* ]]; then
+    grep -B3 -A12 '^changed:' "$scratch/rerun.log" | head -n 80 >&2; tail -n 20 "$scratch/rerun.log" >&2; exit 1
+  fi
+  ok=1
+)
+
 molecule_default() {
   stage "molecule test -s default (moto server)"
   molecule test -s default
@@ -56,6 +118,7 @@ case "${1:-all}" in
   unit) unit ;;
   integration) integration ;;
   stack) stack ;;
+  installed) installed ;;
   molecule) molecule_default; molecule_localstack ;;
   molecule-default) molecule_default ;;
   molecule-localstack) molecule_localstack ;;
@@ -80,7 +143,7 @@ case "${1:-all}" in
       [ "$rc" -eq 0 ] || failed+=("$s")
       timings+=("$s $(sed -n 's/^stage-time //p' "$here/.emulator/stage-$s.log") s (side by side)")
     done
-    for s in integration stack molecule_default molecule_localstack; do
+    for s in integration stack installed molecule_default molecule_localstack; do
       [ "$s" != molecule_localstack ] || wait "$install_pid" || cat "$here/.emulator/localstack-install.log" >&2
       start=$SECONDS
       ( "$s" ) || failed+=("$s")
@@ -89,5 +152,5 @@ case "${1:-all}" in
     stage "stage times: $(IFS=,; echo "${timings[*]}")"
     if [ ${#failed[@]} -gt 0 ]; then stage "FAILED stages: ${failed[*]}"; exit 1; fi
     stage "all stages passed" ;;
-  *) echo "usage: $0 all|lint|sanity|unit|integration|stack|molecule" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|integration|stack|installed|molecule" >&2; exit 2 ;;
 esac
