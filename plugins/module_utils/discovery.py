@@ -405,10 +405,11 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
             missing.extend("service %s" % n for n in p["service_names"] if n not in stack["services"])
         return stack["cluster"]
 
-    if p.get("caller"):
+    if p.get("caller") or p.get("account_id"):
         identity = client("sts").get_caller_identity(aws_retry=True)
         stack["account_id"] = identity["Account"]
         stack["partition"] = identity["Arn"].split(":")[1]
+        stack["caller_arn"] = identity["Arn"]
     section("ec2", "vpc_name", "vpc", vpc)
     section("rds", "db_instance_identifier", "db instance", into("db_instance", _db_instance))
     section("secretsmanager", "db_secret_name", "secret", into("db_secret", _secret))

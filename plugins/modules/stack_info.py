@@ -69,6 +69,13 @@ options:
     description: Also return the account id and partition of the caller (one STS call).
     type: bool
     default: false
+  account_id:
+    description:
+      - The AWS account the stack belongs in (the inventory's C(aws_account_id)). The task asks STS
+        who the credentials are (as O(caller=true) does) and fails, naming both account ids, when
+        they are of another account. Deploying one environment into another's account is the
+        mistake this stops, before any change.
+    type: str
   required_by:
     description:
       - The tier that asks, when what it asks for must exist (the lookup a tier makes before it builds).
@@ -100,6 +107,10 @@ EXAMPLES = r"""
     vpc_name: production-vpc
     security_group_names: [production-alb-sg]
   register: found
+
+- name: Stop unless the credentials are those of the production account
+  apranova.aws_stack.stack_info:
+    account_id: "123456789012"
 
 - name: Find what the load balancer tier needs, failing when the network tier is not built
   apranova.aws_stack.stack_info:
@@ -170,6 +181,12 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import discover
 def read(client: discovery.Clients, module: Any) -> Dict[str, Any]:
     stack, missing, unavailable = discovery.find_stack(client, module.params)
     result = {"stack": stack, "missing": missing, "unavailable": unavailable}
+    expected = module.params["account_id"]
+    if expected and stack["account_id"] != expected:
+        module.fail_json(
+            msg="these AWS credentials are of account %s (%s), but the inventory names account %s (aws_account_id):"
+                " use the credentials, profile or role (aws_role_arn) of account %s, or correct aws_account_id" % (
+                    stack["account_id"], stack.get("caller_arn"), expected, expected), **result)
     tier = module.params["required_by"]
     if tier:
         needed, tiers = discovery.requirements(tier, stack, missing, module.params["required_subnets"])
@@ -190,6 +207,7 @@ def main() -> None:
     options = dict(
         target_group_names=dict(type="list", elements="str"),
         caller=dict(type="bool", default=False),
+        account_id=dict(type="str"),
         required_by=dict(type="str", choices=list(discovery.BUILD_ORDER)),
         required_subnets=dict(type="list", elements="str", choices=["public", "private"], default=[]),
     )
