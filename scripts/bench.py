@@ -4,7 +4,8 @@
 A benchmark, not a test: it asserts nothing, it measures and writes bench/results.json.
 
     scripts/bench.py [--runs 3] [--inventory inventories/production] [--out bench]
-                     [--no-profile] [--no-extras]
+                     [--no-profile] [--no-extras] [--latency-ms 100,200] [--no-terraform]
+                     [--compare-only]
 
 What it does:
 1. starts the emulator on free 127.0.0.1 ports (scripts/emulator.py's LocalAws: moto_server and
@@ -16,13 +17,24 @@ What it does:
    tears it down again (playbooks/teardown.yml with data deletion and protection off); after the
    first build it also times the no-op rerun, `site.yml --check`, `--tags alb` and
    `--tags network` (each --runs times), counts the managed resources in the emulator and reads
-   the order of the long creates and their waits from the proxy log;
+   the order of the long creates and their waits from the proxy log; then the no-op run and
+   `--tags alb` again at each --latency-ms setting (default 100 and 200 ms), through a second
+   aws_proxy.py --delay-ms in front of the recording proxy, which adds that latency to every call;
 3. (unless --no-profile) one more cold build and no-op run with ansible.posix.profile_tasks, to
    see which tasks cost the time;
 4. (unless --no-extras) fixed costs: ansible-playbook startup, per-task cost of a trivial plain
    module, of a trivial AnsibleAWSModule and of an action-only task, a no-op run with pipelining
    and a no-op run straight to moto (without the proxy);
-5. writes bench/results.json and prints a table.
+5. (unless --no-terraform) the Terraform peer (/work/shared/peers/terraform/main.tf, copied to a
+   scratch directory; the hashicorp/aws provider from the filesystem mirror /opt/tf-plugins, no
+   registry): on a fresh emulator of the same kind behind the same recording proxy (calls counted
+   alike, in bench/tf-calls.jsonl), `terraform apply` cold on a wiped emulator (--runs times) and
+   the no-op `terraform plan` at 0 ms and at each --latency-ms. Without terraform or the provider
+   it says so and leaves that column empty;
+6. writes bench/results.json and prints a table, with ours / Terraform's medians and their ratio
+   (issue 15's targets) per phase and latency.
+
+--compare-only runs only what that comparison needs (cold, no-op, --tags alb, Terraform).
 
 For every run: wall seconds, CPU seconds of the ansible-playbook process tree and of moto, the
 API calls the emulator served (proxy log, /moto-api excluded), tasks run (ok+failed of the PLAY
@@ -38,6 +50,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,11 +60,18 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from emulator import LocalAws  # scripts/emulator.py, beside this file: the one place that starts moto
+from emulator import LocalAws, start_proxy, stop_process  # scripts/emulator.py, beside this file: the one place that starts moto
+from recap import parse_recap  # scripts/recap.py: the tests count the recap with it too
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REGION = "us-east-1"
+
+# The Terraform peer (/work/shared/peers/terraform/README.md): the same stack with the
+# hashicorp/aws provider, which comes from a filesystem mirror (no registry access).
+TERRAFORM_DIR = os.environ.get("BENCH_TERRAFORM_DIR", "/work/shared/peers/terraform")
+TF_PLUGINS = os.environ.get("BENCH_TF_PLUGINS", "/opt/tf-plugins")
+TF_PROVIDER = "registry.terraform.io/hashicorp/aws"
 
 # Targets of issue 8 (2 cores, medians).
 TARGETS = {
@@ -61,6 +81,10 @@ TARGETS = {
     "tags_network": 3.0,
 }
 MAX_NOOP_CALLS_PER_RESOURCE = 2.0
+# Targets of issue 15: our median / Terraform's, per (our phase, added milliseconds per call); our
+# no-op and --tags alb against Terraform's no-op plan, our cold run against its cold apply.
+RATIO_TARGETS = {("noop", 0): 1.0, ("noop", 100): 1.0, ("tags_alb", 100): 0.5, ("cold", 0): 0.2}
+MAX_NOOP_CALLS_PER_RESOURCE_15 = 1.5
 
 # The long creates of the stack on real AWS (minutes each) and the Describe call that waits on
 # each. A wait is a call the modules marked in its User-Agent (module_utils/base.py: made inside
@@ -134,12 +158,13 @@ def loadavg() -> list[float]:
 class Stack:
     """The emulator (scripts/emulator.py: moto behind the model of AWS) with every call logged."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, calls_log: str = "calls.jsonl"):
         self.out = out
-        self.calls_log = out / "calls.jsonl"
+        self.calls_log = out / calls_log
         self.aws = None
         self.moto = self.proxy = None
         self.moto_url = self.proxy_url = ""
+        self.delayed_proxies: dict[int, tuple[subprocess.Popen, str]] = {}
 
     def start(self):
         self.calls_log.write_text("")
@@ -151,8 +176,21 @@ class Stack:
         return self
 
     def stop(self):
+        for proc, _url in self.delayed_proxies.values():
+            stop_process(proc)
+        self.delayed_proxies.clear()
         if self.aws:
             self.aws.stop()
+
+    def delayed_url(self, ms: int) -> str:
+        """An endpoint that adds ``ms`` milliseconds to every call: a second scripts/aws_proxy.py
+        (--delay-ms, nothing else) in front of the recording one, which still logs each call once."""
+        if ms <= 0:
+            return self.proxy_url
+        if ms not in self.delayed_proxies:
+            self.delayed_proxies[ms] = start_proxy(self.proxy_url, ["--fault-rate", "0", "--delay-ms", str(ms)],
+                                                   log=self.out / f"delay-proxy-{ms}ms.log")
+        return self.delayed_proxies[ms][1]
 
     def reset(self):
         # through the proxy, which wipes the AWS model too (a fresh account again)
@@ -209,12 +247,30 @@ def ansible_env(endpoint: str, **extra) -> dict:
     return env
 
 
-def parse_recap(out: str) -> dict:
-    """PLAY RECAP totals: the test harness's parser (tests/conftest.py), so both count alike."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from conftest import parse_recap as parse  # the tests' helper module, not a package
+def terraform_env(work: Path) -> dict:
+    """Terraform's environment: its CLI configuration (the provider from the filesystem mirror, no
+    checkpoint call), no AWS profile, credentials or instance metadata, no HTTP proxy."""
+    drop = ("AWS_", "TF_", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(TF_CLI_CONFIG_FILE=str(work / "cli.tfrc"), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0",
+               AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return env
 
-    return parse(out)
+
+def parse_terraform(out: str) -> dict:
+    """Terraform's counterpart of the PLAY RECAP: resources read or written, errors, changes."""
+    touched = len(re.findall(r"^\S+: (Refreshing state|Reading\.\.\.|Creation complete|Modifications complete|"
+                             r"Destruction complete)", out, re.M))
+    failed = len(re.findall(r"^(?:│ )?Error: ", out, re.M))
+    m = (re.search(r"Resources: (\d+) added, (\d+) changed, (\d+) destroyed", out)
+         or re.search(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy", out))
+    changed = sum(int(x) for x in m.groups()) if m else 0
+    return {"ok": touched, "failed": failed, "changed": changed}
+
+
+def latency_suffix(ms: int) -> str:
+    return f"_lat{ms}" if ms else ""
 
 
 class Bench:
@@ -230,38 +286,48 @@ class Bench:
     def playbook(self, phase: str, playbook: str, *extra: str, endpoint: str | None = None,
                  env: dict | None = None, count_calls: bool = True) -> dict:
         cmd = [str(BIN / "ansible-playbook"), playbook, "-i", self.args.inventory, *extra]
+        return self.timed(phase, cmd, REPO, ansible_env(endpoint or self.stack.proxy_url, **(env or {})),
+                          self.stack, count_calls, parse_recap)
+
+    def timed(self, phase: str, cmd: list[str], cwd: Path, env: dict, stack: Stack, count_calls: bool,
+              parse, ok_rcs: tuple[int, ...] = (0,)) -> dict:
+        """Run one command of a phase: wall and CPU seconds (the command's process tree, moto, the
+        recording proxy), the API calls the proxy logged meanwhile, and ``parse(output)``'s
+        {ok, failed, changed} (Ansible's PLAY RECAP, Terraform's summary lines). An exit code in
+        ``ok_rcs`` counts as success (rc 0; terraform plan -detailed-exitcode exits 2 on changes)."""
         self.counter[phase] += 1
         name = f"{phase}-{self.counter[phase]}"
-        offset = self.stack.log_offset()
-        moto_cpu0, proxy_cpu0 = proc_cpu(self.stack.moto.pid), proc_cpu(self.stack.proxy.pid)
+        offset = stack.log_offset()
+        moto_cpu0, proxy_cpu0 = proc_cpu(stack.moto.pid), proc_cpu(stack.proxy.pid)
         ru0 = os.times()
         load = loadavg()
         epoch0 = time.time()
         t0 = time.monotonic()
-        proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(endpoint or self.stack.proxy_url, **(env or {})),
-                              capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
         wall = time.monotonic() - t0
         ru1 = os.times()
         time.sleep(0.2)  # the proxy writes its log line just after answering
         out = proc.stdout + proc.stderr
         (self.out / "runs" / f"{name}.log").write_text(" ".join(cmd) + "\n\n" + out)
-        stats = parse_recap(out)
+        stats = parse(out)
         run = {
             "run": name, "cmd": " ".join(cmd[1:]), "rc": proc.returncode, "wall_s": round(wall, 2),
             "ansible_cpu_s": round((ru1.children_user - ru0.children_user) + (ru1.children_system - ru0.children_system), 2),
-            "moto_cpu_s": round(proc_cpu(self.stack.moto.pid) - moto_cpu0, 2),
-            "proxy_cpu_s": round(proc_cpu(self.stack.proxy.pid) - proxy_cpu0, 2),
+            "moto_cpu_s": round(proc_cpu(stack.moto.pid) - moto_cpu0, 2),
+            "proxy_cpu_s": round(proc_cpu(stack.proxy.pid) - proxy_cpu0, 2),
             "tasks": stats["ok"] + stats["failed"], "changed": stats["changed"], "recap": stats,
             "loadavg_before": load, "log_offset": offset,
         }
-        calls = self.stack.calls_since(offset) if count_calls else []
+        if proc.returncode in ok_rcs and proc.returncode:
+            run["rc"], run["exit_code"] = 0, proc.returncode
+        calls = stack.calls_since(offset) if count_calls else []
         run["api_calls"] = len(calls) if count_calls else None
         run["api_calls_by_op"] = dict(Counter(f"{c['service']}:{c['op']}" for c in calls).most_common())
         run["_calls"] = calls
         run["_t0"] = epoch0
         self.runs.setdefault(phase, []).append(run)
-        state = "ok" if proc.returncode == 0 else f"FAILED rc={proc.returncode} (see {self.out / 'runs' / (name + '.log')})"
-        print(f"  {name:<16} {wall:6.1f} s  cpu {run['ansible_cpu_s']:5.1f} s  calls {run['api_calls']!s:>4}  "
+        state = "ok" if run["rc"] == 0 else f"FAILED rc={proc.returncode} (see {self.out / 'runs' / (name + '.log')})"
+        print(f"  {name:<20} {wall:6.1f} s  cpu {run['ansible_cpu_s']:5.1f} s  calls {run['api_calls']!s:>4}  "
               f"tasks {run['tasks']:>3}  changed {run['changed']:>3}  load {load[0]:.2f}  {state}", flush=True)
         return run
 
@@ -275,7 +341,10 @@ class Bench:
                              "-e", "teardown_delete_data=true", "-e", "teardown_disable_deletion_protection=true")
 
     def main_runs(self):
+        """The main phases; with --compare-only only those the comparison with Terraform needs
+        (cold, no-op, --tags alb, each also at every --latency-ms), and no teardown (a wipe)."""
         n = self.args.runs
+        full = not self.args.compare_only
         results = {}
         for i in range(n):
             self.stack.reset()
@@ -286,18 +355,108 @@ class Bench:
                 if cold["rc"] == 0:
                     for _ in range(n):
                         self.site("noop")
-                    for _ in range(n):
-                        self.site("check", "--check")
+                    if full:
+                        for _ in range(n):
+                            self.site("check", "--check")
                     for _ in range(n):
                         self.site("tags_alb", "--tags", "alb")
-                    for _ in range(n):
-                        self.site("tags_network", "--tags", "network")
+                    if full:
+                        for _ in range(n):
+                            self.site("tags_network", "--tags", "network")
+                    self.latency_runs()
                     if self.args.extras:
                         self.full_run_variants()
-            self.teardown()
-            if i == 0:
-                results["left_after_teardown"] = count_resources(self.stack)
+            if full:
+                self.teardown()
+                if i == 0:
+                    results["left_after_teardown"] = count_resources(self.stack)
         return results
+
+    def latency_runs(self):
+        """The no-op run and one tier alone through a proxy that adds a fixed latency to every call."""
+        n = self.args.runs
+        for ms in self.args.latency_ms:
+            url = self.stack.delayed_url(ms)
+            for _ in range(n):
+                self.site(f"noop_lat{ms}", endpoint=url)
+            for _ in range(n):
+                self.site(f"tags_alb_lat{ms}", "--tags", "alb", endpoint=url)
+
+    # ---- the Terraform peer
+
+    def terraform_side(self) -> dict:
+        """The same stack in Terraform (the peer's main.tf, copied to a scratch directory), on its
+        own fresh emulator of the same kind behind the same recording proxy: cold apply on a wiped
+        emulator (--runs times), then the no-op plan at 0 ms and at every --latency-ms."""
+        a = self.args
+        info: dict = {"available": False, "dir": a.terraform_dir, "provider_mirror": a.tf_plugins}
+        tf = shutil.which(a.terraform) or (a.terraform if Path(a.terraform).is_file() else None)
+        main_tf = Path(a.terraform_dir) / "main.tf"
+        provider = Path(a.tf_plugins) / TF_PROVIDER
+        if not tf:
+            info["reason"] = f"terraform not found ({a.terraform})"
+        elif not main_tf.is_file():
+            info["reason"] = f"{main_tf} not found"
+        elif not provider.is_dir():
+            info["reason"] = (f"the hashicorp/aws provider is not in a filesystem mirror at {a.tf_plugins} "
+                              "(the bench talks to 127.0.0.1 only, so it does not fetch it from the registry)")
+        if info.get("reason"):
+            print(f"bench: Terraform column skipped: {info['reason']}", flush=True)
+            return info
+        work = Path(tempfile.mkdtemp(prefix="bench-tf-"))
+        shutil.copy(main_tf, work / "main.tf")
+        (work / "cli.tfrc").write_text('disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n'
+                                       f'    path    = "{Path(a.tf_plugins).resolve()}"\n'
+                                       '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n')
+        env = terraform_env(work)
+        stack = None
+        try:
+            t0 = time.monotonic()
+            init = subprocess.run([tf, "init", "-no-color", "-input=false"], cwd=work, env=env,
+                                  capture_output=True, text=True, timeout=600)
+            info["init_s"] = round(time.monotonic() - t0, 2)
+            (self.out / "runs" / "tf_init.log").write_text(init.stdout + init.stderr)
+            if init.returncode:
+                info["reason"] = (f"terraform init failed (rc {init.returncode}, {self.out / 'runs' / 'tf_init.log'}): "
+                                  + (init.stderr.strip().splitlines() or ["?"])[-1])
+                print(f"bench: Terraform column skipped: {info['reason']}", flush=True)
+                return info
+            ver = subprocess.run([tf, "version", "-json"], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+            try:
+                v = json.loads(ver.stdout)
+                info["versions"] = {"terraform": v.get("terraform_version"), **v.get("provider_selections", {})}
+            except ValueError:
+                info["versions"] = {"terraform": ver.stdout.strip()}
+            info["available"] = True
+            stack = Stack(self.out, "tf-calls.jsonl").start()
+            print(f"bench: Terraform {info['versions']}: moto {stack.moto_url}, proxy {stack.proxy_url}, "
+                  f"log {stack.calls_log}", flush=True)
+            n = a.runs
+            for i in range(n):
+                stack.reset()
+                for f in work.glob("terraform.tfstate*"):
+                    f.unlink()
+                cold = self.terraform(tf, "tf_cold", ["apply", "-auto-approve"], work, env, stack, stack.proxy_url)
+                if i == 0 and cold["rc"] == 0:
+                    info["resources"] = count_resources(stack)
+                    listed = subprocess.run([tf, "state", "list"], cwd=work, env=env, capture_output=True, text=True,
+                                            timeout=120).stdout.split()
+                    info["state_resources"] = len([r for r in listed if not r.startswith("data.")])
+                    for ms in [0, *a.latency_ms]:
+                        url = stack.delayed_url(ms)
+                        for _ in range(n):
+                            self.terraform(tf, f"tf_plan{latency_suffix(ms)}", ["plan", "-detailed-exitcode"],
+                                           work, env, stack, url)
+        finally:
+            if stack:
+                stack.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        return info
+
+    def terraform(self, tf, phase, args, work, env, stack, url) -> dict:
+        cmd = [tf, *args, "-no-color", "-input=false", "-var", f"endpoint={url}"]
+        return self.timed(phase, cmd, work, env, stack, True, parse_terraform,
+                          ok_rcs=(0, 2) if args[0] == "plan" else (0,))
 
     def profile(self):
         """One cold build and one no-op run with profile_tasks and a task-start log: where the
@@ -749,7 +908,7 @@ def print_table(res: dict) -> str:
     p("")
     p("| phase | runs | wall s median (min-max) | target | ansible CPU s | moto CPU s | API calls | tasks | changed |")
     p("|---|---|---|---|---|---|---|---|---|")
-    for phase, label in PHASES:
+    for phase, label in PHASES + latency_phases(res["phases"]):
         s = res["phases"].get(phase)
         if not s:
             continue
@@ -805,6 +964,10 @@ def print_table(res: dict) -> str:
                   f"({pr['s_per_module_invocation']} s each); {pr['controller_tasks']} controller-only tasks took "
                   f"{pr['controller_tasks_s']} s")
                 p("  most API calls: " + "; ".join(f"{t['task']} {t['calls']}" for t in pr["calls_by_task"][:8]))
+    cmp_ = res.get("comparison")
+    if cmp_:
+        p("")
+        p(comparison_text(cmp_, res.get("terraform") or {}))
     ex = res.get("extras")
     if ex:
         p("")
@@ -821,6 +984,102 @@ def print_table(res: dict) -> str:
     return text
 
 
+def latency_phases(phases: dict) -> list[tuple[str, str]]:
+    """Our phases run through the delaying proxy, labelled for the main table."""
+    out = []
+    for phase in phases:
+        m = re.fullmatch(r"(noop|tags_alb)_lat(\d+)", phase)
+        if m:
+            out.append((phase, f"{dict(PHASES)[m.group(1)]}, +{m.group(2)} ms/call"))
+    return out
+
+
+def comparison(res: dict, latencies: list[int]) -> dict:
+    """Ours / Terraform's medians, phase by phase and latency by latency."""
+    ph = res["phases"]
+    tf = res.get("terraform") or {}
+    specs = [("cold", "tf_cold", 0)]
+    for ms in [0, *latencies]:
+        specs += [(f"noop{latency_suffix(ms)}", f"tf_plan{latency_suffix(ms)}", ms),
+                  (f"tags_alb{latency_suffix(ms)}", f"tf_plan{latency_suffix(ms)}", ms)]
+    rows = []
+    for ours, theirs, ms in specs:
+        o, t = ph.get(ours), ph.get(theirs)
+        if not o and not t:
+            continue
+        base = ours.split("_lat")[0]
+        row = {"phase": ours, "label": COMPARISON_LABELS[base], "latency_ms": ms, "terraform_phase": theirs,
+               "terraform_label": COMPARISON_LABELS[theirs.split("_lat")[0]]}
+        for side, s in (("ours", o), ("terraform", t)):
+            row[f"{side}_runs"] = s["runs"] if s else 0
+            row[f"{side}_ok"] = bool(s) and all(rc == 0 for rc in s["rc"])
+            row[f"{side}_wall_s_median"] = s["wall_s_median"] if s else None
+            row[f"{side}_cpu_s_median"] = s["ansible_cpu_s_median"] if s else None
+            row[f"{side}_api_calls_median"] = s["api_calls_median"] if s else None
+            row[f"{side}_changed_median"] = s["changed_median"] if s else None
+        ok = row["ours_ok"] and row["terraform_ok"] and row["terraform_wall_s_median"]
+        row["ratio"] = round(row["ours_wall_s_median"] / row["terraform_wall_s_median"], 2) if ok else None
+        row["target"] = RATIO_TARGETS.get((base, ms))
+        row["met"] = (row["ratio"] <= row["target"]) if row["target"] is not None and row["ratio"] is not None else None
+        rows.append(row)
+    out = {"rows": rows, "latencies_ms": [0, *latencies]}
+    ours_res = (res.get("resources") or {}).get("total")
+    noop = ph.get("noop")
+    if ours_res and noop and noop["api_calls_median"] is not None:
+        cpr = round(noop["api_calls_median"] / ours_res, 2)
+        out["ours_noop_calls_per_resource"] = {"calls": noop["api_calls_median"], "resources": ours_res, "per_resource": cpr,
+                                               "target": MAX_NOOP_CALLS_PER_RESOURCE_15,
+                                               "met": cpr <= MAX_NOOP_CALLS_PER_RESOURCE_15}
+    plan = ph.get("tf_plan")
+    if plan and tf.get("state_resources"):
+        out["terraform_plan_calls_per_resource"] = {
+            "calls": plan["api_calls_median"], "state_resources": tf["state_resources"],
+            "resources_counted": (tf.get("resources") or {}).get("total"),
+            "per_resource": round(plan["api_calls_median"] / tf["state_resources"], 2)}
+    return out
+
+
+def comparison_text(cmp_: dict, tf: dict) -> str:
+    lines = ["Latency and the Terraform peer: medians, ours / Terraform's; latency added to every call by a "
+             "second aws_proxy.py (--delay-ms) in front of the recording one"]
+    p = lines.append
+    if not tf.get("available"):
+        p(f"Terraform column skipped: {tf.get('reason', 'not run (--no-terraform)')}")
+    p("")
+    p("| phase | ms/call | ours wall s | ours CPU s | ours API calls | Terraform | TF wall s | TF CPU s | TF API calls | ratio | target |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def cell(row, side, key):
+        v = row[f"{side}_{key}"]
+        if v is None:
+            return "-"
+        return f"{v:g}" + ("" if row[f"{side}_ok"] or key != "wall_s_median" else " (FAILED)")
+
+    for r in cmp_["rows"]:
+        tgt = ""
+        if r["target"] is not None:
+            tgt = f"<= {r['target']:g} " + ("-" if r["met"] is None else "met" if r["met"] else "MISSED")
+        changed = r["terraform_changed_median"]
+        tf_label = r["terraform_label"] + (f" ({changed:g} changes!)" if changed and "plan" in r["terraform_label"] else "")
+        p(f"| {r['label']} | {r['latency_ms']} | {cell(r, 'ours', 'wall_s_median')} | {cell(r, 'ours', 'cpu_s_median')} | "
+          f"{cell(r, 'ours', 'api_calls_median')} | {tf_label} | {cell(r, 'terraform', 'wall_s_median')} | "
+          f"{cell(r, 'terraform', 'cpu_s_median')} | {cell(r, 'terraform', 'api_calls_median')} | "
+          f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f')} | {tgt} |")
+    c = cmp_.get("ours_noop_calls_per_resource")
+    if c:
+        p(f"no-op site.yml: {c['calls']:g} API calls / {c['resources']} managed resources = {c['per_resource']:.2f} per resource "
+          f"(issue 15 target <= {c['target']:g}: {'met' if c['met'] else 'MISSED'})")
+    t = cmp_.get("terraform_plan_calls_per_resource")
+    if t:
+        p(f"terraform plan: {t['calls']:g} API calls / {t['state_resources']} resources in its state = {t['per_resource']:.2f} "
+          f"per resource (the bench's own count finds {t['resources_counted']} in its emulator)")
+    if tf.get("versions"):
+        p("Terraform: " + ", ".join(f"{k} {v}" for k, v in tf["versions"].items()) + f"; init {tf.get('init_s')} s (not timed)")
+    return "\n".join(lines)
+
+
+COMPARISON_LABELS = {"cold": "cold site.yml", "noop": "no-op site.yml", "tags_alb": "--tags alb (no-op)",
+                     "tf_cold": "apply (cold)", "tf_plan": "plan (no-op)"}
 LONG_CREATES_BY_KIND = [(k, d) for k, _, _, d in LONG_CREATES]
 PHASES = [
     ("cold", "cold site.yml"),
@@ -845,16 +1104,31 @@ def main(argv=None):
     ap.add_argument("--no-profile", dest="profile", action="store_false")
     ap.add_argument("--no-extras", dest="extras", action="store_false")
     ap.add_argument("--no-main", dest="main", action="store_false",
-                    help="skip the main phases (cold, no-op, check, tags, teardown)")
+                    help="skip the main phases (cold, no-op, check, tags, teardown) and the latency phases")
+    ap.add_argument("--latency-ms", type=latency_list, default=latency_list("100,200"),
+                    help="added latency per API call, comma-separated milliseconds, for the no-op and --tags alb "
+                         "runs and Terraform's plan through a delaying proxy (default 100,200; 0 or '' for none)")
+    ap.add_argument("--no-terraform", dest="terraform_peer", action="store_false",
+                    help="skip the Terraform peer (its column stays empty)")
+    ap.add_argument("--terraform", default="terraform", help="the terraform binary (default: terraform on PATH)")
+    ap.add_argument("--terraform-dir", default=TERRAFORM_DIR, help="the peer's directory; its main.tf is copied, never edited")
+    ap.add_argument("--tf-plugins", default=TF_PLUGINS, help="filesystem mirror holding registry.terraform.io/hashicorp/aws")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="only what the comparison with Terraform needs: cold, no-op and --tags alb (each latency), "
+                         "the Terraform side; no check, --tags network, teardown, profile or extras")
     args = ap.parse_args(argv)
+    if args.compare_only:
+        args.profile = args.extras = False
 
     bench = Bench(args)
     res = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "inventory": args.inventory, "runs": args.runs,
            "site_args": args.site_args, "loadavg_start": loadavg(), "cpus": os.cpu_count(),
            "versions": versions()}
+    # A SIGTERM stops the emulators too (the finally clauses below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stack = bench.stack.start()
-    print(f"bench: moto {stack.moto_url}, proxy {stack.proxy_url}, log {stack.calls_log}, load {res['loadavg_start']}",
-          flush=True)
+    print(f"bench: moto {stack.moto_url}, proxy {stack.proxy_url}, log {stack.calls_log}, load {res['loadavg_start']}, "
+          f"latency settings {args.latency_ms or 'none'} ms/call", flush=True)
     try:
         if args.main:
             res.update(bench.main_runs())
@@ -864,8 +1138,11 @@ def main(argv=None):
             res["extras"] = bench.extras()
     finally:
         stack.stop()
+    if args.terraform_peer:
+        res["terraform"] = bench.terraform_side()
     res["loadavg_end"] = loadavg()
     res["phases"] = {phase: summarize(runs) for phase, runs in bench.runs.items()}
+    res["comparison"] = comparison(res, args.latency_ms)
     if res.get("resources") and "noop" in res["phases"] and res["resources"]["total"]:
         res["noop_calls_per_resource"] = round(res["phases"]["noop"]["api_calls_median"] / res["resources"]["total"], 2)
     res["noop_calls_by_op"] = bench.runs.get("noop", [{}])[0].get("api_calls_by_op")
@@ -879,6 +1156,16 @@ def main(argv=None):
     if failed:
         print(f"bench: these runs failed: {', '.join(failed)} (logs in {bench.out / 'runs'})")
     return 1 if failed else 0
+
+
+def latency_list(text: str) -> list[int]:
+    try:
+        values = sorted({int(x) for x in text.replace(" ", "").split(",") if x})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of milliseconds: {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("latencies must be >= 0")
+    return [v for v in values if v]
 
 
 def versions() -> dict:

@@ -20,6 +20,7 @@ from ansible.plugins.loader import init_plugin_loader
 
 from aws_model import WHOLE_PAGES_HEADER
 from emulator import LocalAws  # scripts/emulator.py: the one place that starts moto
+from recap import parse_recap  # scripts/recap.py: shared with the benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -131,17 +132,6 @@ class Run:
             if title.startswith("Tier ") and tasks:
                 ran.append(title[5:].split(":", 1)[0])
         return ran
-
-
-_RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
-
-
-def parse_recap(out: str) -> dict:
-    stats = dict(ok=0, changed=0, unreachable=0, failed=0, skipped=0, rescued=0, ignored=0)
-    for m in _RECAP.finditer(out):
-        for key, value in zip(stats, m.groups()):
-            stats[key] += int(value)
-    return stats
 
 
 def run_playbook(emulator: Emulator, playbook: str, inventory: str = "inventories/production",
