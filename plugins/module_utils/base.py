@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -61,6 +63,20 @@ except ImportError:  # AnsibleAWSModule reports the missing botocore
 
 
 Note = Callable[[str], None]
+
+
+def error_handler(exception: Type[AnsibleAWSError], missing_codes: Any) -> Type[AWSErrorHandler]:
+    """An amazon.aws ``AWSErrorHandler`` class: botocore errors become ``exception``, and the
+    ``list_error_handler``/``deletion_error_handler`` decorators read ``missing_codes`` (one code or
+    a list) as "not found" (``None`` / nothing to delete)."""
+    class Handler(AWSErrorHandler):
+        _CUSTOM_EXCEPTION = exception
+
+        @classmethod
+        def _is_missing(cls) -> Any:
+            return is_boto3_error_code(missing_codes)
+
+    return Handler
 
 
 class StackRetry(AWSRetry):

@@ -20,10 +20,9 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import (
     dict_to_tags,
     paginate,
@@ -91,12 +90,7 @@ class AnsibleCloudWatchError(AnsibleAWSError):
     pass
 
 
-class CloudWatchErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleCloudWatchError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(["ResourceNotFound", "ResourceNotFoundException"])
+CloudWatchErrorHandler = error_handler(AnsibleCloudWatchError, ["ResourceNotFound", "ResourceNotFoundException"])
 
 
 def _batches(items: Iterable[str], size: int = BATCH_SIZE) -> Iterator[List[str]]:

@@ -21,10 +21,9 @@ import ipaddress
 import uuid
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -105,12 +104,7 @@ OTHER_ROUTE_TARGET_KEYS = (
 )
 
 
-class EC2NetworkErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleEC2Error
-
-    @classmethod
-    def _is_missing(cls) -> Callable[..., Any]:
-        return is_boto3_error_code(NOT_FOUND_CODES)
+EC2NetworkErrorHandler = error_handler(AnsibleEC2Error, NOT_FOUND_CODES)
 
 
 def _paginate(client: Any, method: str, result_key: str, **params: Any) -> List[Dict[str, Any]]:

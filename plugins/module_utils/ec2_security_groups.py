@@ -27,10 +27,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -66,12 +65,7 @@ class RuleError(ValueError):
     """The module's input cannot be turned into rules; the message says what to change."""
 
 
-class SecurityGroupErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = SecurityGroupError
-
-    @classmethod
-    def _is_missing(cls) -> Callable[..., Any]:
-        return is_boto3_error_code(["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidVpcID.NotFound"])
+SecurityGroupErrorHandler = error_handler(SecurityGroupError, ["InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidVpcID.NotFound"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,9 +34,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_code
@@ -117,12 +117,7 @@ class ECSRolloutError(Exception):
         self.details = details
 
 
-class ECSErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleECSError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(["ClusterNotFoundException", "ServiceNotFoundException"])
+ECSErrorHandler = error_handler(AnsibleECSError, ["ClusterNotFoundException", "ServiceNotFoundException"])
 
 
 def ecs_tags_to_dict(tag_list: Optional[List[dict]]) -> Dict[str, str]:

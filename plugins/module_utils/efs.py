@@ -21,9 +21,9 @@ import uuid
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -55,36 +55,16 @@ class AnsibleEFSError(AnsibleAWSError):
     pass
 
 
-class EFSFileSystemErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleEFSError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code("FileSystemNotFound")
+EFSFileSystemErrorHandler = error_handler(AnsibleEFSError, "FileSystemNotFound")
 
 
-class EFSMountTargetErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleEFSError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(["MountTargetNotFound", "FileSystemNotFound"])
+EFSMountTargetErrorHandler = error_handler(AnsibleEFSError, ["MountTargetNotFound", "FileSystemNotFound"])
 
 
-class EFSAccessPointErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleEFSError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(["AccessPointNotFound", "FileSystemNotFound"])
+EFSAccessPointErrorHandler = error_handler(AnsibleEFSError, ["AccessPointNotFound", "FileSystemNotFound"])
 
 
-class EFSPolicyErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleEFSError
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(["PolicyNotFound", "FileSystemNotFound"])
+EFSPolicyErrorHandler = error_handler(AnsibleEFSError, ["PolicyNotFound", "FileSystemNotFound"])
 
 
 # ---------------------------------------------------------------------------------------------

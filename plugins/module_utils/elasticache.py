@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
@@ -59,30 +58,13 @@ class ElastiCacheStateError(Exception):
     """A replication group is not in a state the caller can work with (message says why)."""
 
 
-class ReplicationGroupErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleElastiCacheError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code("ReplicationGroupNotFoundFault")
+ReplicationGroupErrorHandler = error_handler(AnsibleElastiCacheError, "ReplicationGroupNotFoundFault")
 
 
-class CacheClusterErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleElastiCacheError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code(["CacheClusterNotFound", "CacheClusterNotFoundFault"])
+CacheClusterErrorHandler = error_handler(AnsibleElastiCacheError, ["CacheClusterNotFound", "CacheClusterNotFoundFault"])
 
 
-class TagsErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleElastiCacheError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code(
-            ["ReplicationGroupNotFoundFault", "CacheClusterNotFound", "CacheSubnetGroupNotFoundFault"]
-        )
+TagsErrorHandler = error_handler(AnsibleElastiCacheError, ["ReplicationGroupNotFoundFault", "CacheClusterNotFound", "CacheSubnetGroupNotFoundFault"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,12 +120,7 @@ def delete_replication_group(client: Any, replication_group_id: str, final_snaps
     return True
 
 
-class CacheSubnetGroupErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleElastiCacheError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code("CacheSubnetGroupNotFoundFault")
+CacheSubnetGroupErrorHandler = error_handler(AnsibleElastiCacheError, "CacheSubnetGroupNotFoundFault")
 
 
 @CacheSubnetGroupErrorHandler.list_error_handler("describe cache subnet group {name}")

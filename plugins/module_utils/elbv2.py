@@ -27,10 +27,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
@@ -78,14 +77,7 @@ class AnsibleELBv2Error(AnsibleAWSError):
     pass
 
 
-class ELBv2ErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleELBv2Error
-
-    @classmethod
-    def _is_missing(cls) -> Any:
-        return is_boto3_error_code(
-            ["ListenerNotFound", "RuleNotFound", "TargetGroupNotFound", "LoadBalancerNotFound"]
-        )
+ELBv2ErrorHandler = error_handler(AnsibleELBv2Error, ["ListenerNotFound", "RuleNotFound", "TargetGroupNotFound", "LoadBalancerNotFound"])
 
 
 # ---------------------------------------------------------------------------------------------

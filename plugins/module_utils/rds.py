@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_while
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
@@ -49,12 +48,7 @@ class RDSError(AnsibleAWSError):
     pass
 
 
-class RDSInstanceErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = RDSError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code(["DBInstanceNotFound", "DBInstanceNotFoundFault"])
+RDSInstanceErrorHandler = error_handler(RDSError, ["DBInstanceNotFound", "DBInstanceNotFoundFault"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,12 +95,7 @@ def delete_db_instance(client: Any, identifier: str, skip_final_snapshot: bool, 
     )
 
 
-class RDSSubnetGroupErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = RDSError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code(["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
+RDSSubnetGroupErrorHandler = error_handler(RDSError, ["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
 
 
 @RDSSubnetGroupErrorHandler.list_error_handler("describe DB subnet group {name}")

@@ -16,10 +16,9 @@ import secrets
 import string
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
@@ -34,20 +33,10 @@ class SecretsManagerError(AnsibleAWSError):
     pass
 
 
-class SecretsManagerErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = SecretsManagerError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code("ResourceNotFoundException")
+SecretsManagerErrorHandler = error_handler(SecretsManagerError, "ResourceNotFoundException")
 
 
-class KMSErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = SecretsManagerError
-
-    @classmethod
-    def _is_missing(cls) -> type:
-        return is_boto3_error_code("NotFoundException")
+KMSErrorHandler = error_handler(SecretsManagerError, "NotFoundException")
 
 
 # ---------------------------------------------------------------------------------------------
