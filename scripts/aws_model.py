@@ -311,6 +311,12 @@ def xml_response(service: str, action: str, result_children: list) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root)
 
 
+def forwarded_json(call, forward):
+    """moto's answer to ``call`` and its JSON body, or ``None`` for the body when moto refused the call."""
+    reply = forward(call)
+    return reply, (json.loads(reply.body) if reply.ok else None)
+
+
 def json_reply(reply: Reply, data) -> Reply:
     headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}
     return Reply(reply.status, headers, json.dumps(data).encode())
@@ -626,14 +632,22 @@ class AwsModel:
     # ============================================================================================
     # RDS
 
-    def _db_status(self, d) -> str:
-        if d["deleted"] is not None:
+    def _lifecycle(self, record, create_time) -> str:
+        """``creating`` for ``create_time`` after its create, ``available`` then, ``deleting`` once deleted."""
+        if record["deleted"] is not None:
             return "deleting"
-        return "creating" if self.within(d["created"], DB_CREATE) else "available"
+        return "creating" if self.within(record["created"], create_time) else "available"
+
+    def _expire(self, table: dict, delete_time) -> None:
+        """Forget what was deleted more than ``delete_time`` ago."""
+        for key in [k for k, r in table.items() if r["deleted"] is not None and not self.within(r["deleted"], delete_time)]:
+            del table[key]
+
+    def _db_status(self, d) -> str:
+        return self._lifecycle(d, DB_CREATE)
 
     def _db_expire(self) -> None:
-        for db_id in [k for k, d in self.dbs.items() if d["deleted"] is not None and not self.within(d["deleted"], DB_DELETE)]:
-            del self.dbs[db_id]
+        self._expire(self.dbs, DB_DELETE)
 
     def _db_show(self, el, d) -> None:
         status = self._db_status(d)
@@ -1216,19 +1230,17 @@ class AwsModel:
         return None
 
     def _efs_create_fs(self, call, forward):
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         self.fss[data.get("FileSystemId")] = self.now()
         data["LifeCycleState"] = self._fs_state(data.get("FileSystemId"))
         return json_reply(reply, data)
 
     def _efs_describe_fs(self, call, forward):
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         for fs in data.get("FileSystems") or []:
             if fs.get("LifeCycleState") == "available":
                 fs["LifeCycleState"] = self._fs_state(fs.get("FileSystemId"))
@@ -1244,22 +1256,18 @@ class AwsModel:
         return reply
 
     def _mt_state(self, m) -> str:
-        if m["deleted"] is not None:
-            return "deleting"
-        return "creating" if self.within(m["created"], MT_CREATE) else "available"
+        return self._lifecycle(m, MT_CREATE)
 
     def _mt_expire(self) -> None:
-        for mt_id in [k for k, m in self.mts.items() if m["deleted"] is not None and not self.within(m["deleted"], MT_DELETE)]:
-            del self.mts[mt_id]
+        self._expire(self.mts, MT_DELETE)
 
     def _efs_create_mt(self, call, forward):
         refused = self._efs_fs_creating(call, call.params.get("FileSystemId"))
         if refused is not None:
             return refused
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         self.mts[data.get("MountTargetId")] = m = {
             "created": self.now(), "deleted": None, "fs": data.get("FileSystemId"), "subnet": data.get("SubnetId"),
             "sgs": tuple(call.params.get("SecurityGroups") or ()), "json": dict(data)}
@@ -1338,10 +1346,9 @@ class AwsModel:
 
     def _ecs_UpdateService(self, call, forward):
         self._ecs_slr(call)
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         svc = data.get("service") or {}
         key = self._svc_key(svc)
         s = self.services.get(key)
@@ -1386,10 +1393,9 @@ class AwsModel:
 
     def _ecs_DescribeServices(self, call, forward):
         self._ecs_slr(call)
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         for svc in data.get("services") or []:
             s = self.services.get(self._svc_key(svc))
             if s is None:
@@ -1404,10 +1410,9 @@ class AwsModel:
 
     def _ecs_DeleteService(self, call, forward):
         self._ecs_slr(call)
-        reply = forward(call)
-        if not reply.ok:
+        reply, data = forwarded_json(call, forward)
+        if data is None:
             return reply
-        data = json.loads(reply.body)
         svc = data.get("service") or {}
         s = self.services.get(self._svc_key(svc))
         if s is not None and s["deleted"] is None:
