@@ -114,7 +114,7 @@ class Stack:
 def stack(emulator, tmp_path_factory):
     emulator.reset()
     st = Stack(emulator, tmp_path_factory.mktemp("stack-reports"))
-    # with the stock modules' deprecation warnings on (ansible.cfg turns them off for operators)
+    # with the stock modules' deprecation warnings on (ansible.cfg leaves them on; said again here)
     st.first = st.site(env={"ANSIBLE_DEPRECATION_WARNINGS": "True"})
     st.counts = counts(emulator, "production")
     return st
