@@ -47,7 +47,7 @@ stack() {
 # community.aws from the venv's site-packages). One converge (rc 0, with -vv: every task path must
 # lie in the installed copy) and one rerun (changed=0), on an emulator of its own.
 installed() (
-  stage "installed collection: ansible-galaxy build + install, apranova.aws_stack.site on the emulator"
+  stage "installed collection: ansible-galaxy build + install, ansible-builder create, apranova.aws_stack.site on the emulator"
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/aws_stack-installed.XXXXXX")
   cols="$scratch/collections" work="$scratch/work"
   copy="$cols/ansible_collections/apranova/aws_stack"
@@ -75,6 +75,15 @@ installed() (
   cp -r "$here/inventories/production" "$work/inventory" || exit 1
   run ansible-galaxy collection build "$here" --output-path "$scratch/build" || exit 1
   run ansible-galaxy collection install --offline --no-deps --force "$scratch"/build/apranova-aws_stack-*.tar.gz -p "$cols" || exit 1
+  # The execution environment's definition, validated against the tarball just built: ansible-builder
+  # writes the build context (Containerfile, requirements) without a container engine.
+  mkdir -p "$scratch/ee" && cp "$here/execution-environment.yml" "$scratch"/build/apranova-aws_stack-*.tar.gz "$scratch/ee/" || exit 1
+  ansible-builder create -f "$scratch/ee/execution-environment.yml" --context "$scratch/ee/context" --output-filename Containerfile >"$scratch/ee.log" 2>&1 \
+    || { cat "$scratch/ee.log" >&2; echo "installed: ansible-builder create failed (execution-environment.yml)" >&2; exit 1; }
+  grep -q "ansible-galaxy collection install /tmp/apranova-aws_stack-" "$scratch/ee/context/Containerfile" \
+    && compgen -G "$scratch/ee/context/_build/_build/apranova-aws_stack-*.tar.gz" >/dev/null \
+    || { echo "installed: the EE's build context does not carry and install the collection" >&2; exit 1; }
+  echo "execution environment: ansible-builder create wrote $(ls "$scratch/ee/context" | tr '\n' ' ')"
   emulator start || exit 1
   recap() { sed -n 's/^localhost *: \(.*\)/\1/p' "$1"; }
   # The module documentation, too, comes from the installed copy.
