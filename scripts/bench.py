@@ -65,6 +65,8 @@ from recap import parse_recap  # scripts/recap.py: the tests count the recap wit
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The benchmark's own micro modules, action plugin and task-timing callback (scripts/bench_plugins/).
+BENCH_PLUGINS = REPO / "scripts" / "bench_plugins"
 REGION = "us-east-1"
 
 # The Terraform peer (/work/shared/peers/terraform/README.md): the same stack with the
@@ -461,24 +463,19 @@ class Bench:
     def profile(self):
         """One cold build and one no-op run with profile_tasks and a task-start log: where the
         time and the API calls go, task by task."""
-        tmp = Path(tempfile.mkdtemp(prefix="bench-cb-"))
-        (tmp / "bench_tasks.py").write_text(TASK_CALLBACK)
         out = {}
-        try:
-            self.stack.reset()
-            for phase in ("profile_cold", "profile_noop"):
-                task_log = self.out / "runs" / f"{phase}-tasks.jsonl"
-                task_log.write_text("")
-                env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks,bench_tasks",
-                       "ANSIBLE_CALLBACK_PLUGINS": str(tmp), "BENCH_TASK_LOG": str(task_log),
-                       "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"}
-                run = self.site(phase, env=env)
-                log = (self.out / "runs" / f"{run['run']}.log").read_text()
-                out[phase] = summarize_profile(log, run)
-                out[phase]["tasks"] = attribute_calls(task_log, run)
-                out[phase].update(summarize_tasks(out[phase]["tasks"]))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        self.stack.reset()
+        for phase in ("profile_cold", "profile_noop"):
+            task_log = self.out / "runs" / f"{phase}-tasks.jsonl"
+            task_log.write_text("")
+            env = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks,bench_tasks",
+                   "ANSIBLE_CALLBACK_PLUGINS": str(BENCH_PLUGINS / "callback_plugins"), "BENCH_TASK_LOG": str(task_log),
+                   "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"}
+            run = self.site(phase, env=env)
+            log = (self.out / "runs" / f"{run['run']}.log").read_text()
+            out[phase] = summarize_profile(log, run)
+            out[phase]["tasks"] = attribute_calls(task_log, run)
+            out[phase].update(summarize_tasks(out[phase]["tasks"]))
         self.stack.reset()
         return out
 
@@ -491,24 +488,18 @@ class Bench:
         ex = {"micro_tasks": MICRO_TASKS}
         tmp = Path(tempfile.mkdtemp(prefix="bench-micro-"))
         try:
-            (tmp / "library").mkdir()
-            (tmp / "action_plugins").mkdir()
-            for name, code in MICRO_MODULES.items():
-                (tmp / "library" / f"{name}.py").write_text(code)
-            for name, code in MICRO_ACTIONS.items():
-                (tmp / "action_plugins" / f"{name}.py").write_text(code)
             inv = tmp / "hosts.yml"
             inv.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
                            f"      ansible_python_interpreter: {sys.executable}\n")
-            for key, task in MICRO_VARIANTS.items():
+            for key, (task, _env) in MICRO_VARIANTS.items():
                 body = f"    - {task}\n" * MICRO_TASKS if task else "    []\n"
                 (tmp / f"{key}.yml").write_text(f"- hosts: localhost\n  gather_facts: false\n  tasks:\n{body}")
-            env = {"ANSIBLE_LIBRARY": str(tmp / "library"), "ANSIBLE_ACTION_PLUGINS": str(tmp / "action_plugins")}
+            env = {"ANSIBLE_LIBRARY": str(BENCH_PLUGINS / "library"), "ANSIBLE_ACTION_PLUGINS": str(BENCH_PLUGINS / "action_plugins")}
 
             def timed(key, pipelining=False):
                 walls, cpus = [], []
                 for _ in range(self.args.runs):
-                    e = ansible_env(self.stack.moto_url, **env)
+                    e = ansible_env(self.stack.moto_url, **env, **MICRO_VARIANTS[key][1])
                     if pipelining:
                         e["ANSIBLE_PIPELINING"] = "True"
                     c0, t0 = os.times(), time.monotonic()
@@ -559,73 +550,21 @@ class Bench:
 
 
 MICRO_TASKS = 10
-_AWS_ARGS = "{region: us-east-1, endpoint_url: \"{{ lookup('ansible.builtin.env', 'AWS_ENDPOINT_URL') }}\"}"
+_AWS_ARGS = "{step: %s, region: us-east-1, endpoint_url: \"{{ lookup('ansible.builtin.env', 'AWS_ENDPOINT_URL') }}\"}"
+# Each variant: (task, extra environment). The plugins are files of scripts/bench_plugins/.
 MICRO_VARIANTS = {
-    "empty": None,
-    "debug": "ansible.builtin.debug: {msg: hi}",                  # controller only, no module
-    "plain": "bench_plain: {}",                                   # AnsibleModule, exit at once
-    "plain_boto3": "bench_plain_boto3: {}",                       # + import boto3
-    "aws_base": f"bench_aws_base: {_AWS_ARGS}",                   # AnsibleAWSModule, no client
-    "aws_client": f"bench_aws_client: {_AWS_ARGS}",               # + module.client('ec2')
-    "aws_call": f"bench_aws_call: {_AWS_ARGS}",                   # + one DescribeVpcs
-    "action_call": "bench_action_call: {}",                       # in-process action plugin, same call
-    "action_call_warm": "bench_action_warm: {}",                  # same, ec2 model loaded before the fork
+    "empty": (None, {}),
+    "debug": ("ansible.builtin.debug: {msg: hi}", {}),                             # controller only, no module
+    "plain": ("bench_plain: {}", {}),                                              # AnsibleModule, exit at once
+    "plain_boto3": ("bench_plain: {boto3: true}", {}),                             # + import boto3
+    "aws_base": ("bench_aws: " + _AWS_ARGS % "base", {}),                          # AnsibleAWSModule, no client
+    "aws_client": ("bench_aws: " + _AWS_ARGS % "client", {}),                      # + module.client('ec2')
+    "aws_call": ("bench_aws: " + _AWS_ARGS % "call", {}),                          # + one DescribeVpcs
+    "action_call": ("bench_action: {}", {}),                                       # in-process action plugin, same call
+    "action_call_warm": ("bench_action: {}", {"BENCH_ACTION_WARM": "1"}),          # same, ec2 model loaded before the fork
 }
 MICRO_PIPELINING = {"plain", "aws_call"}
 
-_MODULE_HEAD = "#!/usr/bin/python\nfrom __future__ import annotations\n"
-MICRO_MODULES = {
-    "bench_plain": _MODULE_HEAD + """from ansible.module_utils.basic import AnsibleModule
-
-
-def main():
-    AnsibleModule(argument_spec={}, supports_check_mode=True).exit_json(changed=False)
-
-
-if __name__ == "__main__":
-    main()
-""",
-    "bench_plain_boto3": _MODULE_HEAD + """from ansible.module_utils.basic import AnsibleModule
-import boto3  # noqa: F401
-
-
-def main():
-    AnsibleModule(argument_spec={}, supports_check_mode=True).exit_json(changed=False)
-
-
-if __name__ == "__main__":
-    main()
-""",
-}
-for _name, _body in (("bench_aws_base", ""), ("bench_aws_client", "    module.client('ec2')\n"),
-                     ("bench_aws_call", "    module.client('ec2').describe_vpcs(VpcIds=[])\n")):
-    MICRO_MODULES[_name] = _MODULE_HEAD + (
-        "from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule\n\n\n"
-        "def main():\n    module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)\n"
-        + _body + "    module.exit_json(changed=False)\n\n\nif __name__ == '__main__':\n    main()\n")
-
-# Action plugins run in the controller's forked worker; the strategy imports the plugin class in
-# the controller process first, so what the plugin file imports at its top is paid once per run.
-_ACTION = """from __future__ import annotations
-import os
-import boto3
-from ansible.plugins.action import ActionBase
-
-_SESSION = boto3.session.Session()
-if {warm}:
-    # Load the ec2 model into the session's loader cache in the controller, before any fork.
-    _SESSION.client("ec2", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
-
-
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        client = _SESSION.client("ec2", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-        client.describe_vpcs(VpcIds=[])
-        result["changed"] = False
-        return result
-"""
-MICRO_ACTIONS = {"bench_action_call": _ACTION.format(warm=False), "bench_action_warm": _ACTION.format(warm=True)}
 
 _SERVICES = ("ec2", "rds", "elasticache", "efs", "elbv2", "ecs", "ecr", "iam", "logs", "sns", "cloudwatch",
              "secretsmanager", "sts")
@@ -639,48 +578,6 @@ PYTHON_PROBES = {
         "from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule",
 }
 
-
-# A callback that logs, as JSON lines, when each task starts and each result (item) arrives.
-TASK_CALLBACK = """from __future__ import annotations
-import json
-import os
-import time
-from ansible.plugins.callback import CallbackBase
-
-
-class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
-    CALLBACK_NAME = "bench_tasks"
-    CALLBACK_NEEDS_ENABLED = True
-
-    def __init__(self):
-        super().__init__()
-        self._f = open(os.environ["BENCH_TASK_LOG"], "a")
-
-    def _w(self, **kw):
-        kw["t"] = time.time()
-        self._f.write(json.dumps(kw) + "\\n")
-        self._f.flush()
-
-    def v2_playbook_on_task_start(self, task, is_conditional):
-        self._w(ev="task", task=task.get_name(), action=task.action)
-
-    def v2_playbook_on_stats(self, stats):
-        self._w(ev="end")
-
-    def v2_runner_on_ok(self, result, **kwargs):
-        self._w(ev="ok")
-
-    def v2_runner_on_failed(self, result, **kwargs):
-        self._w(ev="ok")
-
-    def v2_runner_item_on_ok(self, result):
-        self._w(ev="item")
-
-    def v2_runner_item_on_failed(self, result):
-        self._w(ev="item")
-"""
 
 # Tasks whose action runs no module (controller only).
 CONTROLLER_ACTIONS = {"ansible.builtin.debug", "ansible.builtin.assert", "ansible.builtin.set_fact",
