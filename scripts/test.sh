@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test suite, stage by stage: scripts/test.sh all|lint|sanity|unit|integration|stack|installed|molecule
+# The project's test suite, stage by stage: scripts/test.sh all|lint|docs|sanity|unit|integration|stack|installed|molecule
 # `make test` runs `all`. Each stage starts the emulators it needs and stops them again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +14,33 @@ lint() {
   stage "ansible-lint (production profile)"
   ansible-lint --profile production --offline
 }
+
+# The documentation as antsibull-docs renders it: schema and markup of every module, filter and
+# role (meta/argument_specs.yml), rstcheck of the generated RST. Not the HTML site (make docs).
+# The linter copies the collection and its galaxy.yml dependencies to a scratch collections path
+# and runs ansible-doc there. The dependencies come from a slim copy (MANIFEST.json, meta/,
+# doc_fragments, module_utils, plugin_utils of the installed amazon.aws/community.aws): enough for
+# our modules' doc fragments and imports, and seconds instead of the minute and more ansible-doc
+# takes over those two whole collections. (Copied from the venv itself they would also come out
+# empty: a venv inside this checkout is "in git", and antsibull-docs copies only tracked files.)
+docs() (
+  stage "antsibull-docs lint-collection-docs --plugin-docs"
+  python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt -c constraints.txt \
+    2> >(grep -v "^WARNING: Location" >&2) || exit 1
+  deps=$(mktemp -d "${TMPDIR:-/tmp}/aws_stack-docs.XXXXXX")
+  trap 'rm -rf "$deps"' EXIT
+  for c in amazon.aws community.aws; do
+    src=$(python -c "import ansible_collections.$c as m; print(m.__path__[0])") || exit 1
+    dst="$deps/ansible_collections/${c/.//}"
+    mkdir -p "$dst/plugins" && cp -r "$src/MANIFEST.json" "$src/meta" "$dst/" || exit 1
+    for d in doc_fragments module_utils plugin_utils; do
+      [ ! -d "$src/plugins/$d" ] || cp -r "$src/plugins/$d" "$dst/plugins/" || exit 1
+    done
+  done
+  ANSIBLE_COLLECTIONS_PATH="$deps" antsibull-docs lint-collection-docs --plugin-docs \
+    collections/ansible_collections/apranova/aws_stack || exit 1
+  echo "docs: antsibull-docs lint clean"
+)
 
 sanity() {
   stage "ansible-test sanity"
@@ -123,6 +150,7 @@ molecule_localstack() {
 
 case "${1:-all}" in
   lint) lint ;;
+  docs) docs ;;
   sanity) sanity ;;
   unit) unit ;;
   integration) integration ;;
@@ -139,14 +167,14 @@ case "${1:-all}" in
     # stage wait for it (the stage installs again in the foreground if this one failed).
     scripts/localstack.sh install >"$here/.emulator/localstack-install.log" 2>&1 &
     install_pid=$!
-    # lint, sanity and unit each use one core: run them side by side, then show their output in order.
+    # lint, docs, sanity and unit each use one core: run them side by side, then show their output in order.
     declare -A pids
-    for s in lint sanity unit; do
+    for s in lint docs sanity unit; do
       ( start=$SECONDS; rc=0; "$s" || rc=$?; echo "stage-time $((SECONDS - start))"; exit $rc ) \
         >"$here/.emulator/stage-$s.log" 2>&1 &
       pids[$s]=$!
     done
-    for s in lint sanity unit; do
+    for s in lint docs sanity unit; do
       rc=0; wait "${pids[$s]}" || rc=$?
       grep -v '^stage-time ' "$here/.emulator/stage-$s.log" || true
       [ "$rc" -eq 0 ] || failed+=("$s")
@@ -161,5 +189,5 @@ case "${1:-all}" in
     stage "stage times: $(IFS=,; echo "${timings[*]}")"
     if [ ${#failed[@]} -gt 0 ]; then stage "FAILED stages: ${failed[*]}"; exit 1; fi
     stage "all stages passed" ;;
-  *) echo "usage: $0 all|lint|sanity|unit|integration|stack|installed|molecule" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|docs|sanity|unit|integration|stack|installed|molecule" >&2; exit 2 ;;
 esac
