@@ -9,7 +9,7 @@ export VENV EMULATOR_PORT
 BIN := $(VENV)/bin
 ANSIBLE_ENV := PATH="$(BIN):$$PATH" ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg
 
-.PHONY: venv deploy test unit integration installed molecule lint sanity docs emulator-start emulator-stop emulator-reset teardown report bench clean
+.PHONY: venv deploy test unit integration installed molecule lint sanity docs emulator-start emulator-stop emulator-reset teardown report bench deployer-policy clean
 
 venv:
 	@scripts/venv.sh
@@ -71,6 +71,11 @@ docs: venv
 
 bench: venv
 	$(ANSIBLE_ENV) $(BIN)/python scripts/bench.py
+
+## The deployer's least-privilege IAM policy (docs/deployer-policy.json); LOG=calls.jsonl regenerates it from
+## a scripts/aws_proxy.py --log of a lifecycle run (docs/deployer-policy.md).
+deployer-policy: venv
+	@$(BIN)/python scripts/deployer_policy.py $(if $(LOG),--log $(LOG) --out docs/deployer-policy.json) && cat docs/deployer-policy.json
 
 clean: emulator-stop
 	rm -rf .emulator reports .pytest_cache
