@@ -26,7 +26,6 @@ after the fact. All client calls go one at a time.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -41,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from aws_model import error_reply  # scripts/
-from aws_proxy import describe
+from aws_proxy import Proxy, describe
 from conftest import REPO, Emulator, run_playbook
 from deployer_policy import IMPLIED, call_action, policy_actions
 from emulator import LocalAws, start_proxy, stop_process
@@ -84,43 +83,20 @@ class _Relay(BaseHTTPRequestHandler):
         pass
 
     def forward(self, body: bytes, target: str):
-        """Send the request on to ``target`` on this client connection's own kept-alive connection."""
+        """Send the request on to ``target`` on this client connection's own kept-alive connection
+        (the harness proxy's own forwarding, scripts/aws_proxy.py)."""
         url = urllib.parse.urlparse(target)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         headers["Host"] = self.headers.get("Host", url.netloc)
-        for attempt in (1, 2):
-            conn = self.__dict__.get("_conn")
-            if conn is None:
-                conn = self._conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
-            try:
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                payload = resp.read()
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-                continue
-            if resp.getheader("Connection", "").lower() == "close":
-                conn.close()
-                self._conn = None
-            return resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in HOP}, payload
-        raise AssertionError("unreachable")
+        resp, payload = Proxy._forward(self, url, headers, body)
+        return resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in HOP}, payload
 
     def finish(self):
         super().finish()
-        if self.__dict__.get("_conn") is not None:
-            self._conn.close()
+        if getattr(self, "_upstream", None) is not None:  # the kept-alive connection Proxy._forward made
+            self._upstream.close()
 
-    def reply(self, status, headers, payload):
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+    reply = Proxy._reply
 
     def handle_call(self, body):
         self.reply(*self.forward(body, self.target))
