@@ -52,6 +52,47 @@ HOP_HEADERS = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriz
                "transfer-encoding", "upgrade", "content-length", "host"}
 
 
+# EFS speaks REST and this proxy logs its calls as "METHOD /2015-02-01/...": the operation of each
+# (the benchmark counts by operation, scripts/deployer_policy.py maps them to IAM actions).
+EFS_REST = [
+    ("POST", r"/file-systems", "CreateFileSystem"),
+    ("GET", r"/file-systems(/[^/]+)?", "DescribeFileSystems"),
+    ("DELETE", r"/file-systems/[^/]+", "DeleteFileSystem"),
+    ("PUT", r"/file-systems/[^/]+", "UpdateFileSystem"),
+    ("PUT", r"/file-systems/[^/]+/lifecycle-configuration", "PutLifecycleConfiguration"),
+    ("GET", r"/file-systems/[^/]+/lifecycle-configuration", "DescribeLifecycleConfiguration"),
+    ("PUT", r"/file-systems/[^/]+/backup-policy", "PutBackupPolicy"),
+    ("GET", r"/file-systems/[^/]+/backup-policy", "DescribeBackupPolicy"),
+    ("PUT", r"/file-systems/[^/]+/policy", "PutFileSystemPolicy"),
+    ("GET", r"/file-systems/[^/]+/policy", "DescribeFileSystemPolicy"),
+    ("POST", r"/mount-targets", "CreateMountTarget"),
+    ("GET", r"/mount-targets", "DescribeMountTargets"),
+    ("DELETE", r"/mount-targets/[^/]+", "DeleteMountTarget"),
+    ("GET", r"/mount-targets/[^/]+/security-groups", "DescribeMountTargetSecurityGroups"),
+    ("PUT", r"/mount-targets/[^/]+/security-groups", "ModifyMountTargetSecurityGroups"),
+    ("POST", r"/access-points", "CreateAccessPoint"),
+    ("GET", r"/access-points", "DescribeAccessPoints"),
+    ("DELETE", r"/access-points/[^/]+", "DeleteAccessPoint"),
+    ("GET", r"/resource-tags/.+", "ListTagsForResource"),
+    ("POST", r"/resource-tags/.+", "TagResource"),
+    ("DELETE", r"/resource-tags/.+", "UntagResource"),
+    ("GET", r"/file-systems/[^/]+/tags", "DescribeTags"),
+    ("POST", r"/create-tags/.+", "CreateTags"),
+    ("POST", r"/delete-tags/.+", "DeleteTags"),
+]
+
+
+def efs_operation(action: str):
+    """The EFS operation of a logged REST call (``"GET /2015-02-01/file-systems"`` ->
+    ``DescribeFileSystems``), or ``None`` for a path not in ``EFS_REST``."""
+    method, path = action.split(" ", 1)
+    path = re.sub(r"^/\d{4}-\d{2}-\d{2}", "", path.rstrip("/"))
+    for m, pattern, name in EFS_REST:
+        if m == method and re.fullmatch(pattern, path):
+            return name
+    return None
+
+
 def describe(headers, path: str, body: bytes) -> tuple[str, str, str]:
     """(service, action, protocol) of an AWS request."""
     auth = headers.get("Authorization", "")

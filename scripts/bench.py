@@ -61,6 +61,7 @@ from collections import Counter
 from pathlib import Path
 
 from emulator import LocalAws, start_proxy, stop_process  # scripts/emulator.py, beside this file: the one place that starts moto
+from aws_proxy import efs_operation  # scripts/aws_proxy.py: the proxy logs EFS calls as "METHOD /path"
 from recap import parse_recap  # scripts/recap.py: the tests count the recap with it too
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,33 +107,6 @@ PREREQUISITES = [
     ("efs", "elasticfilesystem", "CreateFileSystem", "DescribeFileSystems"),
 ]
 
-# EFS speaks REST: turn "METHOD /2015-02-01/..." into the operation name.
-_EFS_REST = [
-    ("POST", r"/file-systems", "CreateFileSystem"),
-    ("GET", r"/file-systems(/[^/]+)?", "DescribeFileSystems"),
-    ("DELETE", r"/file-systems/[^/]+", "DeleteFileSystem"),
-    ("PUT", r"/file-systems/[^/]+", "UpdateFileSystem"),
-    ("PUT", r"/file-systems/[^/]+/lifecycle-configuration", "PutLifecycleConfiguration"),
-    ("GET", r"/file-systems/[^/]+/lifecycle-configuration", "DescribeLifecycleConfiguration"),
-    ("PUT", r"/file-systems/[^/]+/backup-policy", "PutBackupPolicy"),
-    ("GET", r"/file-systems/[^/]+/backup-policy", "DescribeBackupPolicy"),
-    ("PUT", r"/file-systems/[^/]+/policy", "PutFileSystemPolicy"),
-    ("GET", r"/file-systems/[^/]+/policy", "DescribeFileSystemPolicy"),
-    ("POST", r"/mount-targets", "CreateMountTarget"),
-    ("GET", r"/mount-targets", "DescribeMountTargets"),
-    ("DELETE", r"/mount-targets/[^/]+", "DeleteMountTarget"),
-    ("GET", r"/mount-targets/[^/]+/security-groups", "DescribeMountTargetSecurityGroups"),
-    ("PUT", r"/mount-targets/[^/]+/security-groups", "ModifyMountTargetSecurityGroups"),
-    ("POST", r"/access-points", "CreateAccessPoint"),
-    ("GET", r"/access-points", "DescribeAccessPoints"),
-    ("DELETE", r"/access-points/[^/]+", "DeleteAccessPoint"),
-    ("GET", r"/resource-tags/.+", "ListTagsForResource"),
-    ("POST", r"/resource-tags/.+", "TagResource"),
-    ("DELETE", r"/resource-tags/.+", "UntagResource"),
-    ("GET", r"/file-systems/[^/]+/tags", "DescribeTags"),
-    ("POST", r"/create-tags/.+", "CreateTags"),
-    ("POST", r"/delete-tags/.+", "DeleteTags"),
-]
 
 _PROFILE_LINE = re.compile(r"^(.*?)\s-{2,}\s+(\d+\.\d+)s\s*$")
 
@@ -226,11 +200,7 @@ class Stack:
 def operation(call: dict) -> str:
     action = str(call.get("action", ""))
     if call.get("service") == "elasticfilesystem" and " /" in action:
-        method, path = action.split(" ", 1)
-        path = re.sub(r"^/\d{4}-\d{2}-\d{2}", "", path)
-        for m, pattern, name in _EFS_REST:
-            if m == method and re.fullmatch(pattern, path):
-                return name
+        return efs_operation(action) or action
     return action
 
 

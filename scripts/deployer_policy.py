@@ -29,6 +29,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from aws_proxy import efs_operation  # scripts/, beside this file
+
 HERE = Path(__file__).resolve().parent
 IAM_DATA = HERE / "deployer_policy_iam.json"
 DEFAULT_OUT = HERE.parent / "docs" / "deployer-policy.json"
@@ -36,28 +38,6 @@ DEFAULT_OUT = HERE.parent / "docs" / "deployer-policy.json"
 # The proxy's service name (the SigV4 scope) -> the IAM prefix, where they differ.
 IAM_PREFIX = {"monitoring": "cloudwatch", "efs": "elasticfilesystem", "elasticloadbalancingv2": "elasticloadbalancing"}
 
-# EFS is a REST API: the proxy logs "METHOD /path"; (method, path regex) -> IAM action.
-EFS_REST = [
-    ("GET", r"/file-systems$", "DescribeFileSystems"),
-    ("POST", r"/file-systems$", "CreateFileSystem"),
-    ("PUT", r"/file-systems/[^/]+$", "UpdateFileSystem"),
-    ("DELETE", r"/file-systems/[^/]+$", "DeleteFileSystem"),
-    ("GET", r"/lifecycle-configuration$", "DescribeLifecycleConfiguration"),
-    ("PUT", r"/lifecycle-configuration$", "PutLifecycleConfiguration"),
-    ("GET", r"/backup-policy$", "DescribeBackupPolicy"),
-    ("PUT", r"/backup-policy$", "PutBackupPolicy"),
-    ("GET", r"/access-points$", "DescribeAccessPoints"),
-    ("POST", r"/access-points$", "CreateAccessPoint"),
-    ("DELETE", r"/access-points/[^/]+$", "DeleteAccessPoint"),
-    ("GET", r"/mount-targets$", "DescribeMountTargets"),
-    ("POST", r"/mount-targets$", "CreateMountTarget"),
-    ("DELETE", r"/mount-targets/[^/]+$", "DeleteMountTarget"),
-    ("GET", r"/security-groups$", "DescribeMountTargetSecurityGroups"),
-    ("PUT", r"/security-groups$", "ModifyMountTargetSecurityGroups"),
-    ("GET", r"/resource-tags/[^/]+$", "ListTagsForResource"),
-    ("POST", r"/resource-tags/[^/]+$", "TagResource"),
-    ("DELETE", r"/resource-tags/[^/]+$", "UntagResource"),
-]
 
 # Actions AWS authorizes without a call of their own in the log (moto checks none of them).
 IMPLIED = {
@@ -129,11 +109,10 @@ def call_action(service: str, action: str) -> str | None:
         return None
     prefix = IAM_PREFIX.get(service, service)
     if prefix == "elasticfilesystem" and " " in action:
-        method, path = action.split(" ", 1)
-        for m, rx, name in EFS_REST:
-            if m == method and re.search(rx, path.rstrip("/")):
-                return "elasticfilesystem:" + name
-        raise SystemExit("deployer_policy: no IAM action known for EFS call %r (add it to EFS_REST)" % action)
+        name = efs_operation(action)  # the proxy logs EFS's REST calls as "METHOD /path"
+        if name is None:
+            raise SystemExit("deployer_policy: no IAM action known for EFS call %r (add it to aws_proxy.EFS_REST)" % action)
+        return "elasticfilesystem:" + name
     return "%s:%s" % (prefix, action)
 
 
