@@ -59,7 +59,6 @@ sanity: venv
 ## The documentation site (modules, filters, roles) with antsibull-docs: build/docs/build/html/index.html
 DOCS_DIR ?= $(CURDIR)/build/docs
 docs: venv
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-docs-theme.txt
 	rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR)
 	$(ANSIBLE_ENV) ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/collections $(BIN)/antsibull-docs sphinx-init --use-current --dest-dir $(DOCS_DIR) apranova.aws_stack

@@ -25,8 +25,8 @@ lint() {
 # empty: a venv inside this checkout is "in git", and antsibull-docs copies only tracked files.)
 docs() (
   stage "antsibull-docs lint-collection-docs --plugin-docs"
-  python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt -c constraints.txt \
-    2> >(grep -v "^WARNING: Location" >&2) || exit 1
+  # scripts/venv.sh installs the tooling (requirements-docs.txt).
+  command -v antsibull-docs >/dev/null || { echo "docs: antsibull-docs missing; run make venv" >&2; exit 1; }
   deps=$(mktemp -d "${TMPDIR:-/tmp}/aws_stack-docs.XXXXXX")
   trap 'rm -rf "$deps"' EXIT
   for c in amazon.aws community.aws; do
@@ -162,32 +162,47 @@ case "${1:-all}" in
   all)
     # Every stage runs even when an earlier one failed, so one run shows every failure.
     failed=() timings=()
-    mkdir -p "$here/.emulator"
+    mkdir -p "$here/.emulator" && rm -f "$here"/.emulator/stage-*
     # LocalStack's install is mostly downloads: start it now, in the background, and let its
     # stage wait for it (the stage installs again in the foreground if this one failed).
     scripts/localstack.sh install >"$here/.emulator/localstack-install.log" 2>&1 &
     install_pid=$!
-    # lint, docs, sanity and unit each use one core: run them side by side, then show their output in order.
-    declare -A pids
-    for s in lint docs sanity unit; do
-      ( start=$SECONDS; rc=0; "$s" || rc=$?; echo "stage-time $((SECONDS - start))"; exit $rc ) \
-        >"$here/.emulator/stage-$s.log" 2>&1 &
-      pids[$s]=$!
+    # Three lines of work side by side, each on about one core: lint then docs, sanity, unit.
+    # (Four side by side on two cores slowed each.) Their output is shown afterwards, in order.
+    run_logged() {  # a stage: its output to .emulator/stage-<name>.log, "<rc> <seconds>" to .rc
+      local start=$SECONDS rc=0
+      ( "$1" ) >"$here/.emulator/stage-$1.log" 2>&1 || rc=$?
+      echo "$rc $((SECONDS - start))" >"$here/.emulator/stage-$1.rc"
+    }
+    pids=()
+    for group in "lint docs" sanity unit; do
+      ( for s in $group; do run_logged "$s"; done ) &
+      pids+=($!)
     done
+    wait "${pids[@]}" || true
     for s in lint docs sanity unit; do
-      rc=0; wait "${pids[$s]}" || rc=$?
-      grep -v '^stage-time ' "$here/.emulator/stage-$s.log" || true
+      cat "$here/.emulator/stage-$s.log"
+      read -r rc seconds <"$here/.emulator/stage-$s.rc"
       [ "$rc" -eq 0 ] || failed+=("$s")
-      timings+=("$s $(sed -n 's/^stage-time //p' "$here/.emulator/stage-$s.log") s (side by side)")
+      timings+=("$s $seconds s (side by side)")
     done
     for s in integration stack installed molecule_default molecule_localstack; do
       [ "$s" != molecule_localstack ] || wait "$install_pid" || cat "$here/.emulator/localstack-install.log" >&2
-      start=$SECONDS
-      ( "$s" ) || failed+=("$s")
+      start=$SECONDS rc=0
+      ( "$s" ) 2>&1 | tee "$here/.emulator/stage-$s.log" || rc=$?
+      [ "$rc" -eq 0 ] || failed+=("$s")
       timings+=("$s $((SECONDS - start)) s")
     done
     stage "stage times: $(IFS=,; echo "${timings[*]}")"
-    if [ ${#failed[@]} -gt 0 ]; then stage "FAILED stages: ${failed[*]}"; exit 1; fi
+    if [ ${#failed[@]} -gt 0 ]; then
+      # The end of each failed stage's output again, last: a CI page that shows only the tail
+      # of the log still shows why.
+      for s in "${failed[@]}"; do
+        stage "end of the output of failed stage $s"
+        tail -n 40 "$here/.emulator/stage-$s.log"
+      done
+      stage "FAILED stages: ${failed[*]}"; exit 1
+    fi
     stage "all stages passed" ;;
   *) echo "usage: $0 all|lint|docs|sanity|unit|integration|stack|installed|molecule" >&2; exit 2 ;;
 esac

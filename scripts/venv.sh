@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Create (or refresh) the controller virtualenv at $VENV (default .venv) with the pinned
-# requirements. Idempotent: it reinstalls only when requirements.txt or constraints.txt change.
+# requirements: requirements.txt (Ansible, emulator, tests) and requirements-docs.txt (the docs
+# linter the lint stage runs), in one pip call before any stage starts, so no stage installs into
+# the venv while others run from it. Idempotent: it reinstalls only when one of them or
+# constraints.txt changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$here/.venv}
 py=$("$here/scripts/find-python.sh")
 stamp="$venv/.requirements.sha"
-want=$(cat "$here/requirements.txt" "$here/constraints.txt" | sha256sum | cut -d' ' -f1)
+want=$(cat "$here/requirements.txt" "$here/requirements-docs.txt" "$here/constraints.txt" | sha256sum | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -15,7 +18,8 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 echo "venv: installing pinned requirements (ansible bundles amazon.aws and community.aws; ~2 min)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" -c "$here/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2)
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" \
+  -r "$here/requirements-docs.txt" -c "$here/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2)
 echo "$want" >"$stamp"
 # Whole outputs are read before they are searched: a reader that stops early (grep -q, head -1)
 # closes the pipe while ansible still writes, and ansible prints a Broken pipe traceback.
