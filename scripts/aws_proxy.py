@@ -25,6 +25,9 @@ POST /aws-model/rds-minor-upgrade makes every available DB instance report its n
 version; GET /aws-model/state shows what the model tracks; POST /moto-api/reset wipes the model
 too. scripts/emulator.py starts it in front of moto for every user of the emulator.
 
+GET /aws-proxy/calls answers {"calls": N}: how many AWS calls (not the emulator's own endpoints)
+reached the proxy since it started; a test reads it before and after a run that must not call AWS.
+
 Only loopback addresses are accepted for --listen and --target.
 """
 
@@ -189,6 +192,7 @@ class Proxy(BaseHTTPRequestHandler):
     log_file = None
     model = None  # --aws-model: an aws_model.AwsModel
     aws_model = None  # ... and its module
+    aws_calls = 0  # AWS calls received (GET /aws-proxy/calls)
 
     def log_message(self, format, *args):  # quiet: the JSON log is the record
         pass
@@ -213,14 +217,20 @@ class Proxy(BaseHTTPRequestHandler):
         service, action, protocol = describe(self.headers, self.path, body)
         if protocol == "rest" and action.startswith(" /"):
             action = self.command + action  # EFS: POST /.../file-systems creates, GET describes
-        if self.path.startswith("/moto-api") or self.path.startswith("/_localstack"):
+        if self.path.startswith(("/moto-api", "/_localstack", "/aws-model/", "/aws-proxy/")):
             service, action = "emulator", self.path
+        else:
+            with self.lock:
+                Proxy.aws_calls += 1
+        if self.path.rstrip("/") == "/aws-proxy/calls":
+            self._reply(200, {"Content-Type": "application/json"}, json.dumps({"calls": Proxy.aws_calls}).encode())
+            return
         if self.model is not None and self.path.startswith("/aws-model/"):
             reply = self.model.control(self.command, self.path)
             if reply is None:
                 reply = self.aws_model.Reply(404, {"Content-Type": "application/json"}, b'{"error": "unknown /aws-model/ path"}')
             self._reply(reply.status, reply.headers, reply.body)
-            self._record("emulator", self.path, reply.status, None)
+            self._record(service, action, reply.status, None)
             return
         with self.lock:
             fault = service != "emulator" and self.rng.random() < self.cfg.fault_rate

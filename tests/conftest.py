@@ -57,6 +57,12 @@ class Emulator:
         req = urllib.request.Request(self.url + "/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=60)
 
+    def aws_calls(self) -> int:
+        """How many AWS calls the emulator's proxy has received since it started (the test's own too)."""
+        import json
+        with urllib.request.urlopen(self.url + "/aws-proxy/calls", timeout=60) as reply:
+            return json.load(reply)["calls"]
+
     def client(self, service: str, region: str = REGION):
         client = boto3.client(
             service, region_name=region, endpoint_url=self.url,
