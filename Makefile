@@ -9,7 +9,7 @@ export VENV EMULATOR_PORT
 BIN := $(VENV)/bin
 ANSIBLE_ENV := PATH="$(BIN):$$PATH" ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg
 
-.PHONY: venv deploy test unit integration installed molecule lint sanity docs emulator-start emulator-stop emulator-reset teardown report bench deployer-policy clean
+.PHONY: venv deploy test matrix unit integration installed molecule lint sanity docs emulator-start emulator-stop emulator-reset teardown report bench deployer-policy clean
 
 venv:
 	@scripts/venv.sh
@@ -36,6 +36,10 @@ report: venv
 ## The whole test suite: lint, sanity, unit, module integration, stack tests, Molecule.
 test: venv
 	@scripts/test.sh all
+
+## The ansible-core matrix (tests/matrix/ansible-core.txt): sanity, unit, installed converge + rerun on each.
+matrix: venv
+	@scripts/matrix.sh
 
 unit: venv
 	@scripts/test.sh unit
