@@ -139,8 +139,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-extends_documentation_fragment:
-  - apranova.aws_stack.state
 route_tables:
   description:
     - The listed route tables in input order, as read back from AWS after the changes.
@@ -186,6 +184,26 @@ route_tables:
       type: dict
       returned: always
       sample: {"Name": "web-public", "Project": "web"}
+waited:
+  description:
+    - The waits AWS imposed that this call rode out, one line each (a resource just created not
+      visible yet, a dependency still being released, a refusal that passes with time).
+    - Empty when AWS imposed none. Shown with C(-v).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
+diff:
+  description: The managed resources before and after, with C(--diff) (in check mode, the state the run would reach).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The state before the call (C({}) for nothing).
+      type: raw
+    after:
+      description: The state after the call (C({}) for nothing).
+      type: raw
 """
 
 from typing import Any, Dict, Iterable, List, Tuple

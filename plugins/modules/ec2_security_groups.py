@@ -188,8 +188,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-extends_documentation_fragment:
-  - apranova.aws_stack.state
 security_groups:
   description:
     - The groups in the order of O(security_groups), as they are after the call (as they would be,
@@ -290,6 +288,26 @@ deleted_group_ids:
   returned: when O(state=absent)
   type: dict
   sample: {"apranova-rds": "sg-0fedcba9876543210"}
+waited:
+  description:
+    - The waits AWS imposed that this call rode out, one line each (a resource just created not
+      visible yet, a dependency still being released, a refusal that passes with time).
+    - Empty when AWS imposed none. Shown with C(-v).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
+diff:
+  description: The managed resources before and after, with C(--diff) (in check mode, the state the run would reach).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The state before the call (C({}) for nothing).
+      type: raw
+    after:
+      description: The state after the call (C({}) for nothing).
+      type: raw
 """
 
 import time

@@ -220,8 +220,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-extends_documentation_fragment:
-  - apranova.aws_stack.state
 service:
   description: The service after the change (in check mode, as it would be). Empty when O(state=absent).
   returned: always
@@ -331,6 +329,26 @@ changed_attributes:
   type: list
   elements: str
   sample: [task_definition, desired_count]
+waited:
+  description:
+    - The waits AWS imposed that this call rode out, one line each (a resource just created not
+      visible yet, a dependency still being released, a refusal that passes with time).
+    - Empty when AWS imposed none. Shown with C(-v).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
+diff:
+  description: The managed resources before and after, with C(--diff) (in check mode, the state the run would reach).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The state before the call (C({}) for nothing).
+      type: raw
+    after:
+      description: The state after the call (C({}) for nothing).
+      type: raw
 """
 
 from typing import Any, Dict, Optional, Tuple

@@ -226,8 +226,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-extends_documentation_fragment:
-  - apranova.aws_stack.state
 listener_arn:
   description: ARN of the listener.
   returned: always
@@ -277,6 +275,26 @@ rules:
       description: Tags of the rule (C(aws:) tags left out).
       type: dict
       sample: {"Name": "api", "Project": "apranova"}
+waited:
+  description:
+    - The waits AWS imposed that this call rode out, one line each (a resource just created not
+      visible yet, a dependency still being released, a refusal that passes with time).
+    - Empty when AWS imposed none. Shown with C(-v).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
+diff:
+  description: The managed resources before and after, with C(--diff) (in check mode, the state the run would reach).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The state before the call (C({}) for nothing).
+      type: raw
+    after:
+      description: The state after the call (C({}) for nothing).
+      type: raw
 """
 
 from typing import Any, Dict, List

@@ -275,8 +275,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-extends_documentation_fragment:
-  - apranova.aws_stack.state
 db_instance:
   description:
     - The DB instance, snake_cased, never with a password. After a deletion, its last state as
@@ -435,6 +433,26 @@ final_snapshot_identifier:
   returned: when O(state=absent) deletes an instance without O(skip_final_snapshot)
   type: str
   sample: apranova-db-final-20261125180911
+waited:
+  description:
+    - The waits AWS imposed that this call rode out, one line each (a resource just created not
+      visible yet, a dependency still being released, a refusal that passes with time).
+    - Empty when AWS imposed none. Shown with C(-v).
+  returned: always
+  type: list
+  elements: str
+  sample: ["delete subnet subnet-0123456789abcdef0: AWS answered DependencyViolation; trying again in 2 s"]
+diff:
+  description: The managed resources before and after, with C(--diff) (in check mode, the state the run would reach).
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The state before the call (C({}) for nothing).
+      type: raw
+    after:
+      description: The state after the call (C({}) for nothing).
+      type: raw
 """
 
 import datetime

@@ -59,6 +59,21 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 SWITCH = "APRANOVA_AWS_STACK_IN_PROCESS"
 
 
+def _cleaned(parsed: Any) -> dict[str, Any]:
+    """A parsed module result without Ansible's internal keys, as ``ActionBase._execute_module`` returns it.
+
+    ansible-core 2.21 parses into a task-result object that cleans itself; 2.19 and 2.20 into a dict
+    cleaned by ``ansible.vars.clean.remove_internal_keys``.
+    """
+    if hasattr(parsed, "remove_internal_keys"):
+        parsed.remove_internal_keys()
+        return parsed.as_result_dict(for_round_trip=True)
+    from ansible.vars.clean import remove_internal_keys
+    parsed.pop("_ansible_suppress_tmpdir_delete", None)
+    remove_internal_keys(parsed)
+    return parsed
+
+
 def _cache_botocore_data_files() -> None:
     """Parse each botocore data file once per ansible-playbook run instead of once per task.
 
@@ -207,6 +222,5 @@ class InProcessModuleAction(ActionBase):
                 os.environ.clear()
                 os.environ.update(env)
 
-        utr = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "rc": rc}, PROFILE)
-        utr.remove_internal_keys()
-        return utr.as_result_dict(for_round_trip=True)
+        parsed = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "rc": rc}, PROFILE)
+        return _cleaned(parsed)
