@@ -22,6 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
@@ -344,40 +345,21 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
 
     Returns ``(stack, missing, unavailable)``. ``unavailable`` lists the services the endpoint
     does not serve (HTTP 501, e.g. LocalStack's free build); what was asked of them is missing.
+    The services are read side by side (``base.concurrently``), each service's lookups in their
+    order on its own client; ``missing`` comes out in the order of the lookups below whatever the
+    order the answers came in.
     """
-    stack, missing, unavailable = {}, [], []
+    stack: Dict[str, Any] = {}
     p = params
 
-    def section(service: str, option: str, what: str, lookup: Callable[[Any, Any], Any]) -> None:
-        """``lookup(client(service), params[option])`` when ``option`` is set; one line in ``missing`` per
-        name it did not find (``what`` and the name). ``lookup`` returns what it found: the resource or
-        ``None``, or for a list of names a dict by name. A service the endpoint does not serve makes
-        every name of the option missing."""
-        value = p.get(option)
-        if not value:
-            return
-        names = list(value) if isinstance(value, (list, tuple)) else [value]
-        try:
-            found = lookup(client(service), value)
-        except ClientErrors as e:
-            if not not_emulated(e):
-                raise
-            unavailable.append(service)
-            missing.extend("%s %s (%s is not served by this endpoint)" % (what, n, service) for n in names)
-            return
-        if isinstance(value, (list, tuple)):
-            missing.extend("%s %s" % (what, n) for n in names if n not in found)
-        elif found is None:
-            missing.append("%s %s" % (what, value))
-
-    def into(key: str, find: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def into(key: str, find: Callable[[Any, Any], Any]) -> Callable[[Any, Any, List[str]], Any]:
         """A lookup that keeps what ``find`` returns as ``stack[key]``."""
-        def lookup(service_client: Any, value: Any) -> Any:
+        def lookup(service_client: Any, value: Any, _missing: List[str]) -> Any:
             stack[key] = find(service_client, value)
             return stack[key]
         return lookup
 
-    def vpc(ec2: Any, name: str) -> Optional[dict]:
+    def vpc(ec2: Any, name: str, missing: List[str]) -> Optional[dict]:
         stack["vpc"] = _vpc(ec2, name)
         if stack["vpc"] is not None:
             stack.update(_network(ec2, stack["vpc"]["id"]))
@@ -386,39 +368,79 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
                 missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
         return stack["vpc"]
 
-    def efs(efs_client: Any, name: str) -> Optional[dict]:
+    def efs(efs_client: Any, name: str, missing: List[str]) -> Optional[dict]:
         fs, ap, mts = _efs(efs_client, name, p.get("efs_access_point_name"))
         stack.update(file_system=fs, access_point=ap, mount_targets=mts)
         if fs is not None and p.get("efs_access_point_name") and ap is None:
             missing.append("access point %s" % p["efs_access_point_name"])
         return fs
 
-    def lb(elb: Any, name: str) -> Optional[dict]:
+    def lb(elb: Any, name: str, _missing: List[str]) -> Optional[dict]:
         found, listeners = _load_balancer(elb, name)
         stack.update(load_balancer=found, listeners=listeners)
         return found
 
-    def cluster(ecs: Any, name: str) -> Optional[dict]:
+    def cluster(ecs: Any, name: str, missing: List[str]) -> Optional[dict]:
         stack["cluster"] = _cluster(ecs, name)
         if stack["cluster"] is not None and p.get("service_names"):
             stack["services"] = _services(ecs, name, p["service_names"])
             missing.extend("service %s" % n for n in p["service_names"] if n not in stack["services"])
         return stack["cluster"]
 
+    # (service, option, what a missing name is, lookup(client, value, missing)); each writes its own keys of ``stack``
+    lookups = [
+        ("ec2", "vpc_name", "vpc", vpc),
+        ("rds", "db_instance_identifier", "db instance", into("db_instance", _db_instance)),
+        ("secretsmanager", "db_secret_name", "secret", into("db_secret", _secret)),
+        ("elasticache", "cache_id", "replication group", into("cache", _cache)),
+        ("efs", "efs_name", "file system", efs),
+        ("elbv2", "load_balancer_name", "load balancer", lb),
+        ("elbv2", "target_group_names", "target group", into("target_groups", _target_groups)),
+        ("ecs", "cluster_name", "cluster", cluster),
+        ("ecr", "repository_names", "repository", into("repositories", _repositories)),
+        ("logs", "log_group_names", "log group", into("log_groups", _log_groups)),
+        ("sns", "topic_name", "topic", into("topic", _topic)),
+    ]
+    wanted = [entry for entry in lookups if p.get(entry[1])]
+
+    def section(service_client: Any, service: str, option: str, what: str,
+                lookup: Callable[[Any, Any, List[str]], Any]) -> Tuple[List[str], bool]:
+        """``lookup(client, params[option], missing)``: (the lines of what it did not find, whether the
+        endpoint serves ``service``). ``lookup`` returns what it found: the resource or ``None``, or for a
+        list of names a dict by name. A service the endpoint does not serve makes every name missing."""
+        value, missing = p[option], []
+        names = list(value) if isinstance(value, (list, tuple)) else [value]
+        try:
+            found = lookup(service_client, value, missing)
+        except ClientErrors as e:
+            if not not_emulated(e):
+                raise
+            return ["%s %s (%s is not served by this endpoint)" % (what, n, service) for n in names], False
+        if isinstance(value, (list, tuple)):
+            missing.extend("%s %s" % (what, n) for n in names if n not in found)
+        elif found is None:
+            missing.append("%s %s" % (what, value))
+        return missing, True
+
+    def identity(sts: Any) -> None:
+        caller = sts.get_caller_identity(aws_retry=True)
+        stack.update(account_id=caller["Account"], partition=caller["Arn"].split(":")[1], caller_arn=caller["Arn"])
+
+    def of_service(service_client: Any, service: str) -> Callable[[], List[Tuple[int, Tuple[List[str], bool]]]]:
+        """The lookups of one service, in their order on its client: (index in ``wanted``, result)."""
+        return lambda: [(i, section(service_client, *entry)) for i, entry in enumerate(wanted) if entry[0] == service]
+
+    # the clients are made here, in this thread, before the reads run side by side
+    reads = [of_service(client(service), service) for service in dict.fromkeys(entry[0] for entry in wanted)]
     if p.get("caller") or p.get("account_id"):
-        identity = client("sts").get_caller_identity(aws_retry=True)
-        stack["account_id"] = identity["Account"]
-        stack["partition"] = identity["Arn"].split(":")[1]
-        stack["caller_arn"] = identity["Arn"]
-    section("ec2", "vpc_name", "vpc", vpc)
-    section("rds", "db_instance_identifier", "db instance", into("db_instance", _db_instance))
-    section("secretsmanager", "db_secret_name", "secret", into("db_secret", _secret))
-    section("elasticache", "cache_id", "replication group", into("cache", _cache))
-    section("efs", "efs_name", "file system", efs)
-    section("elbv2", "load_balancer_name", "load balancer", lb)
-    section("elbv2", "target_group_names", "target group", into("target_groups", _target_groups))
-    section("ecs", "cluster_name", "cluster", cluster)
-    section("ecr", "repository_names", "repository", into("repositories", _repositories))
-    section("logs", "log_group_names", "log group", into("log_groups", _log_groups))
-    section("sns", "topic_name", "topic", into("topic", _topic))
+        sts = client("sts")
+        reads.append(lambda: identity(sts) or [])
+    results = dict(pair for answer in concurrently(reads) for pair in answer)
+    missing: List[str] = []
+    unavailable: List[str] = []
+    for i, entry in enumerate(wanted):
+        lines, served = results[i]
+        missing.extend(lines)
+        if not served:
+            unavailable.append(entry[0])
     return stack, missing, sorted(set(unavailable))

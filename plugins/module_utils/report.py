@@ -17,7 +17,7 @@ Two layers:
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 try:
     from urllib.parse import unquote
@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
 
@@ -430,37 +431,58 @@ def image_sizes(ecr: Any, repositories: Optional[Dict[str, dict]]) -> Dict[str, 
 
 
 def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dict, List[str]]:
-    """``(stack, details, missing)`` for the names in ``params``; ``client(service)`` returns a retrying client."""
-    found = discovery.find_stack(client, params)
-    # (stack, missing) or (stack, missing, unavailable services) depending on the discovery version
-    stack, missing = found[0], found[1]
-    details = {"account_id": account_id(client("sts")), "unavailable": list(found[2]) if len(found) > 2 else []}
+    """``(stack, details, missing)`` for the names in ``params``; ``client(service)`` returns a retrying client.
 
+    Two rounds of reads: the stack by name (``discovery.find_stack``), then what the guide needs of
+    it by id, each service's reads on its own client, the services side by side (``base.concurrently``).
+    """
+    stack, missing, unavailable = discovery.find_stack(client, params)
+    details: Dict[str, Any] = {"unavailable": list(unavailable)}
+    reads: List[Callable[[], Dict[str, Any]]] = []  # each returns keys of ``details``; clients made in this thread
+
+    sts = client("sts")
+    reads.append(lambda: {"account_id": account_id(sts)})
     if stack.get("vpc"):
-        ec2 = client("ec2")
-        details["route_tables"] = route_tables(ec2, stack["vpc"]["id"])
-        order = list(params.get("security_group_names") or [])
-        details["security_groups"] = sorted(security_groups(ec2, (stack.get("security_groups") or {}).values()),
-                                            key=lambda g: (order.index(g["name"]) if g["name"] in order else len(order), g["name"]))
+        ec2, order = client("ec2"), list(params.get("security_group_names") or [])
+
+        def network() -> Dict[str, Any]:
+            groups = security_groups(ec2, (stack.get("security_groups") or {}).values())
+            return {"route_tables": route_tables(ec2, stack["vpc"]["id"]),
+                    "security_groups": sorted(groups, key=lambda g: (order.index(g["name"]) if g["name"] in order else len(order), g["name"]))}
+        reads.append(network)
     lb = stack.get("load_balancer")
     if lb:
-        details["target_groups"], details["listeners"] = load_balancer_details(client("elbv2"), lb["arn"], stack.get("listeners") or [])
+        elb = client("elbv2")
+        reads.append(lambda: dict(zip(("target_groups", "listeners"), load_balancer_details(elb, lb["arn"], stack.get("listeners") or []))))
     if stack.get("services"):
-        details["services"] = service_details(client("ecs"), stack["services"])
+        ecs = client("ecs")
+        reads.append(lambda: {"services": service_details(ecs, stack["services"])})
     if params.get("role_names"):
-        details["iam_roles"] = iam_roles(client("iam"), params["role_names"])
-        found = set(r["name"] for r in details["iam_roles"])
-        missing.extend("IAM role %s" % n for n in params["role_names"] if n not in found)
+        iam = client("iam")
+        reads.append(lambda: {"iam_roles": iam_roles(iam, params["role_names"])})
     if params.get("alarm_name_prefix") or params.get("dashboard_names"):
         cw = client("cloudwatch")
-        if params.get("alarm_name_prefix"):
-            details["alarms"] = alarms(cw, params["alarm_name_prefix"])
-        if params.get("dashboard_names"):
-            details["dashboards"] = dashboards(cw, params["dashboard_names"])
-            found = set(d["name"] for d in details["dashboards"])
-            missing.extend("dashboard %s" % n for n in params["dashboard_names"] if n not in found)
+
+        def monitoring() -> Dict[str, Any]:
+            out = {}
+            if params.get("alarm_name_prefix"):
+                out["alarms"] = alarms(cw, params["alarm_name_prefix"])
+            if params.get("dashboard_names"):
+                out["dashboards"] = dashboards(cw, params["dashboard_names"])
+            return out
+        reads.append(monitoring)
     if stack.get("repositories"):
-        details["images"] = image_sizes(client("ecr"), stack["repositories"])
+        ecr = client("ecr")
+        reads.append(lambda: {"images": image_sizes(ecr, stack["repositories"])})
+    for answer in concurrently(reads):
+        details.update(answer)
+
+    if "iam_roles" in details:
+        found_roles = set(r["name"] for r in details["iam_roles"])
+        missing.extend("IAM role %s" % n for n in params["role_names"] if n not in found_roles)
+    if "dashboards" in details:
+        found_dashboards = set(d["name"] for d in details["dashboards"])
+        missing.extend("dashboard %s" % n for n in params["dashboard_names"] if n not in found_dashboards)
 
     details["layout"] = layout_by_az(stack, details)
     details["resources"] = count_resources(stack, details)

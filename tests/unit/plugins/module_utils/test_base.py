@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 import boto3
+import pytest
 from moto import mock_aws
-
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 
@@ -307,3 +306,32 @@ def test_run_state_reads_the_params_it_is_given():
     module = _Module({"state": "present", "cidr": "10.0.0.0/16 "})
     _run(module, present, present, params=dict(module.params, cidr="10.0.0.0/16"))
     assert seen == [{"state": "present", "cidr": "10.0.0.0/16"}]
+
+
+def test_concurrently_runs_the_calls_side_by_side_and_answers_in_their_order():
+    import threading
+    barrier = threading.Barrier(3, timeout=10)  # passes only when three calls wait at once
+
+    def call(n):
+        def run():
+            barrier.wait()
+            return n
+        return run
+    assert base.concurrently([call(1), call(2), call(3)]) == [1, 2, 3]
+    assert base.concurrently([lambda: "alone"]) == ["alone"]
+    assert base.concurrently([]) == []
+
+
+def test_concurrently_raises_the_first_failure_in_call_order_after_all_ended():
+    import time
+    ended = []
+
+    def fail(name, after):
+        def run():
+            time.sleep(after)
+            ended.append(name)
+            raise ValueError(name)
+        return run
+    with pytest.raises(ValueError, match="first"):
+        base.concurrently([fail("first", 0.2), fail("second", 0.0), lambda: ended.append("third")])
+    assert sorted(ended) == ["first", "second", "third"]
