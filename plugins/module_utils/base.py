@@ -133,17 +133,19 @@ def attempts_of(aws_config: Optional[dict]) -> int:
     return DEFAULT_ATTEMPTS
 
 
-def aws_client(module: Any, service: str, extra_codes: Optional[Iterable[str]] = None) -> Any:
+def aws_client(module: Any, service: str, extra_codes: Optional[Iterable[str]] = None, region: Optional[str] = None) -> Any:
     """``module.client(service)`` with one retry layer: this collection's (see ``TRANSIENT_CODES``).
 
     botocore's own retries are turned off for this client (``total_max_attempts: 1``); calls made with
     ``aws_retry=True`` are tried ``attempts_of(aws_config)`` times on the transient answers and on
-    ``extra_codes``. Every other ``aws_config`` setting is kept.
+    ``extra_codes``. Every other ``aws_config`` setting is kept. ``region`` overrides the module's
+    own region for this client (an API served from a few regions only, such as the Price List's).
     """
     config = dict(module.params.get("aws_config") or {})
     attempts = attempts_of(config)
     config["retries"] = {"mode": "standard", "total_max_attempts": 1}
-    client = module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config))
+    extra = {"region": region} if region else {}
+    client = module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config), **extra)
     client.stack_attempts = attempts  # what ``paginate`` retries a walk with
     return client
 

@@ -142,23 +142,10 @@ def prices_to_read(db_instance_classes: Sequence[str] = DB_INSTANCE_CLASSES,
 
 # --- the API ----------------------------------------------------------------------------------------
 
-class _AtRegion(object):
-    """``module`` as ``base.aws_client`` uses it, with its clients made in ``region`` instead of the
-    module's own (``region``, which module_defaults sets to the priced region)."""
-
-    def __init__(self, module: Any, region: str) -> None:
-        self._module = module
-        self._region = region
-        self.params = module.params
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        return self._module.client(service, region=self._region, **kwargs)
-
-
 def client(module: Any, api_region: str = DEFAULT_API_REGION) -> Any:
     """The ``pricing`` client of ``module`` at the Price List API endpoint of ``api_region``, with the
     collection's retry policy (``base.aws_client``); every other connection option is the module's."""
-    return aws_client(_AtRegion(module, api_region), "pricing")
+    return aws_client(module, "pricing", region=api_region)
 
 
 def filters_for(price: Price, region: str) -> List[Dict[str, str]]:

@@ -77,8 +77,8 @@ options:
     type: list
     elements: str
 notes:
-  - Not in the C(aws_stack) action group of meta/runtime.yml yet; give it the connection options with
-    C(module_defaults) keyed by its own name (playbooks/report.yml does).
+  - A member of the C(apranova.aws_stack.aws_stack) action group (meta/runtime.yml), so
+    C(module_defaults) of C(group/apranova.aws_stack.aws_stack) give it the connection options.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
