@@ -19,7 +19,7 @@ main=${VENV:-$here/.venv}
 if [ $# -gt 0 ]; then versions=("$@"); else mapfile -t versions < <(grep -E '^[0-9]' tests/matrix/ansible-core.txt); fi
 site_of() { "$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
 
-make_venv() {  # version venv
+make_venv() {  # version venv (explicit returns: it runs left of ||, where set -e does not apply)
   local version=$1 venv=$2 pins stamp want
   pins=$(grep -E '^(boto3|botocore|moto\[server\]|pytest|pytest-xdist|ansible-builder)==' requirements.txt)
   want=$(printf '%s\n%s\n' "$version" "$pins" | cat - constraints.txt | sha256sum | cut -d' ' -f1)
@@ -31,11 +31,11 @@ make_venv() {  # version venv
   grep -vE '^(ansible|ansible-core)==' constraints.txt >"$venv/constraints.txt"
   # shellcheck disable=SC2086
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core==$version" $pins \
-    -c "$venv/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2)
+    -c "$venv/constraints.txt" 2> >(grep -v "^WARNING: Location" >&2) || return 1
   local from to
   from="$(site_of "$main")/ansible_collections" to="$(site_of "$venv")/ansible_collections"
   for c in amazon/aws community/aws; do
-    rm -rf "${to:?}/$c" && mkdir -p "$to/${c%/*}" && cp -r "$from/$c" "$to/$c"
+    rm -rf "${to:?}/$c" && mkdir -p "$to/${c%/*}" && cp -r "$from/$c" "$to/$c" || return 1
   done
   echo "$want" >"$stamp"
 }
@@ -46,7 +46,8 @@ for version in "${versions[@]}"; do
   printf '\n=== ansible-core %s ===\n' "$version"
   [ -f "tests/sanity/ignore-$minor.txt" ] || { echo "matrix: tests/sanity/ignore-$minor.txt is missing" >&2; failed+=("$version:setup"); continue; }
   make_venv "$version" "$venv" || { failed+=("$version:venv"); continue; }
-  got=$("$venv/bin/ansible" --version | head -n 1)
+  # the whole output read first: a reader that stops early (head -1) breaks ansible's pipe
+  got=$("$venv/bin/ansible" --version) && got=${got%%$'\n'*}
   [[ "$got" == *"[core $version]"* ]] || { echo "matrix: $venv runs $got, not $version" >&2; failed+=("$version:venv"); continue; }
   echo "matrix: $got"
   # sanity on one core, unit then the installed converge on the other; their output in order after

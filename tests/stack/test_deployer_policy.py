@@ -26,6 +26,7 @@ after the fact. All client calls go one at a time.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -44,6 +45,9 @@ from aws_proxy import Proxy, describe
 from conftest import REPO, Emulator, run_playbook
 from deployer_policy import IMPLIED, call_action, policy_actions
 from emulator import LocalAws, start_proxy, stop_process
+
+from .deployer_policy_arns import (arns_not_matched, by_kind, iam_match, kinds_not_scoped, patterns_matching_nothing,
+                                   snapshot_arns, stack_arns, unknown_formats)
 
 POLICY = REPO / "docs" / "deployer-policy.json"
 USER = "apranova-deployer"
@@ -188,6 +192,7 @@ class Deployer:
         self.front = _serve(Front, model_url)
         self.emu = Emulator(port=self.front.server_address[1])  # names the front's address
         self.keys: dict = {}
+        self.arns: list[str] = []  # the stack's ARNs, read by the lifecycle after its build and its teardown
 
     def stop(self):
         self.front.shutdown()
@@ -218,6 +223,32 @@ class Deployer:
             Back.allowed = set(actions)
         finally:
             self._auth("0")
+
+    def read(self, reads) -> list:
+        """``reads(client)`` as the test itself (IAM not enforced), through the model as the playbooks'
+        calls go (it answers what moto lacks, e.g. a replication group's member clusters), and then
+        taken out of the call log, which holds the playbooks' calls only. The proxy logs a call after
+        answering it: the log is cut once every call sent has its line."""
+        size, sent = self.log.stat().st_size, []
+
+        def client(service: str):
+            made = self.emu.client(service)
+            made.meta.events.register("before-send", lambda **_: sent.append(1))
+            return made
+        self._auth("inf")
+        try:
+            return reads(client)
+        finally:
+            self._auth("0")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with open(self.log, "rb") as f:
+                    f.seek(size)
+                    if f.read().count(b"\n") >= len(sent):
+                        break
+                time.sleep(0.05)
+            with open(self.log, "r+b") as f:
+                f.truncate(size)
 
     def run(self, step: str) -> tuple:
         """Run one lifecycle step as the user; (Run, the IAM actions of its calls, its refused calls)."""
@@ -253,6 +284,10 @@ def lifecycle(deployer):
         out[step] = (*deployer.run(step), round(time.monotonic() - t, 1))
         if out[step][0].rc != 0:
             break
+        if step == "build":  # what the policy's patterns are checked against (deployer_policy_arns.py)
+            deployer.arns += deployer.read(stack_arns)
+        if step == "teardown":
+            deployer.arns += deployer.read(snapshot_arns)
     if os.environ.get("DEPLOYER_POLICY_LOG"):  # the call log, to regenerate the policy from (make deployer-policy LOG=...)
         Path(os.environ["DEPLOYER_POLICY_LOG"]).write_bytes(deployer.log.read_bytes()[start:])
     return out
@@ -294,3 +329,52 @@ def test_without_any_one_of_its_actions_a_step_fails_naming_it(deployer, lifecyc
     said = " ".join(run.out.split())
     assert run.rc != 0, "%s passed:\n%s" % (why, run)
     assert action in said and re.search(r"AccessDenied|not authorized", said), "%s failed without naming it:\n%s" % (why, run)
+
+
+# --- the policy's ARN patterns against the stack's real ARNs (deployer_policy_arns.py) ---------------
+
+@pytest.fixture(scope="module")
+def arns(deployer, lifecycle) -> list[str]:
+    assert "teardown" in lifecycle, "the lifecycle stopped before the teardown"
+    assert any(":rds:" in arn and ":snapshot:" in arn for arn in deployer.arns), "no final DB snapshot: %s" % deployer.arns
+    return list(deployer.arns)
+
+
+def test_the_stack_arns_have_aws_formats(arns):
+    assert unknown_formats(arns) == []
+    assert all(iam_match(arn, arn) for arn in arns)  # an ARN matches itself: no "*" or "?" in one
+
+
+def test_every_pattern_matches_a_real_arn(arns):
+    problems = patterns_matching_nothing(json.loads(POLICY.read_text()), by_kind(arns))
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_real_arn_is_matched_by_the_statements_of_its_kind(arns):
+    policy, real = json.loads(POLICY.read_text()), by_kind(arns)
+    problems = arns_not_matched(policy, real) + kinds_not_scoped(policy, real)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_arn_checks_fail_on_a_broken_policy(arns):
+    good, real = json.loads(POLICY.read_text()), by_kind(arns)
+    renamed = json.loads(json.dumps(good).replace("production-", "prod-"))
+    assert any("arn:aws:rds:*:*:db:prod-* matches no rds:db" in p for p in patterns_matching_nothing(renamed, real))
+    assert any("production-apranova-db matches none of" in p for p in arns_not_matched(renamed, real))
+
+    no_subnet_group = copy.deepcopy(good)
+    rds = next(st for st in no_subnet_group["Statement"] if st["Sid"] == "RdsStack")
+    rds["Resource"] = [r for r in rds["Resource"] if ":subgrp:" not in r]
+    assert any(p.startswith("RdsStack: rds:CreateDBSubnetGroup acts on") for p in kinds_not_scoped(no_subnet_group, real))
+
+    sns_unscoped = copy.deepcopy(good)
+    sns_unscoped["Statement"] = [st for st in good["Statement"] if st["Sid"] != "SnsStack"]
+    assert "sns:topic: the stack has some, no statement scopes them" in kinds_not_scoped(sns_unscoped, real)
+
+
+def test_iam_wildcards():
+    assert iam_match("arn:aws:ecs:*:*:task-definition/production-*:*", "arn:aws:ecs:us-east-1:1:task-definition/production-backend:3")
+    assert iam_match("arn:aws:logs:*:*:log-group:/ecs/*", "arn:aws:logs:us-east-1:1:log-group:/ecs/backend:*")  # a last "*" runs on
+    assert not iam_match("arn:aws:rds:*:*:db:prod*-db", "arn:aws:rds:us-east-1:1:db:prod:x-db")  # an inner "*" stays in its segment
+    assert iam_match("arn:aws:sns:*:*:production-?larms", "arn:aws:sns:us-east-1:1:production-alarms")
+    assert not iam_match("arn:aws:sns:*:*:production-?", "arn:aws:sns:us-east-1:1:production-alarms")

@@ -1,12 +1,10 @@
-"""The deployer policy's ARN patterns match the production stack's real ARNs (docs/deployer-policy.json).
+"""The deployer policy's ARN patterns against the production stack's real ARNs (docs/deployer-policy.json).
 
-moto checks the policy's actions, not its Resource ARNs (tests/stack/test_deployer_policy.py), so
-this file checks the patterns against the ARNs themselves. Its module fixture builds production on
-the wiped emulator and reads the ARN of every resource of the kinds the policy scopes by name (RDS,
-ElastiCache, ELBv2, ECS, ECR, CloudWatch Logs, CloudWatch, SNS, IAM, Secrets Manager), then tears
-the stack down the way the policy's lifecycle does and reads the snapshots that leaves (the final
-DB snapshot). A file of its own, not a test in test_stack.py: that file's stack is never torn down,
-and staging joins it in the same emulator. Then:
+moto checks the policy's actions, not its Resource ARNs, so tests/stack/test_deployer_policy.py
+also checks the patterns against the ARNs themselves, with the functions here. Its lifecycle, after
+the build, reads the ARN of every resource of the kinds the policy scopes by name (RDS, ElastiCache,
+ELBv2, ECS, ECR, CloudWatch Logs, CloudWatch, SNS, IAM, Secrets Manager; ``stack_arns``), and after
+the teardown the snapshots that leaves (the final DB snapshot; ``snapshot_arns``). Then:
 
 1. every real ARN has AWS's format for its resource type: the ARN formats of the Service
    Authorization Reference in scripts/deployer_policy_iam.json (moto's ARNs are read, not trusted);
@@ -15,24 +13,19 @@ and staging joins it in the same emulator. Then:
    actions is allowed on it; every action of such a statement acts on a resource type of the stack
    that the statement scopes; every resource type read here is scoped by some statement.
 
-The last stack test breaks copies of the policy (``production-*`` -> ``prod-*``, a resource type
-dropped from a statement, a service left unscoped) and expects each check to report it.
+A test breaks copies of the policy (``production-*`` -> ``prod-*``, a resource type dropped from a
+statement, a service left unscoped) and expects each check to report it.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections import defaultdict
 from typing import Callable, NamedTuple
 
-import pytest
+from conftest import REPO
 
-from conftest import REPO, run_playbook
-
-from .test_deployer_policy import TEARDOWN
-from .test_teardown import SKIP_REPORT
 
 POLICY = REPO / "docs" / "deployer-policy.json"
 # the Service Authorization Reference's resource types of the policy's actions and their ARN formats
@@ -250,67 +243,3 @@ def by_kind(arns: list[str]) -> dict[Kind, set[str]]:
         if kind is not None:
             out[kind].add(arn)
     return dict(out)
-
-
-@pytest.fixture(scope="module")
-def arns(emulator) -> list[str]:
-    """The ARNs of production, built on the wiped emulator and torn down as the policy's lifecycle does."""
-    emulator.reset()
-    build = run_playbook(emulator, "site.yml", args=SKIP_REPORT)
-    assert build.rc == 0 and build.failed == 0, build
-    out = stack_arns(emulator.client)
-    teardown = run_playbook(emulator, "playbooks/teardown.yml", extra_vars=TEARDOWN)
-    assert teardown.rc == 0 and teardown.failed == 0, teardown
-    snapshots = snapshot_arns(emulator.client)
-    assert any(":rds:" in arn for arn in snapshots), "no final DB snapshot: %s" % snapshots
-    return out + snapshots
-
-
-@pytest.fixture(scope="module")
-def real(arns) -> dict[Kind, set[str]]:
-    return by_kind(arns)
-
-
-def policy() -> dict:
-    return json.loads(POLICY.read_text())
-
-
-# --- the tests ------------------------------------------------------------------------------------
-
-def test_the_stack_arns_have_aws_formats(arns):
-    assert unknown_formats(arns) == []
-    assert all(iam_match(arn, arn) for arn in arns)  # an ARN matches itself: no "*" or "?" in one
-
-
-def test_every_pattern_matches_a_real_arn(real):
-    problems = patterns_matching_nothing(policy(), real)
-    assert problems == [], "\n".join(problems)
-
-
-def test_every_real_arn_is_matched_by_the_statements_of_its_kind(real):
-    problems = arns_not_matched(policy(), real) + kinds_not_scoped(policy(), real)
-    assert problems == [], "\n".join(problems)
-
-
-def test_the_checks_fail_on_a_broken_policy(real):
-    good = policy()
-    renamed = json.loads(json.dumps(good).replace("production-", "prod-"))
-    assert any("arn:aws:rds:*:*:db:prod-* matches no rds:db" in p for p in patterns_matching_nothing(renamed, real))
-    assert any("production-apranova-db matches none of" in p for p in arns_not_matched(renamed, real))
-
-    no_subnet_group = copy.deepcopy(good)
-    rds = next(st for st in no_subnet_group["Statement"] if st["Sid"] == "RdsStack")
-    rds["Resource"] = [r for r in rds["Resource"] if ":subgrp:" not in r]
-    assert any(p.startswith("RdsStack: rds:CreateDBSubnetGroup acts on") for p in kinds_not_scoped(no_subnet_group, real))
-
-    sns_unscoped = copy.deepcopy(good)
-    sns_unscoped["Statement"] = [st for st in good["Statement"] if st["Sid"] != "SnsStack"]
-    assert "sns:topic: the stack has some, no statement scopes them" in kinds_not_scoped(sns_unscoped, real)
-
-
-def test_iam_wildcards():
-    assert iam_match("arn:aws:ecs:*:*:task-definition/production-*:*", "arn:aws:ecs:us-east-1:1:task-definition/production-backend:3")
-    assert iam_match("arn:aws:logs:*:*:log-group:/ecs/*", "arn:aws:logs:us-east-1:1:log-group:/ecs/backend:*")  # a last "*" runs on
-    assert not iam_match("arn:aws:rds:*:*:db:prod*-db", "arn:aws:rds:us-east-1:1:db:prod:x-db")  # an inner "*" stays in its segment
-    assert iam_match("arn:aws:sns:*:*:production-?larms", "arn:aws:sns:us-east-1:1:production-alarms")
-    assert not iam_match("arn:aws:sns:*:*:production-?", "arn:aws:sns:us-east-1:1:production-alarms")
