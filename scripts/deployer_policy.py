@@ -77,7 +77,7 @@ SERVICE_LINKED = {
 def scoped_arns(name_prefix: str, ecr_prefix: str, log_group_prefix: str) -> dict:
     """(IAM prefix, resource type) -> the ARN patterns of the stack's resources of that type.
 
-    Only types the stack has (tests/stack/test_deployer_policy_arns.py matches every pattern with
+    Only types the stack has (tests/stack/test_deployer_policy.py matches every pattern with
     a real ARN): no ElastiCache snapshot, as the teardown deletes the replication group without a
     final one; the RDS snapshot is the teardown's final DB snapshot.
     """
