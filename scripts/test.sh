@@ -23,6 +23,10 @@ lint() {
 # our modules' doc fragments and imports, and seconds instead of the minute and more ansible-doc
 # takes over those two whole collections. (Copied from the venv itself they would also come out
 # empty: a venv inside this checkout is "in git", and antsibull-docs copies only tracked files.)
+# ansible-galaxy collection list, where antsibull-docs looks the dependencies up, orders the
+# collection paths by name and the first wins: a checkout whose path sorts before $TMPDIR (CI's
+# /check/... before /tmp) found the venv's copy first. ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+# leaves the slim copy the only one it sees.
 docs() (
   stage "antsibull-docs lint-collection-docs --plugin-docs"
   # scripts/venv.sh installs the tooling (requirements-docs.txt).
@@ -37,7 +41,7 @@ docs() (
       [ ! -d "$src/plugins/$d" ] || cp -r "$src/plugins/$d" "$dst/plugins/" || exit 1
     done
   done
-  ANSIBLE_COLLECTIONS_PATH="$deps" antsibull-docs lint-collection-docs --plugin-docs \
+  ANSIBLE_COLLECTIONS_PATH="$deps" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false antsibull-docs lint-collection-docs --plugin-docs \
     collections/ansible_collections/apranova/aws_stack || exit 1
   echo "docs: antsibull-docs lint clean"
 )
