@@ -409,13 +409,17 @@ def purge_candidates(current: Iterable[str], names: Iterable[str], name_prefix: 
     return sorted(n for n in current if n.startswith(name_prefix) and n not in listed)
 
 
-def _reconcile_tags(client: Any, arn: Optional[str], desired_tags: Dict[str, Any], purge_tags: bool,
-                    check_mode: bool) -> Tuple[bool, Dict[str, str], Dict[str, str]]:
-    """Bring one alarm's tags to ``desired_tags``; returns ``(changed, before, after)``.
+def _read_tags(client: Any, arns: List[Optional[str]]) -> List[Dict[str, str]]:
+    """The tags of each alarm of ``arns``, read side by side (one ListTagsForResource per alarm).
 
-    ``arn`` is None only for an alarm that check mode would create: it has no tags yet.
+    An ARN is None only for an alarm that check mode would create: it has no tags yet.
     """
-    before = list_alarm_tags(client, arn) if arn else {}
+    return base.concurrently([(lambda arn=arn: list_alarm_tags(client, arn) if arn else {}) for arn in arns])
+
+
+def _reconcile_tags(client: Any, arn: Optional[str], before: Dict[str, str], desired_tags: Dict[str, Any],
+                    purge_tags: bool, check_mode: bool) -> Tuple[bool, Dict[str, str], Dict[str, str]]:
+    """Bring one alarm's tags from ``before`` to ``desired_tags``; returns ``(changed, before, after)``."""
     to_set, to_remove = tag_changes(before, desired_tags, purge_tags)
     after = merged_tags(before, desired_tags, purge_tags)
     if not (to_set or to_remove):
@@ -473,9 +477,10 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     changed_names = list(to_put)
     tags_before, tags_after = {}, {}
     if tags is not None:
-        for name in names:
+        arns = [final[name].get("arn") for name in names]
+        for name, arn, current_tags in zip(names, arns, _read_tags(client, arns)):
             tags_changed, tags_before[name], tags_after[name] = _reconcile_tags(
-                client, final[name].get("arn"), tags, purge_tags, check_mode
+                client, arn, current_tags, tags, purge_tags, check_mode
             )
             if tags_changed and name not in changed_names:
                 changed_names.append(name)

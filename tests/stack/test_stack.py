@@ -23,6 +23,7 @@ from __future__ import annotations
 
 
 import pytest
+import yaml
 
 from conftest import run_playbook
 
@@ -100,6 +101,7 @@ class Stack:
 
     def __init__(self, emu, report_root):
         self.emu, self.report_root, self.outputs = emu, report_root, []
+        self.runs = []  # (inventory, keyword arguments, run) of every run, in order
 
     def site(self, inventory=PRODUCTION, extra_vars=None, **kw):
         env = inventory.rsplit("/", 1)[-1]
@@ -107,6 +109,7 @@ class Stack:
         ev.update(extra_vars or {})
         run = run_playbook(self.emu, "site.yml", inventory=inventory, extra_vars=ev, **kw)
         self.outputs.append(run.out)
+        self.runs.append((inventory, kw, run))
         return run
 
 
@@ -186,6 +189,39 @@ def test_each_tier_alone_changes_nothing(stack, emulator, tier):
     assert run.tiers_ran() == [tier], run
     assert run.changed == 0, f"changed tasks: {run.changed_tasks()}\n{run}"
     assert counts(emulator, "production") == ONE_STACK
+
+
+def summary_of(run) -> list:
+    """The lines the summary play printed (its task "Show what was built per tier")."""
+    texts = [text for name, text in run.task_sections() if name == "Show what was built per tier"]
+    assert len(texts) == 1, run
+    body = texts[0].split("ok: [localhost] =>", 1)[1]
+    return yaml.safe_load(body)["msg"]
+
+
+def test_summary_reads_the_stack_once_and_shows_the_emulator(stack, emulator):
+    """A whole run's summary reuses the report's reading; a tier alone reads the stack itself.
+
+    Both print the same lines, and the lines hold what the emulator holds.
+    """
+    whole = [run for inventory, kw, run in stack.runs if inventory == PRODUCTION and not kw and run.changed == 0][-1]
+    alone = [run for inventory, kw, run in stack.runs if kw.get("tags") == "network"][-1]
+    assert "Read the stack back by name" not in whole.tasks_reported("ok"), "the summary read the stack again"
+    assert "Read the stack back by name" in alone.tasks_reported("ok"), "a tier alone has no report to reuse"
+    lines = summary_of(whole)
+    assert lines == summary_of(alone)
+
+    vpc = [v for v in emulator.client("ec2").describe_vpcs()["Vpcs"] if _name(v.get("Tags")) == "production-vpc"][0]
+    db = emulator.client("rds").describe_db_instances(DBInstanceIdentifier="production-apranova-db")["DBInstances"][0]
+    lb = emulator.client("elbv2").describe_load_balancers(Names=["production-alb"])["LoadBalancers"][0]
+    services = emulator.client("ecs").list_services(cluster="production-cluster")["serviceArns"]
+    by_tier = {line.split(":", 1)[0]: line for line in lines}
+    assert f"VPC production-vpc {vpc['VpcId']} {vpc['CidrBlock']}" in by_tier["network"], lines
+    assert f"db production-apranova-db {db['DBInstanceStatus']}" in by_tier["data"], lines
+    assert by_tier["alb"] == f"alb: http://{lb['DNSName']}", lines
+    names = sorted(arn.rsplit("/", 1)[-1] for arn in services)
+    assert by_tier["ecs_services"].endswith("services " + ", ".join(names)), lines
+    assert f"ALB URL: http://{lb['DNSName']}" in lines
 
 
 # --- 3. staging beside production ----------------------------------------------------------------
