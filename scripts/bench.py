@@ -793,7 +793,7 @@ def print_table(res: dict) -> str:
         cpr = res.get("noop_calls_per_resource")
         if cpr is not None:
             p(f"no-op site.yml: {res['phases']['noop']['api_calls_median']:g} API calls / {r['total']} resources = "
-              f"{cpr:.2f} calls per resource (target <= {MAX_NOOP_CALLS_PER_RESOURCE:g}: "
+              f"{cpr:.2f} calls per resource (the benchmark issue's target <= {MAX_NOOP_CALLS_PER_RESOURCE:g}: "
               f"{'met' if cpr <= MAX_NOOP_CALLS_PER_RESOURCE else 'MISSED'})")
     left = res.get("left_after_teardown")
     if left:

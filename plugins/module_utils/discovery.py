@@ -263,16 +263,30 @@ def _load_balancer(elb: Any, name: str) -> Tuple[Optional[dict], List[dict]]:
              "subnet_ids": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", []))}, listeners)
 
 
-def _target_groups(elb: Any, names: List[str]) -> Dict[str, dict]:
-    out = {}
+def _named(describe: Callable[[List[str]], List[dict]], names: List[str], not_found: str) -> List[dict]:
+    """What ``describe(names)`` answers for all ``names`` in one call; when AWS refuses the whole call
+    with ``not_found`` because one of them does not exist, what it answers for each name alone."""
+    try:
+        return describe(list(names))
+    except is_boto3_error_code(not_found):
+        if len(names) == 1:
+            return []
+    found = []
     for name in names:
         try:
-            tg = elb.describe_target_groups(aws_retry=True, Names=[name])["TargetGroups"][0]
-        except is_boto3_error_code("TargetGroupNotFound"):
+            found.extend(describe([name]))
+        except is_boto3_error_code(not_found):
             continue
-        out[name] = {"arn": tg["TargetGroupArn"], "port": tg.get("Port"), "protocol": tg.get("Protocol"),
-                     "target_type": tg.get("TargetType"), "health_check_path": tg.get("HealthCheckPath")}
-    return out
+    return found
+
+
+def _target_groups(elb: Any, names: List[str]) -> Dict[str, dict]:
+    out = {}
+    for tg in _named(lambda batch: elb.describe_target_groups(aws_retry=True, Names=batch)["TargetGroups"],
+                     names, "TargetGroupNotFound"):
+        out[tg["TargetGroupName"]] = {"arn": tg["TargetGroupArn"], "port": tg.get("Port"), "protocol": tg.get("Protocol"),
+                                      "target_type": tg.get("TargetType"), "health_check_path": tg.get("HealthCheckPath")}
+    return {name: out[name] for name in names if name in out}
 
 
 def _cluster(ecs: Any, name: str) -> Optional[dict]:
@@ -304,17 +318,15 @@ def _services(ecs: Any, cluster: str, names: List[str]) -> Dict[str, dict]:
 
 def _repositories(ecr: Any, names: List[str]) -> Dict[str, dict]:
     out = {}
-    for name in names:
-        try:
-            r = ecr.describe_repositories(aws_retry=True, repositoryNames=[name])["repositories"][0]
-        except is_boto3_error_code("RepositoryNotFoundException"):
-            continue
-        out[name] = {"arn": r["repositoryArn"], "uri": r["repositoryUri"],
-                     # used by the architecture report (stack_report)
-                     "scan_on_push": (r.get("imageScanningConfiguration") or {}).get("scanOnPush"),
-                     "image_tag_mutability": r.get("imageTagMutability"),
-                     "encryption_type": (r.get("encryptionConfiguration") or {}).get("encryptionType")}
-    return out
+    for r in _named(lambda batch: ecr.describe_repositories(aws_retry=True, repositoryNames=batch)["repositories"],
+                    names, "RepositoryNotFoundException"):
+        out[r["repositoryName"]] = {
+            "arn": r["repositoryArn"], "uri": r["repositoryUri"],
+            # used by the architecture report (stack_report)
+            "scan_on_push": (r.get("imageScanningConfiguration") or {}).get("scanOnPush"),
+            "image_tag_mutability": r.get("imageTagMutability"),
+            "encryption_type": (r.get("encryptionConfiguration") or {}).get("encryptionType")}
+    return {name: out[name] for name in names if name in out}
 
 
 def _log_groups(logs: Any, names: List[str]) -> Dict[str, dict]:
@@ -334,6 +346,90 @@ def _topic(sns: Any, name: str) -> Optional[dict]:
     return None
 
 
+# Keys of ``stack`` that hold one resource per asked name (merged by name when found stacks are combined).
+BY_NAME = ("security_groups", "target_groups", "services", "repositories", "log_groups")
+
+
+def _all_named(part: Any, names: List[str]) -> Optional[dict]:
+    """``part``'s entries for ``names`` when it holds every one of them, else None."""
+    if not isinstance(part, dict) or not all(n in part for n in names):
+        return None
+    return {n: part[n] for n in names}
+
+
+def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The keys of ``stack`` that ``known`` (a stack found earlier in the run) answers for ``option``.
+
+    None when the option must be read: ``known`` has not found it, names another resource, or holds
+    it in a state that is still changing. A database or cache is taken only once available with its
+    address, a file system only once available: until then AWS gives no address (or refuses mount
+    targets), so they are read again (docs/aws-behaviour.md). The security groups of O(vpc_name)
+    are answered separately (``known_groups``).
+    """
+    value = p[option]
+    if option == "vpc_name":
+        vpc = known.get("vpc")
+        keys = ("subnets", "internet_gateway", "nat_gateways")
+        if not vpc or vpc.get("name") != value or not all(k in known for k in keys):
+            return None
+        return dict({"vpc": vpc}, **{k: known[k] for k in keys})
+    if option == "db_instance_identifier":
+        db = known.get("db_instance")
+        ok = db and db.get("identifier") == value and db.get("status") == "available" and db.get("address")
+        return {"db_instance": db} if ok else None
+    if option == "db_secret_name":
+        secret = known.get("db_secret")
+        return {"db_secret": secret} if secret and secret.get("name") == value and not secret.get("scheduled_for_deletion") else None
+    if option == "cache_id":
+        cache = known.get("cache")
+        ok = cache and cache.get("id") == value and cache.get("status") == "available" and cache.get("address")
+        return {"cache": cache} if ok else None
+    if option == "efs_name":
+        fs, ap_name = known.get("file_system"), p.get("efs_access_point_name")
+        if not fs or fs.get("name") != value or fs.get("state") != "available" or "mount_targets" not in known:
+            return None
+        ap = known.get("access_point") if ap_name else None
+        if ap_name and (not ap or ap.get("name") != ap_name):
+            return None
+        return {"file_system": fs, "access_point": ap, "mount_targets": known["mount_targets"]}
+    if option == "load_balancer_name":
+        lb = known.get("load_balancer")
+        return {"load_balancer": lb, "listeners": known["listeners"]} if lb and lb.get("name") == value and "listeners" in known else None
+    if option == "cluster_name":
+        cluster = known.get("cluster")
+        if not cluster or cluster.get("name") != value:
+            return None
+        if not p.get("service_names"):
+            return {"cluster": cluster}
+        services = _all_named(known.get("services"), p["service_names"])
+        return {"cluster": cluster, "services": services} if services is not None else None
+    if option == "topic_name":
+        topic = known.get("topic")
+        return {"topic": topic} if topic and topic.get("name") == value else None
+    key = {"target_group_names": "target_groups", "repository_names": "repositories", "log_group_names": "log_groups"}.get(option)
+    if key:
+        found = _all_named(known.get(key), list(value))
+        return {key: found} if found is not None else None
+    return None
+
+
+def known_groups(known: Dict[str, Any], p: Dict[str, Any]) -> Optional[Dict[str, str]]:
+    """The ids ``known`` holds of every security group O(security_group_names) asks for, else None."""
+    names = p.get("security_group_names")
+    return _all_named(known.get("security_groups"), list(names)) if names else {}
+
+
+def combine(known: Optional[Dict[str, Any]], stack: Dict[str, Any]) -> Dict[str, Any]:
+    """``known`` updated with a newer ``stack``: what was read replaces, the by-name parts merge by name."""
+    out = dict(known or {})
+    for key, value in stack.items():
+        if key in BY_NAME and isinstance(out.get(key), dict) and isinstance(value, dict):
+            out[key] = dict(out[key], **value)
+        else:
+            out[key] = value
+    return out
+
+
 def not_emulated(error: BaseException) -> bool:
     """True for the 501 an emulator answers for a service it does not emulate (LocalStack's free build)."""
     response = getattr(error, "response", None) or {}
@@ -351,6 +447,7 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
     """
     stack: Dict[str, Any] = {}
     p = params
+    known = p.get("known") or {}
 
     def into(key: str, find: Callable[[Any, Any], Any]) -> Callable[[Any, Any, List[str]], Any]:
         """A lookup that keeps what ``find`` returns as ``stack[key]``."""
@@ -360,9 +457,14 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
         return lookup
 
     def vpc(ec2: Any, name: str, missing: List[str]) -> Optional[dict]:
-        stack["vpc"] = _vpc(ec2, name)
+        network = from_known(known, "vpc_name", p)
+        if network is not None:  # the VPC and its subnets and gateways are known: only groups not known yet are read
+            stack.update(network)
+        else:
+            stack["vpc"] = _vpc(ec2, name)
         if stack["vpc"] is not None:
-            stack.update(_network(ec2, stack["vpc"]["id"]))
+            if network is None:
+                stack.update(_network(ec2, stack["vpc"]["id"]))
             if p.get("security_group_names"):
                 stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], p["security_group_names"])
                 missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
@@ -402,6 +504,15 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
         ("sns", "topic_name", "topic", into("topic", _topic)),
     ]
     wanted = [entry for entry in lookups if p.get(entry[1])]
+    # what ``known`` answers costs no call (the VPC only when its groups are known too)
+    answered = [entry for entry in wanted if entry[1] != "vpc_name" and from_known(known, entry[1], p) is not None]
+    if p.get("vpc_name") and from_known(known, "vpc_name", p) is not None and known_groups(known, p) is not None:
+        answered.append(lookups[0])
+    for entry in answered:
+        stack.update(from_known(known, entry[1], p))
+        if entry[1] == "vpc_name" and p.get("security_group_names"):
+            stack["security_groups"] = known_groups(known, p)
+    wanted = [entry for entry in wanted if entry not in answered]
 
     def section(service_client: Any, service: str, option: str, what: str,
                 lookup: Callable[[Any, Any, List[str]], Any]) -> Tuple[List[str], bool]:
@@ -432,7 +543,9 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
 
     # the clients are made here, in this thread, before the reads run side by side
     reads = [of_service(client(service), service) for service in dict.fromkeys(entry[0] for entry in wanted)]
-    if p.get("caller") or p.get("account_id"):
+    if (p.get("caller") or p.get("account_id")) and known.get("account_id"):
+        stack.update({k: known.get(k) for k in ("account_id", "partition", "caller_arn")})
+    elif p.get("caller") or p.get("account_id"):
         sts = client("sts")
         reads.append(lambda: identity(sts) or [])
     results = dict(pair for answer in concurrently(reads) for pair in answer)

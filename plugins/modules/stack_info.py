@@ -76,6 +76,18 @@ options:
         they are of another account. Deploying one environment into another's account is the
         mistake this stops, before any change.
     type: str
+  known:
+    description:
+      - A stack found earlier in the same run, in the shape of RV(stack): the fact
+        C(ansible_facts.aws_stack_known) that every call of this module leaves (see RV(ansible_facts)).
+      - What it already holds is not read again - the VPC with its subnets and gateways, each
+        security group, target group, repository, log group and service by name, the load balancer
+        with its listeners, the cluster, the topic, the secret, the account. A database or a cache
+        is taken from it only once available with its address, a file system only once available;
+        anything it lacks, or holds under another name, is read as without it.
+      - For lookups of one run only, between tiers that do not replace what an earlier lookup found;
+        the summary, the report and the teardown read the stack afresh.
+    type: dict
   required_by:
     description:
       - The tier that asks, when what it asks for must exist (the lookup a tier makes before it builds).
@@ -163,6 +175,18 @@ msg:
   returned: when RV(end_tier) is true
   type: str
   sample: "check mode: vpc production-vpc not built yet; the alb tier would be built after the network tier"
+ansible_facts:
+  description: Facts for the rest of the run.
+  returned: always
+  type: dict
+  contains:
+    aws_stack_known:
+      description:
+        - O(known) combined with RV(stack) (what was read replaces what was known; groups, target groups,
+          repositories, log groups and services merge by name), for the O(known) of the next lookup of the run.
+      returned: always
+      type: dict
+      sample: {vpc: {id: vpc-0abc, cidr_block: 10.0.0.0/16, name: production-vpc}, security_groups: {production-alb-sg: sg-0abc}}
 unavailable:
   description:
     - Services the endpoint does not serve (it answered HTTP 501, as LocalStack's free build does
@@ -180,7 +204,8 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import discover
 
 def read(client: discovery.Clients, module: Any) -> Dict[str, Any]:
     stack, missing, unavailable = discovery.find_stack(client, module.params)
-    result = {"stack": stack, "missing": missing, "unavailable": unavailable}
+    result = {"stack": stack, "missing": missing, "unavailable": unavailable,
+              "ansible_facts": {"aws_stack_known": discovery.combine(module.params["known"], stack)}}
     expected = module.params["account_id"]
     if expected and stack["account_id"] != expected:
         module.fail_json(
@@ -207,6 +232,7 @@ def main() -> None:
     options = dict(
         target_group_names=dict(type="list", elements="str"),
         caller=dict(type="bool", default=False),
+        known=dict(type="dict"),
         account_id=dict(type="str"),
         required_by=dict(type="str", choices=list(discovery.BUILD_ORDER)),
         required_subnets=dict(type="list", elements="str", choices=["public", "private"], default=[]),

@@ -223,3 +223,104 @@ def test_requirements_want_each_subnet_tier_in_two_zones_once_the_vpc_exists():
         ["subnets private in 2 availability zones (found 0)"], ["network"])
     # no VPC: the VPC is what is needed, not its subnets
     assert discovery.requirements("alb", {"vpc": None}, ["vpc production-vpc"], ["public"]) == (["vpc production-vpc"], ["network"])
+
+
+# ---------------------------------------------------------------- known: what an earlier lookup of the run found
+
+KNOWN = {
+    "vpc": {"id": "vpc-k", "cidr_block": "10.0.0.0/16", "name": "prod-vpc"},
+    "subnets": {"public": [], "private": [{"id": "subnet-k", "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a"}]},
+    "internet_gateway": {"id": "igw-k"}, "nat_gateways": [],
+    "security_groups": {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope"},
+    "db_instance": {"identifier": "db", "status": "available", "address": "db.example", "port": 5432},
+    "db_secret": {"arn": "arn:secret", "name": "db-secret", "scheduled_for_deletion": False},
+    "cache": {"id": "redis", "status": "available", "address": "redis.example", "port": 6379},
+    "file_system": {"id": "fs-k", "name": "prod-efs", "state": "available"},
+    "access_point": {"id": "fsap-k", "name": "ap"}, "mount_targets": [],
+    "load_balancer": {"arn": "arn:lb", "name": "prod-alb"}, "listeners": [],
+    "target_groups": {"prod-tg": {"arn": "arn:tg"}},
+    "cluster": {"name": "prod-cluster", "arn": "arn:cluster"}, "services": {"web": {"arn": "arn:web"}},
+    "repositories": {"repo-a": {"uri": "a"}, "repo-b": {"uri": "b"}},
+    "log_groups": {"/ecs/web": {}, "/ecs/api": {}}, "topic": {"arn": "arn:alarms", "name": "alarms"},
+    "account_id": "123456789012", "partition": "aws", "caller_arn": "arn:aws:iam::123456789012:user/ci",
+}
+
+
+def recording(moto_clients, calls):
+    """``moto_clients`` that records every API call as ``service:Operation``."""
+    def client(service):
+        made = moto_clients(service)
+        if not getattr(made, "_recorded", False):
+            made.meta.events.register("before-call.*.*", lambda model, **_: calls.append("%s:%s" % (service, model.name)))
+            made._recorded = True
+        return made
+    return client
+
+
+def test_what_the_run_already_found_costs_no_call(moto_clients):
+    calls = []
+    stack, missing, unavailable = discovery.find_stack(recording(moto_clients, calls), dict(ALL_NAMES, caller=True, known=KNOWN))
+    assert calls == []
+    assert (missing, unavailable) == ([], [])
+    assert stack["vpc"]["id"] == "vpc-k" and stack["security_groups"] == {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope"}
+    assert stack["db_instance"]["address"] == "db.example" and stack["access_point"]["id"] == "fsap-k"
+    assert stack["services"] == {"web": {"arn": "arn:web"}} and stack["account_id"] == "123456789012"
+
+
+@pytest.mark.parametrize("change, read", [
+    ({"db_instance": {"identifier": "db", "status": "creating", "address": None}}, ["rds:DescribeDBInstances"]),
+    ({"cache": {"id": "redis", "status": "available", "address": None}}, ["elasticache:DescribeReplicationGroups"]),
+    ({"file_system": {"id": "fs-k", "name": "prod-efs", "state": "creating"}}, ["efs:DescribeFileSystems"]),
+    ({"access_point": None}, ["efs:DescribeFileSystems"]),
+    ({"vpc": {"id": "vpc-x", "cidr_block": "10.9.0.0/16", "name": "other-vpc"}}, ["ec2:DescribeVpcs"]),
+    ({"vpc": None}, ["ec2:DescribeVpcs"]),
+    ({"target_groups": {}}, ["elbv2:DescribeTargetGroups"]),
+    ({"services": {}}, ["ecs:DescribeClusters"]),
+    ({"cluster": None}, ["ecs:DescribeClusters"]),
+    # one call for both names; AWS refuses it as one is missing, then one call per name
+    ({"repositories": {"repo-a": {}}}, ["ecr:DescribeRepositories"] * 3),
+    ({"topic": {"arn": "arn:other", "name": "other"}}, ["sns:ListTopics"]),
+    ({"account_id": None}, ["sts:GetCallerIdentity"]),
+])
+def test_what_is_missing_named_otherwise_or_still_changing_is_read_again(moto_clients, change, read):
+    calls = []
+    stack, _missing, _unavailable = discovery.find_stack(recording(moto_clients, calls),
+                                                         dict(ALL_NAMES, caller=True, known=dict(KNOWN, **change)))
+    assert calls == read
+    # what was read is moto's answer (nothing there), not the known value
+    key = next(iter(change))
+    assert stack.get(key) in (None, {}) or key == "account_id"
+
+
+def test_known_vpc_with_a_group_it_does_not_hold_reads_only_the_groups(moto_clients):
+    ec2 = moto_clients("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="prod-ecs-sg", Description="ecs")["GroupId"]
+    known = dict(KNOWN, vpc=dict(KNOWN["vpc"], id=vpc))
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(
+        recording(moto_clients, calls), {"vpc_name": "prod-vpc", "security_group_names": ["prod-alb-sg", "prod-ecs-sg"], "known": known})
+    assert calls == ["ec2:DescribeSecurityGroups"]
+    assert stack["security_groups"] == {"prod-ecs-sg": sg} and missing == ["security group prod-alb-sg"]
+    assert stack["subnets"] == KNOWN["subnets"]
+
+
+def test_combine_replaces_what_was_read_and_merges_named_parts():
+    out = discovery.combine({"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a"}, "db_instance": {"status": "creating"}},
+                            {"security_groups": {"b": "sg-b"}, "db_instance": None, "cluster": {"name": "c"}})
+    assert out == {"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a", "b": "sg-b"}, "db_instance": None,
+                   "cluster": {"name": "c"}}
+    assert discovery.combine(None, {"vpc": None}) == {"vpc": None}
+
+
+def test_target_groups_and_repositories_are_read_in_one_call_and_by_name_when_one_is_missing(moto_clients):
+    ecr = moto_clients("ecr")
+    for name in ("repo-b", "repo-a"):
+        ecr.create_repository(repositoryName=name)
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"repository_names": ["repo-a", "repo-b"]})
+    assert calls == ["ecr:DescribeRepositories"] and list(stack["repositories"]) == ["repo-a", "repo-b"] and missing == []
+    calls.clear()
+    stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"repository_names": ["repo-c", "repo-b"]})
+    assert calls == ["ecr:DescribeRepositories"] * 3
+    assert list(stack["repositories"]) == ["repo-b"] and missing == ["repository repo-c"]
