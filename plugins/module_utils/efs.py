@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
@@ -215,12 +216,10 @@ def describe_mount_target_security_groups(client: Any, mount_target_id: str) -> 
 
 def list_mount_targets(client: Any, file_system_id: str) -> List[dict]:
     """Normalised mount targets of a file system (security groups included), deleted ones left out."""
-    result = []
-    for mt in describe_mount_targets(client, file_system_id) or []:
-        if mt.get("LifeCycleState") in GONE_STATES:
-            continue
-        groups = describe_mount_target_security_groups(client, mt["MountTargetId"])
-        result.append(normalize_mount_target(mt, groups))
+    live = [mt for mt in describe_mount_targets(client, file_system_id) or [] if mt.get("LifeCycleState") not in GONE_STATES]
+    # one DescribeMountTargetSecurityGroups per mount target, side by side
+    groups = concurrently([(lambda mt_id=mt["MountTargetId"]: describe_mount_target_security_groups(client, mt_id)) for mt in live])
+    result = [normalize_mount_target(mt, g) for mt, g in zip(live, groups)]
     return sorted(result, key=lambda m: (m.get("availability_zone_name") or "", m["subnet_id"]))
 
 

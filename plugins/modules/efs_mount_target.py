@@ -268,10 +268,14 @@ def ensure_present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Co
     """``clients``: ``{"efs": ..., "ec2": ...}`` (subnets and security groups are looked up in EC2)."""
     client, ec2 = clients["efs"], clients["ec2"]
     fs_id = params["file_system_id"]
-    efs.require_file_system(client, fs_id)
-    current = efs.list_mount_targets(client, fs_id)
     wanted = params["mount_targets"] or []
-    subnets = subnet_info(ec2, [m["subnet_id"] for m in wanted])
+
+    def mount_targets() -> List[dict]:
+        efs.require_file_system(client, fs_id)
+        return efs.list_mount_targets(client, fs_id)
+
+    # the file system's mount targets (EFS) and the subnets asked for (EC2), side by side
+    current, subnets = base.concurrently([mount_targets, lambda: subnet_info(ec2, [m["subnet_id"] for m in wanted])])
     desired = desired_targets(ec2, wanted, subnets)
     errors, plan = efs.plan_mount_targets(current, desired, subnets, params["purge_mount_targets"])
     if errors:
