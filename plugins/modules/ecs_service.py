@@ -359,6 +359,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
@@ -453,17 +454,29 @@ def _planned_service(cluster: str, name: str, desired: Dict[str, Any], launch_ty
     return planned
 
 
-def _resolve(client: Any, ref: str, ctx: Context) -> Tuple[str, Optional[dict]]:
-    """Task definition option -> (ARN, raw task definition); in check mode an unknown one is kept as given."""
+def _find_task_definition(client: Any, ref: str) -> Tuple[Optional[str], Optional[dict]]:
+    """Task definition option -> (ARN, raw task definition), ``(None, None)`` when no ACTIVE revision matches.
+
+    An ARN or ``family:revision`` costs one DescribeTaskDefinition (it answers the ARN too); a family
+    alone is listed first for its latest ACTIVE revision.
+    """
+    if ecs.parse_task_definition_arn(ref)[1] is not None:
+        found = ecs.describe_task_definition(client, ref)
+        return (found[0]["taskDefinitionArn"], found[0]) if found else (None, None)
     arn = ecs.resolve_task_definition_arn(client, ref)
-    if arn is None:
+    found = ecs.describe_task_definition(client, arn) if arn else None
+    return arn, (found[0] if found else None)
+
+
+def _resolve(ref: str, found: Tuple[Optional[str], Optional[dict]], ctx: Context) -> Tuple[str, Optional[dict]]:
+    """What ``_find_task_definition`` found for ``ref``; in check mode an unknown one is kept as given."""
+    if found[0] is None:
         if ctx.check_mode:
             ctx.warn("task_definition %s matches no ACTIVE revision yet; assuming an earlier task registers it" % ref)
             return ref, None
         raise ecs.ECSUsageError("task_definition %s matches no ACTIVE task definition revision; register it first "
                                 "(apranova.aws_stack.ecs_task_definition) or fix the family/revision" % ref)
-    found = ecs.describe_task_definition(client, arn)
-    return arn, (found[0] if found else None)
+    return found
 
 
 def _outcome(changed: bool, before: dict, after: dict, changed_attributes: list) -> Outcome:
@@ -478,18 +491,24 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome
     cluster, name, launch_type = params["cluster"], params["name"], params["launch_type"]
     tags, purge_tags = params["tags"], params["purge_tags"]
     wait, wait_timeout, check_mode = params["wait"], params["wait_timeout"], ctx.check_mode
-    if ecs.get_cluster(client, cluster) is None:
+    desired = {key: params[key] for key in DESIRED_OPTIONS}
+    ref = desired.get("task_definition")
+    # the cluster, the task definition and the service, read side by side
+    found_cluster, found_td, raw = concurrently([
+        lambda: ecs.get_cluster(client, cluster),
+        lambda: _find_task_definition(client, ref) if ref else (None, None),
+        lambda: ecs.describe_service(client, cluster, name),
+    ])
+    if found_cluster is None:
         if not check_mode:
             raise ecs.ECSUsageError("ECS cluster %s does not exist (or is INACTIVE); create it first with "
                                     "apranova.aws_stack.ecs_cluster" % cluster)
         ctx.warn("ECS cluster %s does not exist yet; assuming an earlier task creates it" % cluster)
 
-    desired = {key: params[key] for key in DESIRED_OPTIONS}
     new_td = None
-    if desired.get("task_definition"):
-        desired["task_definition"], new_td = _resolve(client, desired["task_definition"], ctx)
+    if ref:
+        desired["task_definition"], new_td = _resolve(ref, found_td, ctx)
 
-    raw = ecs.describe_service(client, cluster, name)
     if raw is not None and raw.get("status") == "DRAINING" and not check_mode:
         # A service being deleted cannot be recreated under its name until it is INACTIVE.
         wait_for_inactive(client, cluster, name, wait_timeout)
