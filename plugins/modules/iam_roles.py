@@ -13,12 +13,12 @@ description:
   - Creates, updates and deletes a list of IAM roles, each with its trust policy, description,
     maximum session duration, inline policies and attached managed policies, in one task.
   - Fills a gap of the stock modules, M(amazon.aws.iam_role) and M(amazon.aws.iam_policy) take a
-    task per role and another per inline policy, and read one call after another (a role costs
-    about eight sequential calls even when nothing changes).
+    task per role and another per inline policy, and read one call after another (two roles with one
+    inline policy each cost 16 sequential calls in four tasks when nothing changes).
   - Reads with as few calls as IAM allows, side by side - for every role at once C(GetRole)
     (description, trust policy, tags, maximum session), C(ListRolePolicies) and
     C(ListAttachedRolePolicies), then C(GetRolePolicy) for every inline policy. Two roles with one
-    inline policy each cost six calls and then two, whatever the number of roles two rounds of calls.
+    inline policy each cost eight calls in two rounds; any number of roles takes two rounds.
   - Policy documents are compared after normalising both sides (IAM answers them URL-encoded; the
     order of statements and of values, a single value or a one-element list, and the default
     C(Version) make no difference), with amazon.aws's C(compare_policies).
