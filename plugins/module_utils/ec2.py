@@ -226,7 +226,8 @@ def require_vpc(client: Any, vpc_id: str) -> None:
 
 
 # The DNS attributes of a VPC: option name -> the Attribute of DescribeVpcAttribute. AWS reads and
-# changes them one per call (ModifyVpcAttribute: "You can only modify one attribute at a time").
+# changes them one per call (DescribeVpcAttribute: "You can specify only one attribute at a time";
+# ModifyVpcAttribute: "Use separate requests for each attribute").
 VPC_DNS_ATTRIBUTES = {"dns_support": "enableDnsSupport", "dns_hostnames": "enableDnsHostnames"}
 
 # What AWS gives a VPC created without them (Amazon VPC User Guide, "DNS attributes for your VPC":
@@ -255,8 +256,9 @@ def describe_vpcs_by_name(client: Any, name: str) -> List[Dict[str, Any]]:
 
 def vpc_matches(vpc: Dict[str, Any], name: str, cidr_block: Optional[str]) -> bool:
     """Identity of a VPC here, as amazon.aws ec2_vpc_net's: its Name tag and its primary CIDR
-    (any CIDR when ``cidr_block`` is ``None``)."""
-    return name_tag(vpc) == name and (cidr_block is None or vpc.get("CidrBlock") == cidr_block)
+    (any CIDR when ``cidr_block`` is ``None``); a VPC being deleted is no longer it."""
+    return (name_tag(vpc) == name and vpc.get("State") != "deleting"
+            and (cidr_block is None or vpc.get("CidrBlock") == cidr_block))
 
 
 def find_vpc(vpcs: List[Dict[str, Any]], name: str, cidr_block: Optional[str]) -> Optional[Dict[str, Any]]:

@@ -69,6 +69,7 @@ def test_find_vpc_by_name_and_primary_cidr():
     assert ec2.find_vpc(vpcs, NAME, "10.9.0.0/16") is None
     assert ec2.find_vpc(vpcs, "missing", CIDR) is None
     assert ec2.find_vpc(vpcs[:1], NAME, None)["VpcId"] == "vpc-1", "no cidr_block: the Name tag alone"
+    assert ec2.find_vpc([raw_vpc(State="deleting")], NAME, CIDR) is None, "a VPC being deleted is not it"
 
 
 def test_several_matches_fail_naming_the_ids():
