@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to apranova.aws_stack
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EC2/VPC API layer of apranova.aws_stack: subnets, NAT gateways, Elastic IPs, route tables.
+"""EC2/VPC API layer of apranova.aws_stack: VPCs, subnets, NAT gateways, Elastic IPs, route tables.
 
 Every boto3 call of the network modules lives here. Clients are expected to come from
 ``base.aws_client(module, "ec2")`` (or any
@@ -21,10 +21,14 @@ import ipaddress
 import uuid
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import DEFAULT_ATTEMPTS
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
@@ -219,6 +223,166 @@ def describe_vpc(client: Any, vpc_id: str) -> Optional[Dict[str, Any]]:
 def require_vpc(client: Any, vpc_id: str) -> None:
     if describe_vpc(client, vpc_id) is None:
         raise AnsibleEC2Error(message=f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
+
+
+# The DNS attributes of a VPC: option name -> the Attribute of DescribeVpcAttribute. AWS reads and
+# changes them one per call (DescribeVpcAttribute: "You can specify only one attribute at a time";
+# ModifyVpcAttribute: "Use separate requests for each attribute").
+VPC_DNS_ATTRIBUTES = {"dns_support": "enableDnsSupport", "dns_hostnames": "enableDnsHostnames"}
+
+# What AWS gives a VPC created without them (Amazon VPC User Guide, "DNS attributes for your VPC":
+# a VPC not created by the console wizard has enableDnsSupport true, enableDnsHostnames false).
+VPC_DNS_AT_CREATION = {"dns_support": True, "dns_hostnames": False}
+
+# VPC primary CIDR sizes AWS accepts (CreateVpc: "between /16 and /28").
+VPC_PREFIX_LENGTHS = (16, 28)
+
+
+def normalise_vpc_cidr(cidr: str) -> str:
+    """``normalise_cidr`` and a netmask AWS accepts for a VPC, else ``ValueError`` saying what to change."""
+    canonical = normalise_cidr(cidr)
+    low, high = VPC_PREFIX_LENGTHS
+    if not low <= ipaddress.IPv4Network(canonical).prefixlen <= high:
+        raise ValueError(f"cidr_block {canonical}: a VPC's CIDR block must be between /{low} and /{high}; use e.g. 10.0.0.0/16")
+    return canonical
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the VPCs named {name}", [])
+def describe_vpcs_by_name(client: Any, name: str) -> List[Dict[str, Any]]:
+    """VPCs whose Name tag is ``name`` (filtered server side, re-checked client side), with their tags and CIDRs."""
+    vpcs = _paginate(client, "describe_vpcs", "Vpcs", Filters=_filters({"tag:Name": [name]}))
+    return [v for v in vpcs if name_tag(v) == name]
+
+
+def vpc_matches(vpc: Dict[str, Any], name: str, cidr_block: Optional[str]) -> bool:
+    """Identity of a VPC here, as amazon.aws ec2_vpc_net's: its Name tag and its primary CIDR
+    (any CIDR when ``cidr_block`` is ``None``); a VPC being deleted is no longer it."""
+    return (name_tag(vpc) == name and vpc.get("State") != "deleting"
+            and (cidr_block is None or vpc.get("CidrBlock") == cidr_block))
+
+
+def find_vpc(vpcs: List[Dict[str, Any]], name: str, cidr_block: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The one VPC of ``vpcs`` named ``name`` with primary CIDR ``cidr_block``, or ``None``;
+    ``ValueError`` naming the ids when several match (which one is meant cannot be told)."""
+    matches = sorted((v for v in vpcs if vpc_matches(v, name, cidr_block)), key=lambda v: v.get("VpcId") or "")
+    if len(matches) > 1:
+        ids = ", ".join(v.get("VpcId") or "?" for v in matches)
+        which = f"named {name} with CIDR block {cidr_block}" if cidr_block else f"named {name}"
+        raise ValueError(
+            f"{len(matches)} VPCs are {which}: {ids}. A VPC is identified by its Name tag and CIDR block, so "
+            "this module cannot tell which one to manage: delete or rename the extra ones and run again."
+        )
+    return matches[0] if matches else None
+
+
+@EC2NetworkErrorHandler.common_error_handler("read {attribute} of VPC {vpc_id}")
+def describe_vpc_attribute(client: Any, vpc_id: str, attribute: str) -> bool:
+    """One DNS attribute (``enableDnsSupport`` / ``enableDnsHostnames``) of a VPC."""
+    answer = client.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)
+    return bool((answer.get(attribute[0].upper() + attribute[1:]) or {}).get("Value"))
+
+
+def describe_vpc_dns(client: Any, vpc_id: str) -> Dict[str, bool]:
+    """``{"dns_support": bool, "dns_hostnames": bool}``: the two DescribeVpcAttribute calls, side by side."""
+    calls = [lambda attribute=attribute: describe_vpc_attribute(client, vpc_id, attribute) for attribute in VPC_DNS_ATTRIBUTES.values()]
+    return dict(zip(VPC_DNS_ATTRIBUTES, concurrently(calls)))
+
+
+@EC2NetworkErrorHandler.common_error_handler("create VPC {tags[Name]} ({cidr_block})")
+def create_vpc(client: Any, cidr_block: str, tags: Dict[str, str], instance_tenancy: Optional[str] = None) -> Dict[str, Any]:
+    """CreateVpc, tagged at creation (``TagSpecifications``: the VPC is never without its Name).
+
+    CreateVpc takes no idempotency token. So every attempt after the first looks for a VPC with
+    this Name tag and CIDR block first: an attempt that AWS carried out but whose reply was lost (a
+    5xx or throttling answer after the fact, which the retry policy tries again) is then adopted
+    instead of creating a second VPC. The caller looked up before and found none.
+    """
+    params = dict(CidrBlock=cidr_block, TagSpecifications=tag_specifications("vpc", tags))
+    if instance_tenancy:
+        params["InstanceTenancy"] = instance_tenancy
+    attempts = []
+
+    def attempt() -> Dict[str, Any]:
+        if attempts:
+            found = [v for v in describe_vpcs_by_name(client, tags["Name"]) if vpc_matches(v, tags["Name"], cidr_block)]
+            if found:
+                return sorted(found, key=lambda v: v.get("VpcId") or "")[0]
+        attempts.append(True)
+        return client.create_vpc(**params)["Vpc"]
+
+    return retry_decorator(attempts=getattr(client, "stack_attempts", DEFAULT_ATTEMPTS))(attempt)()
+
+
+@EC2NetworkErrorHandler.common_error_handler("set {attribute}={value} on VPC {vpc_id}")
+def set_vpc_attribute(client: Any, vpc_id: str, attribute: str, value: bool, timeout: float = 0,
+                      note: Optional[Note] = None) -> bool:
+    """ModifyVpcAttribute of one DNS attribute. ``timeout``: for a VPC created a moment ago, how
+    long ``InvalidVpcID.NotFound`` (EC2 eventual consistency) is tried again, each wait noted."""
+    key = attribute[0].upper() + attribute[1:]
+    retry_while(
+        lambda: client.modify_vpc_attribute(aws_retry=True, VpcId=vpc_id, **{key: {"Value": bool(value)}}),
+        ["InvalidVpcID.NotFound"], timeout=timeout, note=note, what=f"set {attribute} on VPC {vpc_id}",
+    )
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete VPC {vpc_id}")
+def delete_vpc(client: Any, vpc_id: str, timeout: float = RELEASE_TIMEOUT, note: Optional[Note] = None) -> bool:
+    """Delete a VPC; ``DependencyViolation`` (what was in it, deleted a moment ago, still being
+    released) is tried again for ``timeout`` seconds, each wait told to ``note``."""
+    retry_while(
+        lambda: client.delete_vpc(aws_retry=True, VpcId=vpc_id),
+        DEPENDENCY_CODES, timeout=timeout, note=note, what=f"delete VPC {vpc_id}",
+    )
+    return True
+
+
+def _snake_list(items: Optional[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    return [camel_dict_to_snake_dict(item) for item in items or []]
+
+
+def normalise_vpc(vpc: Dict[str, Any], dns: Optional[Dict[str, bool]] = None) -> Dict[str, Any]:
+    """A VPC in amazon.aws ec2_vpc_net's result shape (snake_case, ``id``, ``name``, tags as a
+    dict) plus its DNS attributes when ``dns`` is given."""
+    tags = tags_to_dict(vpc.get("Tags"))
+    result = {
+        "id": vpc.get("VpcId"),
+        "name": tags.get("Name"),
+        "cidr_block": vpc.get("CidrBlock"),
+        "cidr_block_association_set": _snake_list(vpc.get("CidrBlockAssociationSet")),
+        "ipv6_cidr_block_association_set": _snake_list(vpc.get("Ipv6CidrBlockAssociationSet")),
+        "dhcp_options_id": vpc.get("DhcpOptionsId"),
+        "instance_tenancy": vpc.get("InstanceTenancy"),
+        "is_default": bool(vpc.get("IsDefault", False)),
+        "owner_id": vpc.get("OwnerId"),
+        "state": vpc.get("State"),
+        "tags": tags,
+    }
+    if dns is not None:
+        result.update(dns)
+    return result
+
+
+def plan_vpc_dns(current: Dict[str, bool], dns_support: Optional[bool], dns_hostnames: Optional[bool]) -> List[Tuple[str, bool]]:
+    """The ModifyVpcAttribute calls, in order, that bring ``current`` (``{"dns_support": ..,
+    "dns_hostnames": ..}``) to the options that are set (``None`` leaves one alone).
+
+    AWS enables DNS hostnames only where DNS support is on: support is turned on before hostnames,
+    and hostnames off before support. ``ValueError`` when the result would be hostnames without support.
+    """
+    after = dict(current)
+    if dns_support is not None:
+        after["dns_support"] = dns_support
+    if dns_hostnames is not None:
+        after["dns_hostnames"] = dns_hostnames
+    if after["dns_hostnames"] and not after["dns_support"]:
+        raise ValueError(
+            "DNS hostnames need DNS support: with dns_support false, set dns_hostnames: false too"
+            if dns_support is False else
+            "DNS hostnames need DNS support, which this VPC has off: set dns_support: true with dns_hostnames: true"
+        )
+    order = ["dns_support", "dns_hostnames"] if after["dns_support"] else ["dns_hostnames", "dns_support"]
+    return [(key, after[key]) for key in order if after[key] != current.get(key)]
 
 
 # ---------------------------------------------------------------------------------------------
