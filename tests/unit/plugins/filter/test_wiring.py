@@ -1,4 +1,4 @@
-"""What each tier's filter plugin (plugins/filter/<tier>.py) owes its role, checked for the six tiers
+"""What each tier's filter plugin (plugins/filter/<tier>.py) owes its role, checked for the seven tiers
 at once: filters named after the tier, one documentation file per filter, and a role that builds its
 data with the filters rather than with Jinja programs (no ``{% set %}`` / ``{% for %}`` left in its
 tasks, vars or defaults).
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.apranova.aws_stack.plugins.filter import alb, data, ecs_services, monitoring, network, report
+from ansible_collections.apranova.aws_stack.plugins.filter import alb, data, ecs_services, monitoring, network, registry, report
 
 REPO = Path(__file__).resolve().parents[4]
 
 TIERS = {"network": network, "alb": alb, "data": data, "ecs_services": ecs_services, "monitoring": monitoring,
-         "report": report}
+         "registry": registry, "report": report}
 
 # A Jinja statement that builds data: {% set ... %}, {%- for ... %} and the like.
 JINJA_PROGRAM = re.compile(r"\{%[-+]?\s*(?:set|for)\b")
