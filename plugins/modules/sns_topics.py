@@ -52,9 +52,9 @@ options:
         description:
           - The KMS key (id, ARN, alias such as V(alias/aws/sns), or alias ARN) that encrypts the
             topic's messages at rest (server-side encryption).
-          - V("") turns server-side encryption off.
+          - V("") turns server-side encryption off (sent as an empty C(KmsMasterKeyId)).
           - Unset leaves the current setting alone (a new topic is not encrypted).
-          - AWS does not check the key when it is set; publishing fails if the key cannot be used.
+          - The key is not checked when it is set; publishing fails if it cannot be used.
         type: str
       subscriptions:
         description:
