@@ -8,7 +8,8 @@ Reads the JSON lines of scripts/aws_proxy.py --log (service + action of every ca
 maps each call to its IAM action (moto's "monitoring" is cloudwatch; an EFS REST call
 "GET /2015-02-01/file-systems" is elasticfilesystem:DescribeFileSystems), adds the actions AWS
 checks without a call of their own (IMPLIED: tag-on-create, iam:PassRole of the task roles, the
-service-linked roles of a fresh account, the network interfaces of EFS mount targets), and writes
+service-linked roles of a fresh account, the network interfaces of EFS mount targets) and the ones a
+module makes only when an input changes, which the lifecycle's inventory never does (ON_CHANGE), and writes
 an IAM policy whose statements scope each action to the stack's names where the action has resource
 types that carry a name (RDS, ElastiCache, ELBv2, ECS, ECR, logs, CloudWatch, SNS, IAM, Secrets
 Manager), "*" where it has none or only id-named ones (EC2, EFS, Describe/List calls).
@@ -61,6 +62,16 @@ IMPLIED = {
     # the task definitions name the two task roles; a fresh account creates the service-linked roles
     "iam:PassRole": "executionRoleArn/taskRoleArn of RegisterTaskDefinition",
     "iam:CreateServiceLinkedRole": "first ECS service, load balancer, DB instance, replication group of an account",
+}
+
+# Actions a role's module calls only when an input differs from what is built, which the lifecycle's
+# inventory never makes happen: granted so that such a run does not stop halfway through a change.
+ON_CHANGE = {
+    # apranova.aws_stack.sns_topics (the monitoring role's alarm topic)
+    "sns:Subscribe": "an address added to monitoring_alarm_emails (the production inventory lists none)",
+    "sns:Unsubscribe": "an address taken out of monitoring_alarm_emails",
+    "sns:SetTopicAttributes": "the display name of an existing topic changed (a new topic gets it from CreateTopic)",
+    "sns:UntagResource": "a tag taken out of stack_tags / monitoring_tags",
 }
 
 READS = ("Describe", "List", "Get")
@@ -240,6 +251,7 @@ def main(argv=None) -> int:
         actions |= set(IMPLIED)
     else:
         actions = policy_actions(json.loads(DEFAULT_OUT.read_text()))
+    actions |= set(ON_CHANGE)
     iam = json.loads(IAM_DATA.read_text())
     if args.iam_definition:
         iam = refresh_iam_data(iam, args.iam_definition, actions)
