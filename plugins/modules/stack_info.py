@@ -78,7 +78,7 @@ options:
     type: str
   known:
     description:
-      - A stack found earlier in the same run, in the shape of RV(stack): the fact
+      - A stack found earlier in the same run, in the shape of RV(stack), that is the fact
         C(ansible_facts.aws_stack_known) that every call of this module leaves (see RV(ansible_facts)).
       - What it already holds is not read again - the VPC with its subnets and gateways, each
         security group, target group, repository, log group and service by name, the load balancer
