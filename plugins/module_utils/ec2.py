@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to apranova.aws_stack
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EC2/VPC API layer of apranova.aws_stack: VPCs, subnets, NAT gateways, Elastic IPs, route tables.
+"""EC2/VPC API layer of apranova.aws_stack: VPCs, internet gateways, subnets, NAT gateways, Elastic IPs, route tables.
 
 Every boto3 call of the network modules lives here. Clients are expected to come from
 ``base.aws_client(module, "ec2")`` (or any
@@ -30,6 +30,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import err
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Note
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import dict_to_tags
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_code
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_decorator
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import retry_only
@@ -47,6 +48,7 @@ NOT_FOUND_CODES = [
     "NatGatewayNotFound",
     "InvalidNatGatewayID.NotFound",
     "InvalidAllocationID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
 ]
 
 # A resource created a moment ago may not be visible to the next call yet (eventual
@@ -59,6 +61,7 @@ JUST_CREATED_CODES = [
     "NatGatewayNotFound",
     "InvalidGatewayID.NotFound",
     "InvalidAllocationID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
 ]
 
 # Only these codes: the calls it wraps are made with aws_retry=True, which retries the transient answers.
@@ -383,6 +386,133 @@ def plan_vpc_dns(current: Dict[str, bool], dns_support: Optional[bool], dns_host
         )
     order = ["dns_support", "dns_hostnames"] if after["dns_support"] else ["dns_hostnames", "dns_support"]
     return [(key, after[key]) for key in order if after[key] != current.get(key)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Internet gateway
+# ---------------------------------------------------------------------------------------------
+
+# AttachInternetGateway of a gateway already attached to this VPC (an attempt carried out whose
+# reply was lost, tried again by the retry layer): AWS answers this code (EC2 API error codes:
+# "Resource.AlreadyAssociated"), the gateway is attached as wanted.
+ALREADY_ATTACHED_CODES = ["Resource.AlreadyAssociated"]
+# DetachInternetGateway of a gateway that is not attached (any more): "Gateway.NotAttached".
+NOT_ATTACHED_CODES = ["Gateway.NotAttached"]
+
+
+def igw_attached_vpcs(igw: Dict[str, Any]) -> List[str]:
+    """The VPC ids a gateway is attached (or attaching, detaching) to; ``[]`` for a detached gateway."""
+    return [a.get("VpcId") for a in igw.get("Attachments") or [] if a.get("State") != "detached" and a.get("VpcId")]
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the internet gateway of VPC {vpc_id}", [])
+def describe_vpc_internet_gateways(client: Any, vpc_id: str) -> List[Dict[str, Any]]:
+    """The gateways attached to ``vpc_id`` (filter ``attachment.vpc-id``, re-checked client side), tags included:
+    one DescribeInternetGateways."""
+    igws = _paginate(client, "describe_internet_gateways", "InternetGateways", Filters=_filters({"attachment.vpc-id": [vpc_id]}))
+    return [g for g in igws if vpc_id in igw_attached_vpcs(g)]
+
+
+@EC2NetworkErrorHandler.list_error_handler("describe the detached internet gateways named {name}", [])
+def describe_detached_internet_gateways(client: Any, name: str) -> List[Dict[str, Any]]:
+    """The gateways attached to no VPC whose Name tag is ``name`` (a create whose attach never came:
+    CreateInternetGateway takes no idempotency token), oldest id first."""
+    igws = _paginate(client, "describe_internet_gateways", "InternetGateways", Filters=_filters({"tag:Name": [name]}))
+    found = [g for g in igws if name_tag(g) == name and not igw_attached_vpcs(g)]
+    return sorted(found, key=lambda g: g.get("InternetGatewayId") or "")
+
+
+@EC2NetworkErrorHandler.common_error_handler("create an internet gateway")
+def create_internet_gateway(client: Any, tags: Optional[Dict[str, str]]) -> Dict[str, Any]:
+    """CreateInternetGateway, tagged at creation (``TagSpecifications``).
+
+    CreateInternetGateway takes no idempotency token. So, when the gateway has a Name tag, every
+    attempt after the first looks for a detached gateway with this Name first: an attempt that AWS
+    carried out but whose reply was lost (a 5xx or throttling answer after the fact, which the
+    retry policy tries again) is then adopted instead of creating a second gateway.
+    """
+    params = {}
+    spec = tag_specifications("internet-gateway", tags)
+    if spec:
+        params["TagSpecifications"] = spec
+    name = (tags or {}).get("Name")
+    attempts = []
+
+    def attempt() -> Dict[str, Any]:
+        if attempts and name:
+            found = describe_detached_internet_gateways(client, name)
+            if found:
+                return found[0]
+        attempts.append(True)
+        return client.create_internet_gateway(**params)["InternetGateway"]
+
+    return retry_decorator(attempts=getattr(client, "stack_attempts", DEFAULT_ATTEMPTS))(attempt)()
+
+
+@EC2NetworkErrorHandler.common_error_handler("attach internet gateway {igw_id} to VPC {vpc_id}")
+def attach_internet_gateway(client: Any, igw_id: str, vpc_id: str, timeout: float = 0, note: Optional[Note] = None) -> bool:
+    """AttachInternetGateway. ``timeout``: for a gateway created a moment ago, how long
+    ``InvalidInternetGatewayID.NotFound`` (EC2 eventual consistency) is tried again, each wait noted.
+    ``Resource.AlreadyAssociated`` for this very VPC (a retried attach whose first reply was lost) is
+    the attachment wanted."""
+    from botocore.exceptions import ClientError
+
+    try:
+        retry_while(
+            lambda: client.attach_internet_gateway(aws_retry=True, InternetGatewayId=igw_id, VpcId=vpc_id),
+            ["InvalidInternetGatewayID.NotFound"], timeout=timeout, note=note, what=f"attach internet gateway {igw_id}",
+        )
+    except ClientError as e:
+        if error_code(e) not in ALREADY_ATTACHED_CODES:
+            raise
+        igws = client.describe_internet_gateways(aws_retry=True, InternetGatewayIds=[igw_id]).get("InternetGateways") or []
+        if not igws or igw_attached_vpcs(igws[0]) != [vpc_id]:
+            raise
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("detach internet gateway {igw_id} from VPC {vpc_id}")
+def detach_internet_gateway(client: Any, igw_id: str, vpc_id: str, timeout: float = RELEASE_TIMEOUT,
+                            note: Optional[Note] = None) -> bool:
+    """DetachInternetGateway; ``DependencyViolation`` ("Network vpc-... has some mapped public
+    address(es)": a NAT gateway or load balancer deleted a moment ago still maps a public address)
+    is tried again for ``timeout`` seconds, each wait told to ``note``. A gateway no longer attached
+    is detached as wanted."""
+    from botocore.exceptions import ClientError
+
+    try:
+        retry_while(
+            lambda: client.detach_internet_gateway(aws_retry=True, InternetGatewayId=igw_id, VpcId=vpc_id),
+            DEPENDENCY_CODES, timeout=timeout, note=note, what=f"detach internet gateway {igw_id} from VPC {vpc_id}",
+        )
+    except ClientError as e:
+        if error_code(e) not in NOT_ATTACHED_CODES:
+            raise
+    return True
+
+
+@EC2NetworkErrorHandler.deletion_error_handler("delete internet gateway {igw_id}")
+def delete_internet_gateway(client: Any, igw_id: str, timeout: float = JUST_CREATED_TIMEOUT, note: Optional[Note] = None) -> bool:
+    """DeleteInternetGateway; ``DependencyViolation`` (a detach of a moment ago not seen everywhere
+    yet) is tried again for ``timeout`` seconds, each wait noted. A gateway already gone is nothing to delete."""
+    retry_while(
+        lambda: client.delete_internet_gateway(aws_retry=True, InternetGatewayId=igw_id),
+        DEPENDENCY_CODES, timeout=timeout, note=note, what=f"delete internet gateway {igw_id}",
+    )
+    return True
+
+
+def normalise_internet_gateway(igw: Dict[str, Any]) -> Dict[str, Any]:
+    """A gateway in amazon.aws ec2_vpc_igw's result names (``gateway_id``, ``vpc_id``, tags as a dict)
+    plus its ``attachments`` and ``owner_id``."""
+    vpcs = igw_attached_vpcs(igw)
+    return {
+        "gateway_id": igw.get("InternetGatewayId"),
+        "vpc_id": vpcs[0] if vpcs else None,
+        "attachments": _snake_list(igw.get("Attachments")),
+        "owner_id": igw.get("OwnerId"),
+        "tags": tags_to_dict(igw.get("Tags")),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
