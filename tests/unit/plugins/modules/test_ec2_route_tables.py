@@ -257,7 +257,7 @@ def network_route_tables(nat_gateways, per_az=False, check_mode=False):
         __network_subnet_result={"subnets": [
             {"name": f"p-{tier}-us-east-1{zone}", "id": f"subnet-{tier}-{zone}"}
             for tier in ("public", "private") for zone in "ab"]},
-        __network_igw={"gateway_id": "igw-1"},
+        __network_igw={"gateway": {"gateway_id": "igw-1"}},
         __network_nat={"nat_gateways": nat_gateways},
     )
     variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in variables.items()}
