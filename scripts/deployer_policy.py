@@ -67,6 +67,8 @@ IMPLIED = {
 # Actions a role's module calls only when an input differs from what is built, which the lifecycle's
 # inventory never makes happen: granted so that such a run does not stop halfway through a change.
 ON_CHANGE = {
+    # base/ec2.update_tags of the EC2 modules (ec2_vpc, ec2_subnets, ec2_internet_gateway, ec2_route_tables ...)
+    "ec2:DeleteTags": "a tag taken out of stack_tags / network_tags (CreateTags, also implied, adds them)",
     # apranova.aws_stack.sns_topics (the monitoring role's alarm topic)
     "sns:Subscribe": "an address added to monitoring_alarm_emails (the production inventory lists none)",
     "sns:Unsubscribe": "an address taken out of monitoring_alarm_emails",
