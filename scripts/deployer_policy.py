@@ -74,6 +74,8 @@ ON_CHANGE = {
     "sns:Unsubscribe": "an address taken out of monitoring_alarm_emails",
     "sns:SetTopicAttributes": "the display name of an existing topic changed (a new topic gets it from CreateTopic)",
     "sns:UntagResource": "a tag taken out of stack_tags / monitoring_tags",
+    # apranova.aws_stack.cloudwatchlogs_log_groups (the ecs_services role's log groups)
+    "logs:UntagResource": "a tag taken out of stack_tags / ecs_services_tags",
 }
 
 READS = ("Describe", "List", "Get")

@@ -8,8 +8,10 @@
 * ``ecs_services_image_tag`` gives the image tag of each service.
 * ``ecs_services_containers`` builds each service's container definition from the services and
   what stack_info found (database and Redis addresses, secret, load balancer, repositories).
+* ``ecs_services_log_groups`` gives the ``log_groups`` option of
+  ``apranova.aws_stack.cloudwatchlogs_log_groups``: one log group per service (tasks/logs.yml).
 
-The last three are used by roles/ecs_services/vars/main.yml. The checks follow Jinja's semantics,
+``ecs_services_image_tag`` and ``ecs_services_containers`` are used by roles/ecs_services/vars/main.yml. The checks follow Jinja's semantics,
 which the roles used before: numbers go through Jinja's ``int`` filter (``'8000'`` and ``80.5``
 count as 8000 and 80, what does not parse counts as 0), values are shown in messages as Jinja's
 ``~`` would print them, patterns are matched with ``re.match`` like the ``match`` test, and the
@@ -185,10 +187,21 @@ def ecs_services_containers(services: Sequence[Mapping[str, Any]], stack: Mappin
     return out
 
 
+def ecs_services_log_groups(services: Sequence[Mapping[str, Any]], prefix: str, retention: Any) -> list[dict[str, Any]]:
+    """``[{"name": "<prefix>/<name>", "retention": retention, "tags": {"Service": name}}, ...]``, one
+    log group per service in their order (the group the service's container writes to)."""
+    services = _services("ecs_services_log_groups", services, ("name",))
+    if not isinstance(prefix, str) or not prefix:
+        raise AnsibleFilterError("ecs_services_log_groups: the prefix must be a non-empty string, got %r" % (prefix,))
+    return [{"name": "%s/%s" % (prefix, svc["name"]), "retention": retention, "tags": {"Service": svc["name"]}}
+            for svc in services]
+
+
 class FilterModule(object):
     def filters(self) -> dict[str, Any]:
         return {
             "ecs_services_problems": ecs_services_problems,
             "ecs_services_image_tag": ecs_services_image_tag,
             "ecs_services_containers": ecs_services_containers,
+            "ecs_services_log_groups": ecs_services_log_groups,
         }

@@ -386,4 +386,26 @@ def test_filter_names():
         "ecs_services_problems": ecs_services.ecs_services_problems,
         "ecs_services_image_tag": ecs_services.ecs_services_image_tag,
         "ecs_services_containers": ecs_services.ecs_services_containers,
+        "ecs_services_log_groups": ecs_services.ecs_services_log_groups,
     }
+
+
+# --- ecs_services_log_groups ----------------------------------------------------------------------------
+
+
+def test_log_groups_one_per_service_with_the_service_tag():
+    # what roles/ecs_services/tasks/logs.yml looped over before: <prefix>/<name>, the retention, Service tag
+    assert ecs_services.ecs_services_log_groups([{"name": "backend", "cpu": 256}, {"name": "frontend"}], "/ecs", 30) == [
+        {"name": "/ecs/backend", "retention": 30, "tags": {"Service": "backend"}},
+        {"name": "/ecs/frontend", "retention": 30, "tags": {"Service": "frontend"}},
+    ]
+    assert ecs_services.ecs_services_log_groups([], "/ecs", 30) == []
+
+
+def test_log_groups_refuse_a_bad_input():
+    with pytest.raises(AnsibleFilterError, match="ecs_services_log_groups: the input must be the list ecs_services_services"):
+        ecs_services.ecs_services_log_groups({"name": "backend"}, "/ecs", 30)
+    with pytest.raises(AnsibleFilterError, match=r"ecs_services_log_groups: ecs_services_services\[0\] lacks name"):
+        ecs_services.ecs_services_log_groups([{"cpu": 256}], "/ecs", 30)
+    with pytest.raises(AnsibleFilterError, match="ecs_services_log_groups: the prefix must be a non-empty string"):
+        ecs_services.ecs_services_log_groups([{"name": "backend"}], "", 30)
