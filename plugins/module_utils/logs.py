@@ -108,8 +108,13 @@ def _after_create(call: Any, name: str, note: Any) -> Any:
 
 @LogsErrorHandler.common_error_handler("set the retention of CloudWatch Logs group {name}")
 def put_retention(client: Any, name: str, days: int, just_created: bool = False, note: Any = None) -> None:
-    call = lambda: client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=days)  # noqa: E731
-    _after_create(call, name, note) if just_created else call()
+    def call() -> Any:
+        return client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=days)
+
+    if just_created:
+        _after_create(call, name, note)
+    else:
+        call()
 
 
 @LogsErrorHandler.common_error_handler("remove the retention of CloudWatch Logs group {name}")
