@@ -11,6 +11,8 @@ the other calls name one resource (or at most ten services) and get one page.
 
 from __future__ import annotations
 
+import os
+
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 try:
@@ -346,6 +348,23 @@ def _topic(sns: Any, name: str) -> Optional[dict]:
     return None
 
 
+def run_marker() -> str:
+    """Which ``ansible-playbook`` run this module runs in: its process id and start time.
+
+    The collection's modules run in the task's worker, a fork of ``ansible-playbook``
+    (plugin_utils/in_process.py), so the parent process is the run. ``known`` is a fact, and a fact
+    cache (``ANSIBLE_CACHE_PLUGIN``) keeps facts between runs: a known stack of another run (or of a
+    module run in a process of its own, whose parent changes with each task) is not used.
+    """
+    parent = os.getppid()
+    try:
+        with open("/proc/%d/stat" % parent) as stat:
+            started = stat.read().rsplit(")", 1)[1].split()[19]  # field 22, starttime
+    except (OSError, IndexError):
+        started = ""
+    return "%d:%s" % (parent, started)
+
+
 # Keys of ``stack`` that hold one resource per asked name (merged by name when found stacks are combined).
 BY_NAME = ("security_groups", "target_groups", "services", "repositories", "log_groups")
 
@@ -420,8 +439,13 @@ def known_groups(known: Dict[str, Any], p: Dict[str, Any]) -> Optional[Dict[str,
 
 
 def combine(known: Optional[Dict[str, Any]], stack: Dict[str, Any]) -> Dict[str, Any]:
-    """``known`` updated with a newer ``stack``: what was read replaces, the by-name parts merge by name."""
-    out = dict(known or {})
+    """``known`` updated with a newer ``stack``: what was read replaces, the by-name parts merge by name.
+
+    The result carries this run's marker (``_run``); a ``known`` of another run is dropped first.
+    """
+    run = run_marker()
+    out = dict(known) if known and known.get("_run") == run else {}
+    out["_run"] = run
     for key, value in stack.items():
         if key in BY_NAME and isinstance(out.get(key), dict) and isinstance(value, dict):
             out[key] = dict(out[key], **value)
@@ -448,6 +472,8 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
     stack: Dict[str, Any] = {}
     p = params
     known = p.get("known") or {}
+    if known.get("_run") != run_marker():  # another run's (a fact cache), or not made in this run's workers
+        known = {}
 
     def into(key: str, find: Callable[[Any, Any], Any]) -> Callable[[Any, Any, List[str]], Any]:
         """A lookup that keeps what ``find`` returns as ``stack[key]``."""

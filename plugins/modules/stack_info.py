@@ -85,6 +85,8 @@ options:
         with its listeners, the cluster, the topic, the secret, the account. A database or a cache
         is taken from it only once available with its address, a file system only once available;
         anything it lacks, or holds under another name, is read as without it.
+      - It is taken only from the same C(ansible-playbook) run (it carries the run's process id and
+        start time); a fact cache keeps facts between runs, and another run's known stack is ignored.
       - For lookups of one run only, between tiers that do not replace what an earlier lookup found;
         the summary, the report and the teardown read the stack afresh.
     type: dict

@@ -243,6 +243,7 @@ KNOWN = {
     "repositories": {"repo-a": {"uri": "a"}, "repo-b": {"uri": "b"}},
     "log_groups": {"/ecs/web": {}, "/ecs/api": {}}, "topic": {"arn": "arn:alarms", "name": "alarms"},
     "account_id": "123456789012", "partition": "aws", "caller_arn": "arn:aws:iam::123456789012:user/ci",
+    "_run": discovery.run_marker(),
 }
 
 
@@ -292,6 +293,15 @@ def test_what_is_missing_named_otherwise_or_still_changing_is_read_again(moto_cl
     assert stack.get(key) in (None, {}) or key == "account_id"
 
 
+def test_a_known_stack_of_another_run_is_read_again(moto_clients):
+    """A fact cache keeps facts between runs: what another run found is not taken."""
+    calls = []
+    discovery.find_stack(recording(moto_clients, calls), {"vpc_name": "prod-vpc", "topic_name": "alarms",
+                                                          "known": dict(KNOWN, _run="1:2")})
+    assert sorted(calls) == ["ec2:DescribeVpcs", "sns:ListTopics"]
+    assert discovery.combine(dict(KNOWN, _run="1:2"), {"vpc": None}) == {"vpc": None, "_run": discovery.run_marker()}
+
+
 def test_known_vpc_with_a_group_it_does_not_hold_reads_only_the_groups(moto_clients):
     ec2 = moto_clients("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -306,11 +316,13 @@ def test_known_vpc_with_a_group_it_does_not_hold_reads_only_the_groups(moto_clie
 
 
 def test_combine_replaces_what_was_read_and_merges_named_parts():
-    out = discovery.combine({"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a"}, "db_instance": {"status": "creating"}},
+    run = discovery.run_marker()
+    out = discovery.combine({"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a"}, "db_instance": {"status": "creating"},
+                             "_run": run},
                             {"security_groups": {"b": "sg-b"}, "db_instance": None, "cluster": {"name": "c"}})
     assert out == {"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a", "b": "sg-b"}, "db_instance": None,
-                   "cluster": {"name": "c"}}
-    assert discovery.combine(None, {"vpc": None}) == {"vpc": None}
+                   "cluster": {"name": "c"}, "_run": run}
+    assert discovery.combine(None, {"vpc": None}) == {"vpc": None, "_run": run}
 
 
 def test_target_groups_and_repositories_are_read_in_one_call_and_by_name_when_one_is_missing(moto_clients):
