@@ -21,8 +21,25 @@ def fake_credentials(monkeypatch):
         monkeypatch.delenv(key, raising=False)
 
 
+# moto imports a service's backend on its first request. The collection's modules read several
+# services side by side (threads), and two threads importing backends that import each other can
+# meet Python's import-lock deadlock detection (_DeadlockError); imported here, once, beforehand.
+MOTO_BACKENDS = ("ec2", "rds", "secretsmanager", "elasticache", "efs", "elbv2", "ecs", "ecr", "logs", "sns", "sts",
+                 "iam", "cloudwatch")
+
+
+def _import_moto_backends():
+    import importlib
+    for service in MOTO_BACKENDS:
+        try:
+            importlib.import_module("moto.%s.models" % service)
+        except ImportError:
+            pass
+
+
 @pytest.fixture
 def offline_aws(fake_credentials):
     """moto's in-process AWS for the length of the test (clients made inside it talk to moto)."""
+    _import_moto_backends()
     with mock_aws():
         yield
