@@ -382,7 +382,8 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
     None when the option must be read: ``known`` has not found it, names another resource, or holds
     it in a state that is still changing. A database or cache is taken only once available with its
     address, a file system only once available: until then AWS gives no address (or refuses mount
-    targets), so they are read again (docs/aws-behaviour.md). The security groups of O(vpc_name)
+    targets), so they are read again (docs/aws-behaviour.md). Likewise a NAT gateway and a load
+    balancer are taken only once available / active. The security groups of O(vpc_name)
     are answered separately (``known_groups``).
     """
     value = p[option]
@@ -391,6 +392,8 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
         keys = ("subnets", "internet_gateway", "nat_gateways")
         if not vpc or vpc.get("name") != value or not all(k in known for k in keys):
             return None
+        if any(n.get("state") != "available" for n in known["nat_gateways"] or []):
+            return None  # a NAT gateway still pending is read again, as it becomes available
         return dict({"vpc": vpc}, **{k: known[k] for k in keys})
     if option == "db_instance_identifier":
         db = known.get("db_instance")
@@ -413,7 +416,8 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
         return {"file_system": fs, "access_point": ap, "mount_targets": known["mount_targets"]}
     if option == "load_balancer_name":
         lb = known.get("load_balancer")
-        return {"load_balancer": lb, "listeners": known["listeners"]} if lb and lb.get("name") == value and "listeners" in known else None
+        ok = lb and lb.get("name") == value and lb.get("state") == "active" and "listeners" in known
+        return {"load_balancer": lb, "listeners": known["listeners"]} if ok else None
     if option == "cluster_name":
         cluster = known.get("cluster")
         if not cluster or cluster.get("name") != value:
@@ -452,6 +456,44 @@ def combine(known: Optional[Dict[str, Any]], stack: Dict[str, Any]) -> Dict[str,
         else:
             out[key] = value
     return out
+
+
+# The fact every lookup leaves (stack_info's RV(ansible_facts)), read by the next lookup of the run.
+KNOWN_FACT = "aws_stack_known"
+
+# What a module of this collection changes of a known stack when it reports ``changed``: the keys of
+# ``stack`` it may have made stale. Read-only modules and modules whose resources no lookup holds
+# (route tables, listener rules, roles, task definitions, alarms, dashboards) change none.
+CHANGES_KNOWN = {
+    "ec2_vpc": ("vpc", "subnets", "internet_gateway", "nat_gateways", "security_groups"),
+    "ec2_subnets": ("subnets",), "ec2_internet_gateway": ("internet_gateway",), "ec2_nat_gateway": ("nat_gateways",),
+    "ec2_security_groups": ("security_groups",), "ec2_route_tables": (),
+    "ecr_repositories": ("repositories",),
+    "secretsmanager_password": ("db_secret",), "rds_db_instance": ("db_instance",),
+    "elasticache_replication_group": ("cache",),
+    "efs_file_system": ("file_system", "access_point", "mount_targets"), "efs_mount_target": ("mount_targets",),
+    "efs_access_point": ("access_point",),
+    "elb_target_groups": ("target_groups",), "elb_load_balancer": ("load_balancer", "listeners"), "elb_listener_rules": (),
+    "cloudwatchlogs_log_groups": ("log_groups",), "iam_roles": (), "ecs_cluster": ("cluster", "services"),
+    "ecs_task_definition": (), "ecs_service": ("services",),
+    "sns_topics": ("topic",), "cloudwatch_metric_alarms": (), "cloudwatch_dashboard": (),
+    "stack_info": (), "stack_report": (), "pricing_products": (),
+}
+# What no change makes stale: who the credentials are, and the run the known stack belongs to.
+_ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn")
+
+
+def forget(known: Dict[str, Any], module: str) -> Dict[str, Any]:
+    """``known`` without what ``module`` (its FQCN) may have changed, after it reported ``changed``.
+
+    The modules' own names are in ``CHANGES_KNOWN``; any other module (a stock one the collection
+    re-exports, a playbook's own) may have changed anything, and only ``_ALWAYS_KNOWN`` is kept.
+    """
+    namespace, _, name = module.rpartition(".")
+    stale = CHANGES_KNOWN.get(name) if namespace in ("", "apranova.aws_stack") else None
+    if stale is None:
+        return {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
+    return {k: v for k, v in known.items() if k not in stale}
 
 
 def not_emulated(error: BaseException) -> bool:

@@ -87,8 +87,10 @@ options:
         anything it lacks, or holds under another name, is read as without it.
       - It is taken only from the same C(ansible-playbook) run (it carries the run's process id and
         start time); a fact cache keeps facts between runs, and another run's known stack is ignored.
-      - For lookups of one run only, between tiers that do not replace what an earlier lookup found;
-        the summary, the report and the teardown read the stack afresh.
+      - Every module of the collection that reports a change drops from the fact what it may have
+        changed (the collection's action plugin does this after the module returns; a module from
+        elsewhere that changes something drops all but the account), so a later lookup reads that
+        part again. The teardown reads the stack afresh.
     type: dict
   required_by:
     description:

@@ -76,6 +76,17 @@ options:
     description: CloudWatch dashboard names.
     type: list
     elements: str
+  known:
+    description:
+      - The stack the lookups of this run found, the fact C(ansible_facts.aws_stack_known) that
+        M(apranova.aws_stack.stack_info) leaves; what it holds is not found again (its O(apranova.aws_stack.stack_info#module:known)
+        tells what is taken from it, and that only a known stack of the same C(ansible-playbook) run is used).
+      - Every module of the collection that reports a change in the run drops from the fact what it
+        may have changed (the collection's action plugin does this after the module returns), so what
+        is taken from it is what AWS holds now; the details by id (rules, route tables, task
+        definitions, roles, alarms, dashboards, image sizes) are always read.
+      - Unset, the whole stack is read.
+    type: dict
 notes:
   - A member of the C(apranova.aws_stack.aws_stack) action group (meta/runtime.yml), so
     C(module_defaults) of C(group/apranova.aws_stack.aws_stack) give it the connection options.
@@ -232,6 +243,7 @@ def main() -> None:
         role_names=dict(type="list", elements="str"),
         alarm_name_prefix=dict(type="str"),
         dashboard_names=dict(type="list", elements="str"),
+        known=dict(type="dict"),
     )
     discovery.run_lookup(options, read, "Failed to read the stack back for its report")
 

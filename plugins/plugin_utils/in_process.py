@@ -116,6 +116,11 @@ if HAS_BOTO3:
     except ImportError:
         pass
 
+try:
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+except ImportError:  # amazon.aws missing: no module of the collection can run, none changes a known stack
+    discovery = None
+
 
 def _warm(services: Iterable[str]) -> None:
     """Load the service models and endpoint rules of ``services`` into this process."""
@@ -176,16 +181,35 @@ class InProcessModuleAction(ActionBase):
             display.vvv(f"{self._task.action}: runs as a separate process ({why_not})")
             result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        else:
+            result = merge_hash(result, self._run_in_process(task_vars))
+        return self._forget_changed(result, task_vars)
+
+    def _module_fqcn(self) -> str:
+        """The module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)."""
+        found = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections)
+        return found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)
+
+    def _forget_changed(self, result: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """``result``, which also drops from the run's known stack what the module has just changed.
+
+        ``ansible_facts.aws_stack_known`` is the stack the lookups of this run found (stack_info's
+        ``known``); the later lookups and the report take from it what it holds instead of reading
+        it again. A module that changed something (not in check mode, where nothing changes) makes
+        that part stale: the result sets the fact without it (``discovery.forget``), so whatever
+        reads it next reads it from AWS.
+        """
+        known = (task_vars.get("ansible_facts") or {}).get(discovery.KNOWN_FACT) if discovery else None
+        if not known or not result.get("changed") or self._play_context.check_mode or "ansible_facts" in result:
             return result
-        return merge_hash(result, self._run_in_process(task_vars))
+        result["ansible_facts"] = {discovery.KNOWN_FACT: discovery.forget(dict(known), self._module_fqcn())}
+        return result
 
     def _run_in_process(self, task_vars: dict[str, Any]) -> dict[str, Any]:
         from ansible.module_utils import basic
 
-        # the module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)
-        found = self._shared_loader_obj.module_loader.find_plugin_with_context(
-            self._task.action, collection_list=self._task.collections)
-        module_name = found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)
+        module_name = self._module_fqcn()
         namespace, collection, name = module_name.split(".")
         module_args = dict(self._task.args)
         self._update_module_args(module_name, module_args, task_vars)

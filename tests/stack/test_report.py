@@ -400,3 +400,19 @@ def test_the_guide_is_stable_on_an_unchanged_stack(built, tmp_path):
     assert first.rc == 0 and again.rc == 0, (first, again)
     assert again.changed == 0, again
     assert (tmp_path / "architecture.md").read_text() == built["text"]
+
+
+def test_the_guide_shows_what_the_run_changed_not_what_its_lookups_found_before(built, tmp_path):
+    """The report takes from the run's known stack what the tiers' lookups found (issue 15), but a
+    tier that changes a resource drops it from there: the ECS tier's lookup finds the backend at 3
+    tasks, the tier sets it back to 1, and the guide must show 1, as the emulator holds."""
+    emu = built["emu"]
+    emu.client("ecs").update_service(cluster="production-cluster", service="backend", desiredCount=3)
+    run = run_playbook(emu, "site.yml", inventory="inventories/production", extra_vars={"report_dir": str(tmp_path)})
+    assert run.rc == 0, run
+    assert "Create or update the Fargate services" in " ".join(run.changed_tasks()), run
+    desired = emu.client("ecs").describe_services(cluster="production-cluster", services=["backend"])["services"][0]["desiredCount"]
+    assert desired == 1
+    guide = (tmp_path / "architecture.md").read_text()
+    assert re.search(r"^\s*- backend: 1 task\(s\) in ", guide, flags=re.M), guide
+    assert not re.search(r"^\s*- backend: 3 task\(s\)", guide, flags=re.M)

@@ -6,6 +6,7 @@ Stubbed with botocore's Stubber: the answers are AWS's, pages included (moto ans
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import boto3
 import pytest
@@ -230,14 +231,14 @@ def test_requirements_want_each_subnet_tier_in_two_zones_once_the_vpc_exists():
 KNOWN = {
     "vpc": {"id": "vpc-k", "cidr_block": "10.0.0.0/16", "name": "prod-vpc"},
     "subnets": {"public": [], "private": [{"id": "subnet-k", "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a"}]},
-    "internet_gateway": {"id": "igw-k"}, "nat_gateways": [],
+    "internet_gateway": {"id": "igw-k"}, "nat_gateways": [{"id": "nat-k", "state": "available"}],
     "security_groups": {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope"},
     "db_instance": {"identifier": "db", "status": "available", "address": "db.example", "port": 5432},
     "db_secret": {"arn": "arn:secret", "name": "db-secret", "scheduled_for_deletion": False},
     "cache": {"id": "redis", "status": "available", "address": "redis.example", "port": 6379},
     "file_system": {"id": "fs-k", "name": "prod-efs", "state": "available"},
     "access_point": {"id": "fsap-k", "name": "ap"}, "mount_targets": [],
-    "load_balancer": {"arn": "arn:lb", "name": "prod-alb"}, "listeners": [],
+    "load_balancer": {"arn": "arn:lb", "name": "prod-alb", "state": "active"}, "listeners": [],
     "target_groups": {"prod-tg": {"arn": "arn:tg"}},
     "cluster": {"name": "prod-cluster", "arn": "arn:cluster"}, "services": {"web": {"arn": "arn:web"}},
     "repositories": {"repo-a": {"uri": "a"}, "repo-b": {"uri": "b"}},
@@ -275,6 +276,8 @@ def test_what_the_run_already_found_costs_no_call(moto_clients):
     ({"access_point": None}, ["efs:DescribeFileSystems"]),
     ({"vpc": {"id": "vpc-x", "cidr_block": "10.9.0.0/16", "name": "other-vpc"}}, ["ec2:DescribeVpcs"]),
     ({"vpc": None}, ["ec2:DescribeVpcs"]),
+    ({"nat_gateways": [{"id": "nat-k", "state": "pending"}]}, ["ec2:DescribeVpcs"]),
+    ({"load_balancer": {"arn": "arn:lb", "name": "prod-alb", "state": "provisioning"}}, ["elbv2:DescribeLoadBalancers"]),
     ({"target_groups": {}}, ["elbv2:DescribeTargetGroups"]),
     ({"services": {}}, ["ecs:DescribeClusters"]),
     ({"cluster": None}, ["ecs:DescribeClusters"]),
@@ -313,6 +316,27 @@ def test_known_vpc_with_a_group_it_does_not_hold_reads_only_the_groups(moto_clie
     assert calls == ["ec2:DescribeSecurityGroups"]
     assert stack["security_groups"] == {"prod-ecs-sg": sg} and missing == ["security group prod-alb-sg"]
     assert stack["subnets"] == KNOWN["subnets"]
+
+
+@pytest.mark.parametrize("module, gone", [
+    ("apranova.aws_stack.rds_db_instance", {"db_instance"}),
+    ("apranova.aws_stack.ecs_cluster", {"cluster", "services"}),
+    ("apranova.aws_stack.ec2_vpc", {"vpc", "subnets", "internet_gateway", "nat_gateways", "security_groups"}),
+    ("apranova.aws_stack.elb_listener_rules", set()),
+    # a stock module, or a module of this name from elsewhere: anything may have changed
+    ("amazon.aws.rds_subnet_group", set(KNOWN) - {"_run", "account_id", "partition", "caller_arn"}),
+    ("other.collection.rds_db_instance", set(KNOWN) - {"_run", "account_id", "partition", "caller_arn"}),
+])
+def test_a_change_forgets_what_the_module_may_have_made_stale(module, gone):
+    assert set(discovery.forget(KNOWN, module)) == set(KNOWN) - gone
+
+
+def test_every_module_of_the_collection_says_what_its_changes_make_stale():
+    """A new module must be placed in ``CHANGES_KNOWN``, else its every change forgets the whole stack."""
+    modules = {p.stem for p in (Path(__file__).resolve().parents[4] / "plugins" / "modules").glob("*.py") if p.stem != "__init__"}
+    assert set(discovery.CHANGES_KNOWN) == modules
+    keys = {k for stale in discovery.CHANGES_KNOWN.values() for k in stale}
+    assert keys <= set(KNOWN), keys - set(KNOWN)
 
 
 def test_combine_replaces_what_was_read_and_merges_named_parts():

@@ -108,3 +108,36 @@ def test_a_module_fails_the_same_way_in_process_and_in_its_own_python(tmp_path, 
     assert "no_such_option" in results["stock"], results
     separate = "runs as a separate process" in out
     assert separate == (switch == "0"), out[-3000:]
+
+
+KNOWN = {"_run": "1:2", "account_id": "123456789012", "db_instance": {"identifier": "db"}, "cluster": {"name": "c"},
+         "services": {"web": {"desired_count": 1}}}
+
+
+def _forgetting(resolved, check_mode=False):
+    action = in_process.InProcessModuleAction.__new__(in_process.InProcessModuleAction)
+    action._task = SimpleNamespace(action=resolved.rsplit(".", 1)[-1], collections=["apranova.aws_stack"], resolved_action=resolved)
+    action._play_context = SimpleNamespace(check_mode=check_mode)
+    found = SimpleNamespace(resolved=True, resolved_fqcn=resolved)
+    action._shared_loader_obj = SimpleNamespace(module_loader=SimpleNamespace(find_plugin_with_context=lambda *a, **k: found))
+    return action
+
+
+def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_stale():
+    task_vars = {"ansible_facts": {"aws_stack_known": KNOWN}}
+    result = _forgetting("apranova.aws_stack.ecs_service")._forget_changed({"changed": True}, task_vars)
+    assert result["ansible_facts"]["aws_stack_known"] == {k: v for k, v in KNOWN.items() if k != "services"}
+    # a stock module re-exported by the collection may have changed anything but who the caller is
+    result = _forgetting("amazon.aws.rds_subnet_group")._forget_changed({"changed": True}, task_vars)
+    assert result["ansible_facts"]["aws_stack_known"] == {"_run": "1:2", "account_id": "123456789012"}
+
+
+@pytest.mark.parametrize("result, check_mode, facts", [
+    ({"changed": False}, False, {"aws_stack_known": KNOWN}),  # nothing changed
+    ({"changed": True}, True, {"aws_stack_known": KNOWN}),  # check mode changes nothing in AWS
+    ({"changed": True}, False, {}),  # no lookup has run
+    ({"changed": False, "ansible_facts": {"aws_stack_known": {"_run": "1:2"}}}, False, {"aws_stack_known": KNOWN}),  # a lookup's own
+])
+def test_the_known_stack_is_left_alone_when_nothing_changed_it(result, check_mode, facts):
+    before = dict(result)
+    assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._forget_changed(dict(result), {"ansible_facts": facts}) == before
