@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The CloudWatch API layer: metric alarms (as a set) and dashboards.
 
-Every boto3 call of the ``cloudwatch`` service made by this collection lives here, with
+Every boto3 call of the ``cloudwatch`` service made by this collection lives here (and the one
+call of the Resource Groups Tagging API, ``resourcegroupstaggingapi``, that reads the alarms' tags), with
 ``aws_retry=True`` (or ``base.paginate``, the paginator walk under the same retry policy), "not found" turned into
 ``None``, and the normalisers that turn AWS shapes into the snake_case dicts the modules compare
 and return. The validation and comparison helpers are pure functions, tested offline.
@@ -24,13 +25,18 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import error_handler
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import (
+    concurrently,
     dict_to_tags,
     paginate,
+    tag_changes,
     tags_to_dict,
 )
 
 # DescribeAlarms (AlarmNames) and DeleteAlarms take at most 100 names per call.
 BATCH_SIZE = 100
+# GetResources takes at most 100 ARNs (ResourceARNList: min 1, max 100), and no pagination
+# parameter beside them (docs/aws-behaviour.md, "CloudWatch metric alarms' tags").
+TAGGING_BATCH_SIZE = 100
 
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 COMPARISON_OPERATORS = (
@@ -156,6 +162,50 @@ def delete_alarms(client: Any, names: List[str]) -> bool:
 @CloudWatchErrorHandler.list_error_handler("list the tags of {arn}", default_value={})
 def list_alarm_tags(client: Any, arn: str) -> Dict[str, str]:
     return tags_to_dict(client.list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags"))
+
+
+def index_alarm_tags(tagging_client: Any, arns: Iterable[str]) -> Optional[Dict[str, Dict[str, str]]]:
+    """The tags of the alarms of ``arns`` by ARN, as the Resource Groups Tagging API's index has them.
+
+    One ``GetResources(ResourceARNList=...)`` per 100 ARNs. An alarm absent from the answer is
+    unknown, not untagged: GetResources returns only resources that are or were tagged, and its
+    index may lag behind a tag change just made. ``None`` when the API cannot be used (any botocore
+    error after the client's retries: ``tag:GetResources`` not granted, an endpoint that does not
+    serve the API, throttling): the caller then reads every alarm's tags from CloudWatch.
+    """
+    found: Dict[str, Dict[str, str]] = {}
+    try:
+        for batch in _batches(arns, TAGGING_BATCH_SIZE):
+            answer = tagging_client.get_resources(aws_retry=True, ResourceARNList=batch)
+            for mapping in answer.get("ResourceTagMappingList") or []:
+                found[mapping["ResourceARN"]] = tags_to_dict(mapping.get("Tags"))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+        return None
+    return found
+
+
+def _tags_differ(current: Dict[str, str], desired_tags: Optional[Dict[str, Any]], purge_tags: bool) -> bool:
+    to_set, to_remove = tag_changes(current, desired_tags, purge_tags)
+    return bool(to_set or to_remove)
+
+
+def read_alarm_tags(cw_client: Any, tagging_client: Any, arns: List[Optional[str]], desired_tags: Optional[Dict[str, Any]],
+                    purge_tags: bool = True) -> List[Dict[str, str]]:
+    """The tags of each alarm of ``arns``, in their order, for the ``tags``/``purge_tags`` update to ``desired_tags``.
+
+    The tagging API's index is read first (``index_alarm_tags``: one call per 100 alarms); CloudWatch's
+    ``ListTagsForResource``, the authority, is asked (side by side) only for the alarms the index
+    does not answer or answers with tags that would need a change, so a stale index costs a read,
+    never a needless write. When the index cannot be used, every alarm is read from CloudWatch.
+    An ARN is None only for an alarm that check mode would create: it has no tags yet (no call).
+    """
+    known = [arn for arn in arns if arn]
+    index = index_alarm_tags(tagging_client, known) if known else {}
+    if index is None:
+        index = {}
+    to_confirm = [arn for arn in known if arn not in index or _tags_differ(index[arn], desired_tags, purge_tags)]
+    confirmed = dict(zip(to_confirm, concurrently([(lambda arn=arn: list_alarm_tags(cw_client, arn)) for arn in to_confirm])))
+    return [confirmed[arn] if arn in confirmed else index[arn] if arn else {} for arn in arns]
 
 
 @CloudWatchErrorHandler.common_error_handler("tag {arn}")

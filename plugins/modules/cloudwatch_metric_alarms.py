@@ -16,6 +16,11 @@ description:
   - Reads the current alarms with one paginated C(DescribeAlarms) (by O(name_prefix), plus one per
     100 listed names outside it), calls C(PutMetricAlarm) only for alarms that are new or differ, and
     removes alarms with C(DeleteAlarms) (100 names per call).
+  - When O(tags) is set, reads the listed alarms' tags with one C(GetResources) of the Resource Groups
+    Tagging API (100 ARNs per call), and with CloudWatch's C(ListTagsForResource), side by side, only
+    for the alarms that C(GetResources) does not return or returns with tags that differ from
+    O(tags); then C(TagResource) / C(UntagResource) where CloudWatch's answer differs. A run that
+    changes nothing makes C(DescribeAlarms) and one C(GetResources).
   - Alarms are compared after normalising both sides (dimensions as a dict, thresholds as floats,
     action lists as sets, the values AWS leaves out filled in with their AWS meaning).
   - C(PutMetricAlarm) replaces the whole alarm, so options left unset at every level
@@ -152,6 +157,9 @@ options:
   tags:
     description:
       - Tags applied to every listed alarm (through C(TagResource) / C(UntagResource)).
+      - The current tags are read with C(tag:GetResources) (Resource Groups Tagging API), confirmed
+        with C(cloudwatch:ListTagsForResource) where needed; without C(tag:GetResources) (or where
+        the endpoint does not serve that API) each alarm's tags are read with C(ListTagsForResource).
       - Unset leaves the alarms' tags alone and costs no API call.
     type: dict
     aliases: [resource_tags]
@@ -162,6 +170,14 @@ options:
 notes:
   - In check mode nothing is changed; the returned C(arn) and C(state_value) of an alarm that would
     be created are null.
+  - The Resource Groups Tagging API is used as an index, CloudWatch as the authority.
+    C(GetResources) returns only resources that are or were tagged, and its index can lag behind a
+    tag change just made, so an alarm it leaves out or shows with other tags than O(tags) is read
+    again with C(ListTagsForResource), and only that answer decides a change. When C(GetResources)
+    fails (C(AccessDenied) because the policy lacks C(tag:GetResources), an endpoint without that
+    API, throttling after the retries), the module reads every alarm's tags with
+    C(ListTagsForResource) instead, without a warning, since the results are the same (at one call
+    per alarm more).
   - On the moto emulator a new alarm starts in state C(OK) (AWS starts in C(INSUFFICIENT_DATA)), and
     the tags of a deleted alarm survive and reappear on an alarm created later under the same name;
     the module compares a new alarm's tags after creating it, so those stale tags are purged too.
@@ -392,9 +408,9 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch impo
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import describe_alarms_by_names
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import desired_alarm
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import find_alarms
-from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import list_alarm_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import normalize_alarm
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import public_alarm
+from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import read_alarm_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import put_metric_alarm
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import tag_alarm
 from ansible_collections.apranova.aws_stack.plugins.module_utils.cloudwatch import untag_alarm
@@ -407,14 +423,6 @@ def purge_candidates(current: Iterable[str], names: Iterable[str], name_prefix: 
         return []
     listed = set(names)
     return sorted(n for n in current if n.startswith(name_prefix) and n not in listed)
-
-
-def _read_tags(client: Any, arns: List[Optional[str]]) -> List[Dict[str, str]]:
-    """The tags of each alarm of ``arns``, read side by side (one ListTagsForResource per alarm).
-
-    An ARN is None only for an alarm that check mode would create: it has no tags yet.
-    """
-    return base.concurrently([(lambda arn=arn: list_alarm_tags(client, arn) if arn else {}) for arn in arns])
 
 
 def _reconcile_tags(client: Any, arn: Optional[str], before: Dict[str, str], desired_tags: Dict[str, Any],
@@ -432,12 +440,14 @@ def _reconcile_tags(client: Any, arn: Optional[str], before: Dict[str, str], des
     return True, before, after
 
 
-def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+def ensure_present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     """Create or update the listed alarms, purge the unlisted ones under the prefix.
 
+    ``clients``: ``cloudwatch`` and, when tags are managed, ``resourcegroupstaggingapi``.
     ``alarms``: the listed alarms after the run; ``deleted_alarms``: the names purged. The diff
     sides hold the alarms that changed (a deleted one only in ``before``), keyed by name.
     """
+    client = clients["cloudwatch"]
     alarms, name_prefix, purge_alarms = params["alarms"], params["name_prefix"], params["purge_alarms"]
     tags, purge_tags, check_mode = params["tags"], params["purge_tags"], ctx.check_mode
     common_actions = {key: params[key] for key in ACTION_KEYS}
@@ -478,7 +488,8 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     tags_before, tags_after = {}, {}
     if tags is not None:
         arns = [final[name].get("arn") for name in names]
-        for name, arn, current_tags in zip(names, arns, _read_tags(client, arns)):
+        current = read_alarm_tags(client, clients["resourcegroupstaggingapi"], arns, tags, purge_tags)
+        for name, arn, current_tags in zip(names, arns, current):
             tags_changed, tags_before[name], tags_after[name] = _reconcile_tags(
                 client, arn, current_tags, tags, purge_tags, check_mode
             )
@@ -498,8 +509,9 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     return base.Outcome(changed, {"alarms": results, "deleted_alarms": to_delete}, before=before, after=after)
 
 
-def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
+def ensure_absent(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     """Delete the listed alarms and, with ``purge_alarms``, every alarm under the prefix (``alarms``: ``[]``)."""
+    client = clients["cloudwatch"]
     names = [a["name"] for a in params["alarms"]]
     name_prefix, purge_alarms = params["name_prefix"], params["purge_alarms"]
     current = {name: normalize_alarm(raw) for name, raw in find_alarms(client, names, name_prefix).items()}
@@ -549,8 +561,11 @@ def main() -> None:
     if errors:
         module.fail_json(msg="Invalid alarm definitions: " + " ".join(errors), errors=errors)
 
-    client = aws_client(module, "cloudwatch")
-    base.run_state(module, client, ensure_present, ensure_absent)
+    clients = {"cloudwatch": aws_client(module, "cloudwatch")}
+    if params["state"] == "present" and params["tags"] is not None:
+        # the alarms' tags are read from the tagging API's index (made here, before the reads' threads)
+        clients["resourcegroupstaggingapi"] = aws_client(module, "resourcegroupstaggingapi")
+    base.run_state(module, clients, ensure_present, ensure_absent)
 
 
 if __name__ == "__main__":

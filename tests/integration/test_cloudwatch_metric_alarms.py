@@ -84,6 +84,14 @@ def test_cloudwatch_metric_alarms(aws):
     assert _dims(alarms["itest-ecs-cpu"]) == {"ClusterName": "itest", "ServiceName": "web"}
     stamps = {n: a["AlarmConfigurationUpdatedTimestamp"] for n, a in alarms.items()}
 
+    # A run that changes nothing: one DescribeAlarms by prefix (3 alarms, one page) and the three
+    # alarms' tags in one GetResources of the tagging API's index (up to 100 ARNs a call), which
+    # answers every alarm with the tags the module wants, so no ListTagsForResource (was 1 + 3).
+    before = aws.aws_calls()
+    _run(aws, "noop", topic_arn)
+    assert aws.aws_calls() - before == 2
+    assert {n: a["AlarmConfigurationUpdatedTimestamp"] for n, a in _alarms(cw).items()} == stamps
+
     # Out-of-band edit of the ALB 5xx threshold: detected by check mode and repaired.
     edited = {k: v for k, v in alarms["itest-alb-5xx"].items() if k in _PUT_KEYS}
     edited["Threshold"] = 999.0

@@ -7,6 +7,7 @@ moto's in-process backend (``mock_aws``): no network, no server.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import boto3
 from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import cloudwatch as cw
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_metric_alarms as mod
-from ...aws_answers import retrying
+from ...aws_answers import AWSAnswers, retrying
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 OTHER = "arn:aws:sns:us-east-1:123456789012:pager"
@@ -218,22 +219,76 @@ def client(offline_aws):
     yield retrying(boto3.client("cloudwatch", region_name="us-east-1"))
 
 
+@pytest.fixture
+def tagging(offline_aws):
+    yield retrying(boto3.client("resourcegroupstaggingapi", region_name="us-east-1"))
+
+
+class Calls:
+    """The operations (and their parameters) of the given clients, in the order they were sent."""
+
+    def __init__(self, *clients):
+        self.operations, self.params = [], []
+        self._lock = threading.Lock()
+        for c in clients:
+            getattr(c, "client", c).meta.events.register("before-parameter-build", self._record)
+
+    def _record(self, model, params, **kwargs):
+        with self._lock:
+            self.operations.append(model.name)
+            self.params.append(dict(params))
+
+    def count(self, operation):
+        return self.operations.count(operation)
+
+    def writes(self):
+        return [op for op in self.operations if not op.startswith(("Describe", "Get", "List"))]
+
+
+class Index:
+    """A tagging client whose GetResources answers ``tags`` (ARN -> tag dict) for the ARNs it holds
+    and leaves the others out, as the tagging API's index does for an alarm it does not know (yet)."""
+
+    def __init__(self, tags):
+        self.tags, self.sent = tags, []
+
+    def get_resources(self, aws_retry=False, **params):
+        self.sent.append(params)
+        return {"ResourceTagMappingList": [
+            {"ResourceARN": arn, "Tags": [{"Key": k, "Value": v} for k, v in self.tags[arn].items()]}
+            for arn in params["ResourceARNList"] if arn in self.tags
+        ]}
+
+
 def unpack(outcome):
     """An Outcome as ``(changed, alarms, deleted_names, diff_before, diff_after)``."""
     assert sorted(outcome.result) == ["alarms", "deleted_alarms"]
     return outcome.changed, outcome.result["alarms"], outcome.result["deleted_alarms"], outcome.before, outcome.after
 
 
-def present(client, alarms, check_mode=False, tags=None, prefix="p-", purge=False, common=None):
+def present(client, alarms, check_mode=False, tags=None, prefix="p-", purge=False, common=None, tagging=None):
+    """``ensure_present`` with the module's clients: ``client`` (CloudWatch) and ``tagging`` (the
+    Resource Groups Tagging API; a fresh moto client unless given)."""
     common = common or {"alarm_actions": [TOPIC], "ok_actions": None, "insufficient_data_actions": None}
     params = dict(common, alarms=alarms, name_prefix=prefix, purge_alarms=purge, tags=tags, purge_tags=True, state="present")
-    return unpack(mod.ensure_present(client, params, base.Context(check_mode=check_mode)))
+    if tagging is None:
+        tagging = retrying(boto3.client("resourcegroupstaggingapi", region_name="us-east-1"))
+    clients = {"cloudwatch": client, "resourcegroupstaggingapi": tagging}
+    return unpack(mod.ensure_present(clients, params, base.Context(check_mode=check_mode)))
 
 
 def absent(client, alarms, name_prefix, purge_alarms, check_mode):
     params = dict(alarms=alarms, name_prefix=name_prefix, purge_alarms=purge_alarms, alarm_actions=None, ok_actions=None,
                   insufficient_data_actions=None, tags=None, purge_tags=True, state="absent")
-    return unpack(mod.ensure_absent(client, params, base.Context(check_mode=check_mode)))
+    return unpack(mod.ensure_absent({"cloudwatch": client}, params, base.Context(check_mode=check_mode)))
+
+
+def put_alarm(client, name, tags=None):
+    """A metric alarm made out of band, with ``tags``; its ARN."""
+    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
+    client.put_metric_alarm(AlarmName=name, MetricName="M", Namespace="N", Statistic="Sum", Period=60,
+                            EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold", **extra)
+    return client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
 
 
 def test_find_alarms_by_prefix_and_by_names_in_batches(client):
@@ -315,3 +370,111 @@ def test_tags_are_set_updated_purged_and_stale_tags_of_a_recreated_alarm_removed
     assert result[0]["tags"] == {"Fresh": "1"}
     assert cw.list_alarm_tags(client, arn) == {"Fresh": "1"}
     assert present(client, [spec("p-a")], tags={"Fresh": "1"})[0] is False
+
+
+# --- the alarms' tags: the tagging API's index, CloudWatch's ListTagsForResource the authority -------
+
+TAGS = {"Project": "x", "Owner": "me"}
+
+
+def test_a_no_op_reads_the_tags_of_all_alarms_with_one_get_resources(client, tagging):
+    alarms = [spec("p-a"), spec("p-b"), spec("p-c")]
+    assert present(client, alarms, tags=TAGS)[0] is True
+    calls = Calls(client, tagging)
+    changed, result, deleted, before, after = present(client, alarms, tags=TAGS, tagging=tagging)
+    assert changed is False and before == {} and after == {}
+    assert [a["tags"] for a in result] == [TAGS] * 3
+    assert calls.operations == ["DescribeAlarms", "GetResources"]
+    assert calls.params[1] == {"ResourceARNList": [a["arn"] for a in result]}   # no pagination parameter beside it
+    # the same in check mode
+    calls = Calls(client, tagging)
+    assert present(client, alarms, tags=TAGS, tagging=tagging, check_mode=True)[0] is False
+    assert calls.operations == ["DescribeAlarms", "GetResources"]
+
+
+def test_an_alarm_the_index_leaves_out_is_read_from_cloudwatch(client):
+    arns = [put_alarm(client, name, TAGS) for name in ("p-a", "p-b", "p-c")]
+    index = Index({arns[0]: TAGS, arns[2]: TAGS})
+    calls = Calls(client)
+    assert cw.read_alarm_tags(client, index, arns, TAGS, True) == [TAGS] * 3
+    assert calls.operations == ["ListTagsForResource"] and calls.params[0] == {"ResourceARN": arns[1]}
+    assert index.sent == [{"ResourceARNList": arns}]
+
+
+def test_an_alarm_that_check_mode_would_create_has_no_tags_and_costs_no_call(client):
+    arn = put_alarm(client, "p-a", TAGS)
+    index = Index({arn: TAGS})
+    calls = Calls(client)
+    assert cw.read_alarm_tags(client, index, [None, arn, None], TAGS, True) == [{}, TAGS, {}]
+    assert index.sent == [{"ResourceARNList": [arn]}] and calls.operations == []
+    assert cw.read_alarm_tags(client, index, [None], TAGS, True) == [{}]
+    assert len(index.sent) == 1                                        # no ARN: no GetResources either
+
+
+def test_a_stale_index_costs_a_read_never_a_write(client):
+    arn = present(client, [spec("p-a")], tags=TAGS)[1][0]["arn"]
+    # The index still shows the tags before the last change: CloudWatch (the authority) settles it.
+    index = Index({arn: {"Project": "old"}})
+    calls = Calls(client)
+    changed, result, deleted, before, after = present(client, [spec("p-a")], tags=TAGS, tagging=index)
+    assert changed is False and before == {} and after == {}
+    assert result[0]["tags"] == TAGS
+    assert calls.operations == ["DescribeAlarms", "ListTagsForResource"] and calls.writes() == []
+    assert len(index.sent) == 1
+
+
+def test_a_stale_index_and_a_real_difference_write_from_cloudwatchs_answer(client):
+    arn = present(client, [spec("p-a")], tags={"Project": "old", "Extra": "1"})[1][0]["arn"]
+    index = Index({arn: {"Project": "older"}})
+    calls = Calls(client)
+    changed, result, deleted, before, after = present(client, [spec("p-a")], tags=TAGS, tagging=index)
+    assert changed is True
+    assert before["p-a"]["tags"] == {"Project": "old", "Extra": "1"}       # CloudWatch's tags, not the index's
+    assert after["p-a"]["tags"] == TAGS and result[0]["tags"] == TAGS
+    assert calls.count("ListTagsForResource") == 1
+    assert calls.writes() == ["UntagResource", "TagResource"]
+    assert calls.params[calls.operations.index("UntagResource")]["TagKeys"] == ["Extra"]
+    assert cw.list_alarm_tags(client, arn) == TAGS
+
+
+def test_get_resources_refused_falls_back_to_one_list_tags_for_resource_per_alarm(client, tagging):
+    alarms = [spec("p-a"), spec("p-b")]
+    present(client, alarms, tags=TAGS)
+    refused = AWSAnswers(tagging, "GetResources", "AccessDeniedException", times=1)
+    calls = Calls(client, tagging)
+    changed, result, deleted, before, after = present(client, alarms, tags=TAGS, tagging=tagging)
+    assert changed is False and [a["tags"] for a in result] == [TAGS, TAGS]
+    assert len(refused.sent) == 1                                      # not retried: AccessDenied does not pass
+    assert calls.operations.count("GetResources") == 1
+    assert calls.operations.count("ListTagsForResource") == 2 and calls.writes() == []
+
+
+@pytest.mark.parametrize("code, status", [("NotImplemented", 501), ("ThrottledException", 400)])
+def test_get_resources_unavailable_falls_back_too(client, tagging, monkeypatch, code, status):
+    arns = [put_alarm(client, name, TAGS) for name in ("p-a", "p-b")]
+    times = 100 if code == "ThrottledException" else 1                # throttled on every try: the retries give up
+    AWSAnswers(tagging, "GetResources", code, times=times, status=status)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    calls = Calls(client)
+    assert cw.read_alarm_tags(client, tagging, arns, TAGS, True) == [TAGS, TAGS]
+    assert calls.operations == ["ListTagsForResource", "ListTagsForResource"]
+
+
+def test_more_than_100_alarms_are_asked_in_batches_of_100(client, tagging):
+    arns = [put_alarm(client, "p-%03d" % i, {"N": str(i)}) for i in range(150)]
+    want = [{"N": str(i)} for i in range(150)]
+    calls = Calls(tagging)
+    index = cw.index_alarm_tags(tagging, arns)
+    assert [len(p["ResourceARNList"]) for p in calls.params] == [100, 50]
+    assert all(sorted(p) == ["ResourceARNList"] for p in calls.params)
+    assert all(index[arn] == tags for arn, tags in zip(arns, want) if arn in index)
+    # moto answers at most 50 resources per call whatever the list: the ones it leaves out are read from CloudWatch
+    calls = Calls(client, tagging)
+    assert cw.read_alarm_tags(client, tagging, arns, {}, False) == want
+    assert calls.count("GetResources") == 2
+    assert calls.count("ListTagsForResource") == 150 - len(index)
+
+    fake = Index(dict(zip(arns, want)))
+    calls = Calls(client)
+    assert cw.read_alarm_tags(client, fake, arns, {}, False) == want
+    assert [len(p["ResourceARNList"]) for p in fake.sent] == [100, 50] and calls.operations == []
