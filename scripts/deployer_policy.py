@@ -80,6 +80,9 @@ ON_CHANGE = {
     "sns:UntagResource": "a tag taken out of stack_tags / monitoring_tags",
     # apranova.aws_stack.cloudwatchlogs_log_groups (the ecs_services role's log groups)
     "logs:UntagResource": "a tag taken out of stack_tags / ecs_services_tags",
+    # apranova.aws_stack.cloudwatch_metric_alarms: the authority behind the tagging API's index
+    "cloudwatch:ListTagsForResource": "an alarm whose tags the tagging API's index leaves out or shows other than wanted "
+                                      "(a tag changed, an index that lags), or every alarm when tag:GetResources is refused",
 }
 
 # Actions of the call log that a module can do without: refused, it reads the same another way (more
