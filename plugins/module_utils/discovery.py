@@ -11,9 +11,15 @@ the other calls name one resource (or at most ten services) and get one page.
 
 from __future__ import annotations
 
+import json
 import os
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+try:
+    from urllib.parse import unquote
+except ImportError:  # pragma: no cover
+    from urllib import unquote
 
 try:
     import botocore
@@ -366,7 +372,7 @@ def run_marker() -> str:
 
 
 # Keys of ``stack`` that hold one resource per asked name (merged by name when found stacks are combined).
-BY_NAME = ("security_groups", "target_groups", "services", "repositories", "log_groups")
+BY_NAME = ("security_groups", "target_groups", "services", "repositories", "log_groups", "iam_roles")
 
 
 def _all_named(part: Any, names: List[str]) -> Optional[dict]:
@@ -474,7 +480,7 @@ CHANGES_KNOWN = {
     "efs_file_system": ("file_system", "access_point", "mount_targets"), "efs_mount_target": ("mount_targets",),
     "efs_access_point": ("access_point",),
     "elb_target_groups": ("target_groups",), "elb_load_balancer": ("load_balancer", "listeners"), "elb_listener_rules": (),
-    "cloudwatchlogs_log_groups": ("log_groups",), "iam_roles": (), "ecs_cluster": ("cluster", "services"),
+    "cloudwatchlogs_log_groups": ("log_groups",), "iam_roles": ("iam_roles",), "ecs_cluster": ("cluster", "services"),
     "ecs_task_definition": (), "ecs_service": ("services",),
     "sns_topics": ("topic",), "cloudwatch_metric_alarms": (), "cloudwatch_dashboard": (),
     "stack_info": (), "stack_report": (), "pricing_products": (),
@@ -489,11 +495,102 @@ def forget(known: Dict[str, Any], module: str) -> Dict[str, Any]:
     The modules' own names are in ``CHANGES_KNOWN``; any other module (a stock one the collection
     re-exports, a playbook's own) may have changed anything, and only ``_ALWAYS_KNOWN`` is kept.
     """
-    namespace, _, name = module.rpartition(".")
+    namespace, name = module.rpartition(".")[::2]
     stale = CHANGES_KNOWN.get(name) if namespace in ("", "apranova.aws_stack") else None
     if stale is None:
         return {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
     return {k: v for k, v in known.items() if k not in stale}
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def policy_statements(document: Any) -> List[dict]:
+    """A policy document (dict, JSON or URL-encoded JSON) -> [{sid, effect, actions, resources, principals, condition}]."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            document = json.loads(unquote(document))
+    out = []
+    for st in _as_list((document or {}).get("Statement")):
+        out.append({
+            "sid": st.get("Sid"), "effect": st.get("Effect"),
+            "actions": sorted(_as_list(st.get("Action"))),
+            "resources": sorted(_as_list(st.get("Resource"))),
+            "principals": st.get("Principal"),
+            "condition": st.get("Condition"),
+        })
+    return out
+
+
+def iam_role(name: str, arn: Optional[str], description: Optional[str], trust: Any,
+             inline: Dict[str, Any], managed: List[Tuple[str, str]]) -> dict:
+    """A role as the report shows it: ``inline`` maps policy names to documents, ``managed`` is (name, arn) pairs."""
+    statements = policy_statements(trust)
+    return {
+        "name": name, "arn": arn, "description": description,
+        "trusted_services": sorted(set(s for st in statements for s in _as_list((st.get("principals") or {}).get("Service")))),
+        "inline_policies": sorted(({"name": k, "statements": policy_statements(v)} for k, v in inline.items()), key=lambda p: p["name"]),
+        "managed_policies": sorted(({"name": n, "arn": a} for n, a in managed), key=lambda p: p["name"]),
+    }
+
+
+# What a module's result tells of the stack, in the shape the lookups and the report read: a module
+# that has just read (or made) these resources publishes them into the run's known stack, and what
+# reads the stack later in the run takes them from there. Each takes the module's result and returns
+# keys of ``stack``; only resources that exist (an ARN) are published.
+
+def _published_roles(result: Dict[str, Any]) -> Dict[str, Any]:
+    roles = {}
+    for name, role in (result.get("roles") or {}).items():
+        if role.get("arn"):
+            # a managed policy's name is the last part of its ARN (IAM policy names hold no "/")
+            managed = [(arn.rsplit("/", 1)[-1], arn) for arn in role.get("managed_policies") or []]
+            roles[name] = iam_role(name, role["arn"], role.get("description"), role.get("assume_role_policy_document"),
+                                   role.get("inline_policies") or {}, managed)
+    return {"iam_roles": roles} if roles else {}
+
+
+def _published_repositories(result: Dict[str, Any]) -> Dict[str, Any]:
+    repos = {r["name"]: {"arn": r["arn"], "uri": r.get("uri"), "scan_on_push": r.get("scan_on_push"),
+                         "image_tag_mutability": r.get("image_tag_mutability"),
+                         "encryption_type": (r.get("encryption_configuration") or {}).get("encryption_type")}
+             for r in result.get("repositories") or [] if r.get("arn")}
+    return {"repositories": repos} if repos else {}
+
+
+def _published_topic(result: Dict[str, Any]) -> Dict[str, Any]:
+    topics = [t for t in result.get("topics") or [] if t.get("arn")]
+    # the known stack holds one topic (the alarms'); a module call managing several publishes none
+    return {"topic": {"arn": topics[0]["arn"], "name": topics[0]["name"]}} if len(topics) == 1 else {}
+
+
+PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic}
+
+
+def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any]) -> Dict[str, Any]:
+    """The run's known stack after ``module`` (its FQCN) returned ``result`` (not in check mode).
+
+    What a change may have made stale is dropped (``forget``), then what the module's result tells
+    (``PUBLISHES``) is merged in, by name for the by-name parts. A known stack of another run is
+    returned as it is: the lookups ignore it. Without a known stack (no lookup has run yet), what the
+    module publishes starts one.
+    """
+    if known and known.get("_run") != run_marker():
+        return known
+    out = forget(known, module) if known and result.get("changed") else dict(known or {}, _run=run_marker())
+    namespace, name = module.rpartition(".")[::2]
+    publisher = PUBLISHES.get(name) if namespace in ("", "apranova.aws_stack") else None
+    published = publisher(result) if publisher else {}
+    if not known and not published:
+        return known
+    for key, value in published.items():
+        out[key] = dict(out[key], **value) if key in BY_NAME and isinstance(out.get(key), dict) else value
+    return out
 
 
 def not_emulated(error: BaseException) -> bool:

@@ -16,13 +16,7 @@ Two layers:
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
-
-try:
-    from urllib.parse import unquote
-except ImportError:  # pragma: no cover
-    from urllib import unquote
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
@@ -182,29 +176,7 @@ def normalise_task_definition(td: dict) -> dict:
     }
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def policy_statements(document: Any) -> List[dict]:
-    """A policy document (dict, JSON or URL-encoded JSON) -> [{sid, effect, actions, resources, condition}]."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            document = json.loads(unquote(document))
-    out = []
-    for st in _as_list((document or {}).get("Statement")):
-        out.append({
-            "sid": st.get("Sid"), "effect": st.get("Effect"),
-            "actions": sorted(_as_list(st.get("Action"))),
-            "resources": sorted(_as_list(st.get("Resource"))),
-            "principals": st.get("Principal"),
-            "condition": st.get("Condition"),
-        })
-    return out
+policy_statements = discovery.policy_statements
 
 
 def _az_of_subnet(subnets: Dict[str, List[dict]]) -> Dict[str, str]:
@@ -380,20 +352,12 @@ def iam_roles(iam: Any, names: Optional[List[str]]) -> List[dict]:
             role = iam.get_role(aws_retry=True, RoleName=name)["Role"]
         except is_boto3_error_code("NoSuchEntity"):
             continue
-        inline = []
+        inline = {}
         for pname in paginate(iam, "list_role_policies", RoleName=name).get("PolicyNames", []):
-            doc = iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=pname)["PolicyDocument"]
-            inline.append({"name": pname, "statements": policy_statements(doc)})
-        managed = []
-        managed.extend({"name": p["PolicyName"], "arn": p["PolicyArn"]}
-                       for p in paginate(iam, "list_attached_role_policies", RoleName=name).get("AttachedPolicies", []))
-        trust = policy_statements(role.get("AssumeRolePolicyDocument"))
-        out.append({
-            "name": name, "arn": role["Arn"], "description": role.get("Description"),
-            "trusted_services": sorted(set(s for st in trust for s in _as_list((st.get("principals") or {}).get("Service")))),
-            "inline_policies": sorted(inline, key=lambda p: p["name"]),
-            "managed_policies": sorted(managed, key=lambda p: p["name"]),
-        })
+            inline[pname] = iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=pname)["PolicyDocument"]
+        managed = [(p["PolicyName"], p["PolicyArn"])
+                   for p in paginate(iam, "list_attached_role_policies", RoleName=name).get("AttachedPolicies", [])]
+        out.append(discovery.iam_role(name, role["Arn"], role.get("Description"), role.get("AssumeRolePolicyDocument"), inline, managed))
     return out
 
 
@@ -443,7 +407,8 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     reads: List[Callable[[], Dict[str, Any]]] = []  # each returns keys of ``details``; clients made in this thread
 
     known = params.get("known") or {}
-    if known.get("account_id") and known.get("_run") == discovery.run_marker():
+    fresh = known.get("_run") == discovery.run_marker()
+    if known.get("account_id") and fresh:
         details["account_id"] = known["account_id"]
     else:
         sts = client("sts")
@@ -463,7 +428,10 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     if stack.get("services"):
         ecs = client("ecs")
         reads.append(lambda: {"services": service_details(ecs, stack["services"])})
-    if params.get("role_names"):
+    known_roles = discovery._all_named(known.get("iam_roles"), list(params.get("role_names") or [])) if fresh else None
+    if params.get("role_names") and known_roles is not None:  # the roles module of this run published them
+        details["iam_roles"] = [known_roles[n] for n in params["role_names"]]
+    elif params.get("role_names"):
         iam = client("iam")
         reads.append(lambda: {"iam_roles": iam_roles(iam, params["role_names"])})
     if params.get("alarm_name_prefix") or params.get("dashboard_names"):

@@ -83,8 +83,9 @@ options:
         tells what is taken from it, and that only a known stack of the same C(ansible-playbook) run is used).
       - Every module of the collection that reports a change in the run drops from the fact what it
         may have changed (the collection's action plugin does this after the module returns), so what
-        is taken from it is what AWS holds now; the details by id (rules, route tables, task
-        definitions, roles, alarms, dashboards, image sizes) are always read.
+        is taken from it is what AWS holds now. The IAM roles are taken from it when
+        M(apranova.aws_stack.iam_roles) of the same run returned them all; the other details by id
+        (rules, route tables, task definitions, alarms, dashboards, image sizes) are always read.
       - Unset, the whole stack is read.
     type: dict
 notes:

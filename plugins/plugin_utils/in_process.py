@@ -141,7 +141,7 @@ class InProcessModuleAction(ActionBase):
     # the services the collection's modules use: their models are parsed in the parent, once per
     # run, before the workers fork (stack_info, the first task of every tier, needs most of them)
     WARM_SERVICES = ("cloudwatch", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "iam", "kms", "logs", "rds",
-                     "secretsmanager", "sns", "sts")
+                     "resourcegroupstaggingapi", "secretsmanager", "sns", "sts")
     _warmed = set()
 
     @classmethod
@@ -183,7 +183,7 @@ class InProcessModuleAction(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         else:
             result = merge_hash(result, self._run_in_process(task_vars))
-        return self._forget_changed(result, task_vars)
+        return self._update_known(result, task_vars)
 
     def _module_fqcn(self) -> str:
         """The module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)."""
@@ -191,19 +191,23 @@ class InProcessModuleAction(ActionBase):
             self._task.action, collection_list=self._task.collections)
         return found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)
 
-    def _forget_changed(self, result: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        """``result``, which also drops from the run's known stack what the module has just changed.
+    def _update_known(self, result: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """``result``, which also brings the run's known stack up to date with what the module did.
 
         ``ansible_facts.aws_stack_known`` is the stack the lookups of this run found (stack_info's
         ``known``); the later lookups and the report take from it what it holds instead of reading
-        it again. A module that changed something (not in check mode, where nothing changes) makes
-        that part stale: the result sets the fact without it (``discovery.forget``), so whatever
-        reads it next reads it from AWS.
+        it again. After a module of the collection returns (not in check mode, where nothing changes
+        and a result is only what would be), ``discovery.after_module`` drops what a change may
+        have made stale and adds what the module's result tells (the roles, repositories and topic
+        it has just read or made, which start the fact when no lookup has run yet); the result then
+        sets the fact.
         """
-        known = (task_vars.get("ansible_facts") or {}).get(discovery.KNOWN_FACT) if discovery else None
-        if not known or not result.get("changed") or self._play_context.check_mode or "ansible_facts" in result:
+        if not discovery or result.get("failed") or self._play_context.check_mode or "ansible_facts" in result:
             return result
-        result["ansible_facts"] = {discovery.KNOWN_FACT: discovery.forget(dict(known), self._module_fqcn())}
+        known = (task_vars.get("ansible_facts") or {}).get(discovery.KNOWN_FACT) or {}
+        updated = discovery.after_module(dict(known), self._module_fqcn(), result)
+        if updated != known:
+            result["ansible_facts"] = {discovery.KNOWN_FACT: updated}
         return result
 
     def _run_in_process(self, task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -402,6 +402,20 @@ def test_the_guide_is_stable_on_an_unchanged_stack(built, tmp_path):
     assert (tmp_path / "architecture.md").read_text() == built["text"]
 
 
+def test_a_no_op_runs_guide_from_what_the_run_knew_is_the_guide_read_afresh(built, tmp_path):
+    """In a no-op site.yml the report takes most of the stack from the run's lookups and modules
+    (the known stack, issue 15); the guide must be the one playbooks/report.yml writes alone, which
+    reads everything from the emulator, and the known stack must have spared the reads."""
+    emu = built["emu"]
+    ran = run_playbook(emu, "site.yml", inventory="inventories/production", extra_vars={"report_dir": str(tmp_path / "site")})
+    alone = run_playbook(emu, "playbooks/report.yml", inventory="inventories/production", extra_vars={"report_dir": str(tmp_path / "alone")})
+    assert ran.rc == 0 and alone.rc == 0, (ran, alone)
+    # only the guide's files, written to a new directory, change
+    assert [t for t in ran.changed_tasks() if not t.startswith("apranova.aws_stack.report :")] == [], ran.changed_tasks()
+    assert (tmp_path / "site" / "architecture.md").read_text() == (tmp_path / "alone" / "architecture.md").read_text()
+    assert (tmp_path / "site" / "architecture.dot").read_text() == (tmp_path / "alone" / "architecture.dot").read_text()
+
+
 def test_the_guide_shows_what_the_run_changed_not_what_its_lookups_found_before(built, tmp_path):
     """The report takes from the run's known stack what the tiers' lookups found (issue 15), but a
     tier that changes a resource drops it from there: the ECS tier's lookup finds the backend at 3

@@ -6,6 +6,7 @@ Stubbed with botocore's Stubber: the answers are AWS's, pages included (moto ans
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 from ...aws_answers import AWSAnswers
 from ...aws_answers import retrying
 
@@ -243,6 +245,7 @@ KNOWN = {
     "cluster": {"name": "prod-cluster", "arn": "arn:cluster"}, "services": {"web": {"arn": "arn:web"}},
     "repositories": {"repo-a": {"uri": "a"}, "repo-b": {"uri": "b"}},
     "log_groups": {"/ecs/web": {}, "/ecs/api": {}}, "topic": {"arn": "arn:alarms", "name": "alarms"},
+    "iam_roles": {"prod-exec": {"name": "prod-exec"}},
     "account_id": "123456789012", "partition": "aws", "caller_arn": "arn:aws:iam::123456789012:user/ci",
     "_run": discovery.run_marker(),
 }
@@ -337,6 +340,49 @@ def test_every_module_of_the_collection_says_what_its_changes_make_stale():
     assert set(discovery.CHANGES_KNOWN) == modules
     keys = {k for stale in discovery.CHANGES_KNOWN.values() for k in stale}
     assert keys <= set(KNOWN), keys - set(KNOWN)
+
+
+def test_a_module_publishes_what_its_result_tells_in_the_shape_a_lookup_reads(moto_clients):
+    """What the roles, repositories and topic modules return is what the report and the lookups would read."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    task = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"], "Resource": "*"}]}
+    managed = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    iam = moto_clients("iam")
+    arn = iam.create_role(RoleName="prod-task", AssumeRolePolicyDocument=json.dumps(trust), Description="tasks")["Role"]["Arn"]
+    iam.put_role_policy(RoleName="prod-task", PolicyName="task", PolicyDocument=json.dumps(task))
+    iam.create_policy(PolicyName="AmazonECSTaskExecutionRolePolicy", Path="/service-role/", PolicyDocument=json.dumps(task))
+    managed = iam.list_policies(Scope="Local")["Policies"][0]["Arn"]
+    iam.attach_role_policy(RoleName="prod-task", PolicyArn=managed)
+    result = {"changed": False, "roles": {"prod-task": {
+        "name": "prod-task", "arn": arn, "description": "tasks", "assume_role_policy_document": trust,
+        "inline_policies": {"task": task}, "managed_policies": [managed]}}}
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.iam_roles", result)
+    assert known["iam_roles"] == {"prod-exec": {"name": "prod-exec"}, "prod-task": report.iam_roles(iam, ["prod-task"])[0]}
+    assert {k: v for k, v in known.items() if k != "iam_roles"} == {k: v for k, v in KNOWN.items() if k != "iam_roles"}
+
+    ecr = moto_clients("ecr")
+    repo = ecr.create_repository(repositoryName="prod/web", imageScanningConfiguration={"scanOnPush": True})["repository"]
+    result = {"changed": True, "repositories": [{"name": "prod/web", "arn": repo["repositoryArn"], "uri": repo["repositoryUri"],
+                                                 "scan_on_push": True, "image_tag_mutability": repo["imageTagMutability"],
+                                                 "encryption_configuration": {"encryption_type": "AES256"}},
+                                                {"name": "prod/new", "arn": None}]}  # check mode's would-be repository: not published
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.ecr_repositories", result)
+    # merged by name with what was known; the changed module's own part was dropped first
+    assert known["repositories"] == discovery._repositories(ecr, ["prod/web"])
+
+    sns = moto_clients("sns")
+    topic = sns.create_topic(Name="alarms")["TopicArn"]
+    one = {"changed": False, "topics": [{"name": "alarms", "arn": topic}]}
+    assert discovery.after_module(dict(KNOWN), "apranova.aws_stack.sns_topics", one)["topic"] == discovery._topic(sns, "alarms")
+    two = {"changed": False, "topics": [{"name": "alarms", "arn": topic}, {"name": "b", "arn": topic + "b"}]}
+    assert discovery.after_module(dict(KNOWN), "apranova.aws_stack.sns_topics", two) == KNOWN
+    # before any lookup of the run, what a module publishes starts the known stack
+    assert discovery.after_module({}, "apranova.aws_stack.sns_topics", one) == {"_run": KNOWN["_run"], "topic": {"arn": topic, "name": "alarms"}}
+    assert discovery.after_module({}, "apranova.aws_stack.ecs_cluster", {"changed": True}) == {}
+    # a known stack of another run is left as it is
+    other = dict(KNOWN, _run="1:2")
+    assert discovery.after_module(other, "apranova.aws_stack.sns_topics", one) == other
 
 
 def test_combine_replaces_what_was_read_and_merges_named_parts():

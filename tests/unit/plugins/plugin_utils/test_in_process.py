@@ -110,7 +110,9 @@ def test_a_module_fails_the_same_way_in_process_and_in_its_own_python(tmp_path, 
     assert separate == (switch == "0"), out[-3000:]
 
 
-KNOWN = {"_run": "1:2", "account_id": "123456789012", "db_instance": {"identifier": "db"}, "cluster": {"name": "c"},
+from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery  # noqa: E402
+
+KNOWN = {"_run": discovery.run_marker(), "account_id": "123456789012", "db_instance": {"identifier": "db"}, "cluster": {"name": "c"},
          "services": {"web": {"desired_count": 1}}}
 
 
@@ -125,19 +127,21 @@ def _forgetting(resolved, check_mode=False):
 
 def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_stale():
     task_vars = {"ansible_facts": {"aws_stack_known": KNOWN}}
-    result = _forgetting("apranova.aws_stack.ecs_service")._forget_changed({"changed": True}, task_vars)
+    result = _forgetting("apranova.aws_stack.ecs_service")._update_known({"changed": True}, task_vars)
     assert result["ansible_facts"]["aws_stack_known"] == {k: v for k, v in KNOWN.items() if k != "services"}
     # a stock module re-exported by the collection may have changed anything but who the caller is
-    result = _forgetting("amazon.aws.rds_subnet_group")._forget_changed({"changed": True}, task_vars)
-    assert result["ansible_facts"]["aws_stack_known"] == {"_run": "1:2", "account_id": "123456789012"}
+    result = _forgetting("amazon.aws.rds_subnet_group")._update_known({"changed": True}, task_vars)
+    assert result["ansible_facts"]["aws_stack_known"] == {"_run": KNOWN["_run"], "account_id": "123456789012"}
 
 
 @pytest.mark.parametrize("result, check_mode, facts", [
     ({"changed": False}, False, {"aws_stack_known": KNOWN}),  # nothing changed
     ({"changed": True}, True, {"aws_stack_known": KNOWN}),  # check mode changes nothing in AWS
-    ({"changed": True}, False, {}),  # no lookup has run
+    ({"changed": True}, False, {}),  # no lookup has run, and this module publishes nothing
     ({"changed": False, "ansible_facts": {"aws_stack_known": {"_run": "1:2"}}}, False, {"aws_stack_known": KNOWN}),  # a lookup's own
+    ({"changed": True, "failed": True}, False, {"aws_stack_known": KNOWN}),  # a failed task sets no fact
+    ({"changed": True}, False, {"aws_stack_known": dict(KNOWN, _run="1:2")}),  # another run's: the lookups ignore it
 ])
 def test_the_known_stack_is_left_alone_when_nothing_changed_it(result, check_mode, facts):
     before = dict(result)
-    assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._forget_changed(dict(result), {"ansible_facts": facts}) == before
+    assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._update_known(dict(result), {"ansible_facts": facts}) == before
