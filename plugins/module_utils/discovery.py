@@ -267,7 +267,7 @@ def _load_balancer(elb: Any, name: str) -> Tuple[Optional[dict], List[dict]]:
     attrs = {a["Key"]: a["Value"] for a in attrs}
     return ({"deletion_protection": attrs.get("deletion_protection.enabled") == "true",
              "arn": lb["LoadBalancerArn"], "name": name, "dns_name": lb.get("DNSName"), "scheme": lb.get("Scheme"),
-             "security_group_ids": lb.get("SecurityGroups", []), "state": (lb.get("State") or {}).get("Code"),
+             "security_group_ids": sorted(lb.get("SecurityGroups", [])), "state": (lb.get("State") or {}).get("Code"),
              "subnet_ids": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", []))}, listeners)
 
 
@@ -569,7 +569,39 @@ def _published_topic(result: Dict[str, Any]) -> Dict[str, Any]:
     return {"topic": {"arn": topics[0]["arn"], "name": topics[0]["name"]}} if len(topics) == 1 else {}
 
 
-PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic}
+def _published_secret(result: Dict[str, Any]) -> Dict[str, Any]:
+    secret = result.get("secret") or {}
+    if not secret.get("arn"):
+        return {}
+    return {"db_secret": {"arn": secret["arn"], "name": secret["name"], "scheduled_for_deletion": bool(secret.get("deleted_date"))}}
+
+
+def _published_target_groups(result: Dict[str, Any]) -> Dict[str, Any]:
+    groups = {tg["target_group_name"]: {"arn": tg["target_group_arn"], "port": tg.get("port"), "protocol": tg.get("protocol"),
+                                         "target_type": tg.get("target_type"),
+                                         "health_check_path": (tg.get("health_check") or {}).get("path")}
+              for tg in result.get("target_groups") or [] if tg.get("target_group_arn")}
+    return {"target_groups": groups} if groups else {}
+
+
+def _published_load_balancer(result: Dict[str, Any]) -> Dict[str, Any]:
+    lb = result.get("load_balancer") or {}
+    if not lb.get("load_balancer_arn"):
+        return {}
+    listeners = [{"arn": lis["listener_arn"], "port": lis["port"], "protocol": lis["protocol"], "ssl_policy": lis.get("ssl_policy"),
+                  # DescribeListeners answers only a listener's default certificate (ELBv2 API doc: Listener.Certificates)
+                  "certificate_arns": [lis["certificate_arn"]] if lis.get("certificate_arn") else []}
+                 for lis in lb.get("listeners") or []]
+    return {"load_balancer": {"deletion_protection": bool((lb.get("attributes") or {}).get("deletion_protection")),
+                              "arn": lb["load_balancer_arn"], "name": lb["load_balancer_name"], "dns_name": lb.get("dns_name"),
+                              "scheme": lb.get("scheme"), "security_group_ids": sorted(lb.get("security_groups") or []),
+                              "state": lb.get("state"), "subnet_ids": sorted(lb.get("subnets") or [])},
+            "listeners": sorted(listeners, key=lambda x: x["port"])}
+
+
+PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic,
+             "secretsmanager_password": _published_secret, "elb_target_groups": _published_target_groups,
+             "elb_load_balancer": _published_load_balancer}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any]) -> Dict[str, Any]:

@@ -90,9 +90,10 @@ options:
       - Every module of the collection that reports a change drops from the fact what it may have
         changed (the collection's action plugin does this after the module returns; a module from
         elsewhere that changes something drops all but the account), so a later lookup reads that
-        part again; and M(apranova.aws_stack.ecr_repositories), M(apranova.aws_stack.sns_topics) and
-        M(apranova.aws_stack.iam_roles) add to it what they return (the repositories, the topic, the
-        roles for M(apranova.aws_stack.stack_report)). The teardown reads the stack afresh.
+        part again; and modules that have just read or made what a lookup asks for add it (the
+        repositories, topic, secret, target groups, load balancer with its listeners, file system,
+        mount targets and access point they return, and the roles for
+        M(apranova.aws_stack.stack_report)). The teardown reads the stack afresh.
     type: dict
   required_by:
     description:

@@ -14,7 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
+from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager
 from ...aws_answers import AWSAnswers
 from ...aws_answers import retrying
 
@@ -383,6 +385,38 @@ def test_a_module_publishes_what_its_result_tells_in_the_shape_a_lookup_reads(mo
     # a known stack of another run is left as it is
     other = dict(KNOWN, _run="1:2")
     assert discovery.after_module(other, "apranova.aws_stack.sns_topics", one) == other
+
+
+def test_the_load_balancer_target_groups_and_secret_a_module_returns_are_what_a_lookup_reads(moto_clients):
+    """The shapes the ELBv2 and Secrets Manager modules return, published, equal discovery's reads."""
+    ec2, elb, sm = moto_clients("ec2"), moto_clients("elbv2"), moto_clients("secretsmanager")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + z)["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    groups = [ec2.create_security_group(VpcId=vpc, GroupName=n, Description=n)["GroupId"] for n in ("b-sg", "a-sg")]
+    tg = elb.create_target_group(Name="prod-tg", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip",
+                                 HealthCheckPath="/api/health/")["TargetGroups"][0]
+    lb = elb.create_load_balancer(Name="prod-alb", Subnets=subnets, SecurityGroups=groups)["LoadBalancers"][0]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    raw = elb.describe_load_balancers(Names=["prod-alb"])["LoadBalancers"][0]
+    attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+    listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    result = {"changed": False, "load_balancer": elbv2_lb.normalize_load_balancer(raw, attributes, listeners, {})}
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.elb_load_balancer", result)
+    found, found_listeners = discovery._load_balancer(elb, "prod-alb")
+    assert (known["load_balancer"], known["listeners"]) == (found, found_listeners)
+
+    raw_tg = elb.describe_target_groups(Names=["prod-tg"])["TargetGroups"][0]
+    tg_attributes = elb.describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])["Attributes"]
+    result = {"changed": False, "target_groups": [elbv2_lb.normalize_target_group(raw_tg, tg_attributes, {})]}
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.elb_target_groups", result)
+    assert known["target_groups"] == dict(KNOWN["target_groups"], **discovery._target_groups(elb, ["prod-tg"]))
+
+    sm.create_secret(Name="db-secret", SecretString="x")
+    result = {"changed": True, "secret": secretsmanager.normalise_secret(sm.describe_secret(SecretId="db-secret"))}
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.secretsmanager_password", result)
+    assert known["db_secret"] == discovery._secret(sm, "db-secret")
 
 
 def test_combine_replaces_what_was_read_and_merges_named_parts():
