@@ -541,10 +541,11 @@ def iam_role(name: str, arn: Optional[str], description: Optional[str], trust: A
 
 # What a module's result tells of the stack, in the shape the lookups and the report read: a module
 # that has just read (or made) these resources publishes them into the run's known stack, and what
-# reads the stack later in the run takes them from there. Each takes the module's result and returns
-# keys of ``stack``; only resources that exist (an ARN) are published.
+# reads the stack later in the run takes them from there. Each takes the module's result, its
+# arguments and the known stack so far (which file system the mount targets and the access point
+# belong to) and returns keys of ``stack``; only resources that exist (an ARN or id) are published.
 
-def _published_roles(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_roles(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     roles = {}
     for name, role in (result.get("roles") or {}).items():
         if role.get("arn"):
@@ -555,7 +556,7 @@ def _published_roles(result: Dict[str, Any]) -> Dict[str, Any]:
     return {"iam_roles": roles} if roles else {}
 
 
-def _published_repositories(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_repositories(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     repos = {r["name"]: {"arn": r["arn"], "uri": r.get("uri"), "scan_on_push": r.get("scan_on_push"),
                          "image_tag_mutability": r.get("image_tag_mutability"),
                          "encryption_type": (r.get("encryption_configuration") or {}).get("encryption_type")}
@@ -563,20 +564,20 @@ def _published_repositories(result: Dict[str, Any]) -> Dict[str, Any]:
     return {"repositories": repos} if repos else {}
 
 
-def _published_topic(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_topic(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     topics = [t for t in result.get("topics") or [] if t.get("arn")]
     # the known stack holds one topic (the alarms'); a module call managing several publishes none
     return {"topic": {"arn": topics[0]["arn"], "name": topics[0]["name"]}} if len(topics) == 1 else {}
 
 
-def _published_secret(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_secret(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     secret = result.get("secret") or {}
     if not secret.get("arn"):
         return {}
     return {"db_secret": {"arn": secret["arn"], "name": secret["name"], "scheduled_for_deletion": bool(secret.get("deleted_date"))}}
 
 
-def _published_target_groups(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_target_groups(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     groups = {tg["target_group_name"]: {"arn": tg["target_group_arn"], "port": tg.get("port"), "protocol": tg.get("protocol"),
                                          "target_type": tg.get("target_type"),
                                          "health_check_path": (tg.get("health_check") or {}).get("path")}
@@ -584,7 +585,7 @@ def _published_target_groups(result: Dict[str, Any]) -> Dict[str, Any]:
     return {"target_groups": groups} if groups else {}
 
 
-def _published_load_balancer(result: Dict[str, Any]) -> Dict[str, Any]:
+def _published_load_balancer(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     lb = result.get("load_balancer") or {}
     if not lb.get("load_balancer_arn"):
         return {}
@@ -599,13 +600,46 @@ def _published_load_balancer(result: Dict[str, Any]) -> Dict[str, Any]:
             "listeners": sorted(listeners, key=lambda x: x["port"])}
 
 
+def _published_file_system(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    fs = result.get("file_system") or {}
+    if not fs.get("file_system_id"):
+        return {}
+    return {"file_system": {"id": fs["file_system_id"], "arn": fs.get("arn"), "name": fs.get("name"), "encrypted": fs.get("encrypted"),
+                            "state": fs.get("life_cycle_state"), "performance_mode": fs.get("performance_mode"),
+                            "throughput_mode": fs.get("throughput_mode"), "size_in_bytes": fs.get("size_in_bytes")}}
+
+
+def _published_mount_targets(result: Dict[str, Any], args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # the module answers every mount target of O(file_system_id): the known file system's, or none of its
+    if "mount_targets" not in result or args.get("file_system_id") != (known.get("file_system") or {}).get("id"):
+        return {}
+    return {"mount_targets": [{"id": m["mount_target_id"], "subnet_id": m["subnet_id"], "ip_address": m.get("ip_address"),
+                               "availability_zone": m.get("availability_zone_name")}
+                              for m in result["mount_targets"] if m.get("mount_target_id")]}
+
+
+def _published_access_point(result: Dict[str, Any], _args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    ap = result.get("access_point") or {}
+    if not ap.get("access_point_id") or ap.get("file_system_id") != (known.get("file_system") or {}).get("id"):
+        return {}
+    user = ap.get("posix_user")
+    posix = None
+    if user:  # the API's shape, as DescribeAccessPoints answers it
+        posix = {"Uid": user["uid"], "Gid": user["gid"]}
+        if user.get("secondary_gids"):
+            posix["SecondaryGids"] = list(user["secondary_gids"])
+    return {"access_point": {"id": ap["access_point_id"], "arn": ap.get("access_point_arn"), "name": ap.get("name"),
+                             "posix_user": posix, "root_directory": (ap.get("root_directory") or {}).get("path")}}
+
+
 PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic,
              "secretsmanager_password": _published_secret, "elb_target_groups": _published_target_groups,
-             "elb_load_balancer": _published_load_balancer}
+             "elb_load_balancer": _published_load_balancer, "efs_file_system": _published_file_system,
+             "efs_mount_target": _published_mount_targets, "efs_access_point": _published_access_point}
 
 
-def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any]) -> Dict[str, Any]:
-    """The run's known stack after ``module`` (its FQCN) returned ``result`` (not in check mode).
+def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The run's known stack after ``module`` (its FQCN) returned ``result`` for ``args`` (not in check mode).
 
     What a change may have made stale is dropped (``forget``), then what the module's result tells
     (``PUBLISHES``) is merged in, by name for the by-name parts. A known stack of another run is
@@ -617,7 +651,7 @@ def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any]) -> 
     out = forget(known, module) if known and result.get("changed") else dict(known or {}, _run=run_marker())
     namespace, name = module.rpartition(".")[::2]
     publisher = PUBLISHES.get(name) if namespace in ("", "apranova.aws_stack") else None
-    published = publisher(result) if publisher else {}
+    published = publisher(result, args or {}, out) if publisher else {}
     if not known and not published:
         return known
     for key, value in published.items():

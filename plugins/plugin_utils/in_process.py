@@ -205,7 +205,7 @@ class InProcessModuleAction(ActionBase):
         if not discovery or result.get("failed") or self._play_context.check_mode or "ansible_facts" in result:
             return result
         known = (task_vars.get("ansible_facts") or {}).get(discovery.KNOWN_FACT) or {}
-        updated = discovery.after_module(dict(known), self._module_fqcn(), result)
+        updated = discovery.after_module(dict(known), self._module_fqcn(), result, dict(self._task.args))
         if updated != known:
             result["ansible_facts"] = {discovery.KNOWN_FACT: updated}
         return result

@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils import efs
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elbv2_lb
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager
@@ -417,6 +418,37 @@ def test_the_load_balancer_target_groups_and_secret_a_module_returns_are_what_a_
     result = {"changed": True, "secret": secretsmanager.normalise_secret(sm.describe_secret(SecretId="db-secret"))}
     known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.secretsmanager_password", result)
     assert known["db_secret"] == discovery._secret(sm, "db-secret")
+
+
+def test_the_file_system_mount_targets_and_access_point_the_modules_return_are_what_a_lookup_reads(moto_clients):
+    ec2, efs_client = moto_clients("ec2"), moto_clients("efs")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + z)["Subnet"]["SubnetId"]
+               for i, z in ((1, "b"), (2, "a"))]
+    fs_id = efs_client.create_file_system(CreationToken="t", Encrypted=True, Tags=[{"Key": "Name", "Value": "prod-efs"}])["FileSystemId"]
+    for subnet in subnets:
+        efs_client.create_mount_target(FileSystemId=fs_id, SubnetId=subnet)
+    efs_client.create_access_point(FileSystemId=fs_id, PosixUser={"Uid": 1000, "Gid": 1000},
+                                   RootDirectory={"Path": "/workspaces", "CreationInfo": {"OwnerUid": 1000, "OwnerGid": 1000, "Permissions": "755"}},
+                                   Tags=[{"Key": "Name", "Value": "ap"}])
+    raw_fs = efs_client.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]
+    mts = sorted((efs.normalize_mount_target(m) for m in efs_client.describe_mount_targets(FileSystemId=fs_id)["MountTargets"]),
+                 key=lambda m: (m["availability_zone_name"], m["subnet_id"]))
+    ap = efs.normalize_access_point(efs_client.describe_access_points(FileSystemId=fs_id)["AccessPoints"][0])
+    known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.efs_file_system", {"changed": False, "file_system": efs.normalize_file_system(raw_fs)})
+    # mount targets of another file system than the known one are not published
+    assert discovery.after_module(known, "apranova.aws_stack.efs_mount_target", {"changed": False, "mount_targets": mts},
+                                  {"file_system_id": "fs-other"})["mount_targets"] == KNOWN["mount_targets"]
+    known = discovery.after_module(known, "apranova.aws_stack.efs_mount_target", {"changed": False, "mount_targets": mts},
+                                   {"file_system_id": fs_id})
+    known = discovery.after_module(known, "apranova.aws_stack.efs_access_point", {"changed": False, "access_point": ap})
+    fs, found_ap, found_mts = discovery._efs(efs_client, "prod-efs", "ap")
+    assert known["file_system"] == fs and known["access_point"] == found_ap
+    assert sorted(known["mount_targets"], key=lambda m: m["id"]) == sorted(found_mts, key=lambda m: m["id"])
+    # and a lookup of the run takes them without a call
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"efs_name": "prod-efs", "efs_access_point_name": "ap", "known": known})
+    assert calls == [] and missing == [] and stack["access_point"] == found_ap
 
 
 def test_combine_replaces_what_was_read_and_merges_named_parts():

@@ -118,7 +118,8 @@ KNOWN = {"_run": discovery.run_marker(), "account_id": "123456789012", "db_insta
 
 def _forgetting(resolved, check_mode=False):
     action = in_process.InProcessModuleAction.__new__(in_process.InProcessModuleAction)
-    action._task = SimpleNamespace(action=resolved.rsplit(".", 1)[-1], collections=["apranova.aws_stack"], resolved_action=resolved)
+    action._task = SimpleNamespace(action=resolved.rsplit(".", 1)[-1], collections=["apranova.aws_stack"], resolved_action=resolved,
+                                   args={})
     action._play_context = SimpleNamespace(check_mode=check_mode)
     found = SimpleNamespace(resolved=True, resolved_fqcn=resolved)
     action._shared_loader_obj = SimpleNamespace(module_loader=SimpleNamespace(find_plugin_with_context=lambda *a, **k: found))
