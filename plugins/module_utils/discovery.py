@@ -578,10 +578,12 @@ def _published_secret(result: Dict[str, Any], _args: Dict[str, Any], _known: Dic
 
 
 def _published_target_groups(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
-    groups = {tg["target_group_name"]: {"arn": tg["target_group_arn"], "port": tg.get("port"), "protocol": tg.get("protocol"),
-                                         "target_type": tg.get("target_type"),
-                                         "health_check_path": (tg.get("health_check") or {}).get("path")}
-              for tg in result.get("target_groups") or [] if tg.get("target_group_arn")}
+    groups = {}
+    for tg in result.get("target_groups") or []:
+        if tg.get("target_group_arn"):
+            groups[tg["target_group_name"]] = {"arn": tg["target_group_arn"], "port": tg.get("port"), "protocol": tg.get("protocol"),
+                                               "target_type": tg.get("target_type"),
+                                               "health_check_path": (tg.get("health_check") or {}).get("path")}
     return {"target_groups": groups} if groups else {}
 
 
