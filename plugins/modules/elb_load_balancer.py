@@ -390,14 +390,16 @@ def find_load_balancer(client: Any, name: str) -> Optional[dict]:
 
 
 def read_load_balancer(client: Any, raw: dict) -> Optional[dict]:
-    """Normalised load balancer (attributes, listeners, tags read), or ``None`` when it is gone."""
+    """Normalised load balancer (attributes, listeners, tags read side by side), or ``None`` when it is gone."""
     arn = raw["LoadBalancerArn"]
-    attributes = elbv2_lb.describe_load_balancer_attributes(client, arn)
-    listeners = elbv2_lb.describe_listeners(client, arn)
+    attributes, listeners, tags = base.concurrently([
+        lambda: elbv2_lb.describe_load_balancer_attributes(client, arn),
+        lambda: elbv2_lb.describe_listeners(client, arn),
+        lambda: elbv2_lb.describe_tags(client, [arn]),
+    ])
     if attributes is None or listeners is None:
         return None
-    tags = elbv2_lb.describe_tags(client, [arn]).get(arn, {})
-    return elbv2_lb.normalize_load_balancer(raw, attributes, listeners, tags)
+    return elbv2_lb.normalize_load_balancer(raw, attributes, listeners, tags.get(arn, {}))
 
 
 def resolve_listeners(client: Any, listeners: List[dict], ctx: base.Context) -> List[dict]:

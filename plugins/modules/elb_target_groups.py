@@ -254,14 +254,16 @@ class TargetGroupError(ValueError):
 
 
 def read_target_groups(client: Any, names: Iterable[str]) -> Dict[str, dict]:
-    """``{name: normalised group}`` for the names that exist (attributes and tags read)."""
+    """``{name: normalised group}`` for the names that exist (the tags of all and each group's attributes read side by side)."""
     raw = elbv2_lb.describe_target_groups_by_names(client, names)
-    tags = elbv2_lb.describe_tags(client, [g["TargetGroupArn"] for g in raw.values()]) if raw else {}
-    result = {}
-    for name, group in raw.items():
-        attributes = elbv2_lb.describe_target_group_attributes(client, group["TargetGroupArn"]) or []
-        result[name] = elbv2_lb.normalize_target_group(group, attributes, tags.get(group["TargetGroupArn"], {}))
-    return result
+    if not raw:
+        return {}
+    arns = [g["TargetGroupArn"] for g in raw.values()]
+    tags, *attributes = base.concurrently(
+        [lambda: elbv2_lb.describe_tags(client, arns)]
+        + [(lambda arn=arn: elbv2_lb.describe_target_group_attributes(client, arn)) for arn in arns])
+    return {name: elbv2_lb.normalize_target_group(group, attrs or [], tags.get(group["TargetGroupArn"], {}))
+            for (name, group), attrs in zip(raw.items(), attributes)}
 
 
 def _by_name(groups: Iterable[dict]) -> Dict[str, dict]:
