@@ -306,8 +306,10 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     nat_gateways, tags, purge_tags, check_mode = params["nat_gateways"], params["tags"], params["purge_tags"], ctx.check_mode
     warnings = []
     subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
-    existing = ec2.describe_nat_gateways(client, subnet_ids=subnet_ids)
-    addresses = ec2.describe_addresses_by_name(client, [ec2.eip_name(g["name"]) for g in nat_gateways])
+    existing, addresses = base.concurrently([
+        lambda: ec2.describe_nat_gateways(client, subnet_ids=subnet_ids),
+        lambda: ec2.describe_addresses_by_name(client, [ec2.eip_name(g["name"]) for g in nat_gateways]),
+    ])
     dead = DeadEnis(client, ec2.nat_enis([g for g in existing if g.get("State") in ec2.NAT_DEAD_STATES]))
     # Allocations held by live gateways (in these subnets) are never reused.
     in_use = {

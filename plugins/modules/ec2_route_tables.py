@@ -263,10 +263,12 @@ def subnet_owners(tables: List[Dict[str, Any]]) -> Dict[str, Tuple[str, str]]:
 
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     vpc_id, route_tables, check_mode = params["vpc_id"], params["route_tables"], ctx.check_mode
-    vpc = ec2.describe_vpc(client, vpc_id)
-    if vpc is None:
-        raise ValueError(f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
+    # Every VPC has a main route table, which cannot be deleted (docs/aws-behaviour.md): a VPC
+    # without any route table found does not exist, or is not visible yet.
     tables = ec2.describe_route_tables(client, vpc_id)
+    vpc = None if tables else ec2.describe_vpc(client, vpc_id)
+    if not tables and vpc is None:
+        raise ValueError(f"VPC {vpc_id} does not exist in this region: check vpc_id (and region).")
     found = find_tables(tables, [t["name"] for t in route_tables])
     owners = subnet_owners(tables)
 
@@ -278,6 +280,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
         if table is None:
             changed = True
             table_tags, _purge = ec2.item_tags(name, params["tags"], wanted.get("tags"))
+            vpc = vpc or ec2.describe_vpc(client, vpc_id) or {}  # read only for a table to create: its local route
             current_routes = [{"DestinationCidrBlock": vpc.get("CidrBlock"), "GatewayId": "local", "State": "active"}]
             if check_mode:
                 table_id = f"(new route table {name})"

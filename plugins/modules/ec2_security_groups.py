@@ -440,11 +440,13 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     vpc_id, groups, common_tags, check_mode = params["vpc_id"], params["security_groups"], params["tags"], ctx.check_mode
     warnings = []
     names = [g["name"] for g in groups]
-    vpc = sgapi.get_vpc(client, vpc_id)
-    if vpc is None:
+    # Every VPC has a default security group, which cannot be deleted (docs/aws-behaviour.md): no
+    # group found means no VPC (or one not visible yet), which only then is looked up.
+    vpc_groups = sgapi.describe_vpc_groups(client, vpc_id)
+    vpc = None if vpc_groups else sgapi.get_vpc(client, vpc_id)
+    if not vpc_groups and vpc is None:
         raise sgapi.RuleError(f"VPC {vpc_id} does not exist in this region: create it first or fix vpc_id")
 
-    vpc_groups = sgapi.describe_vpc_groups(client, vpc_id)
     rules = desired_rules(groups, vpc_groups, vpc_id)  # fails on bad input before any change
     by_name = {g["GroupName"]: g for g in vpc_groups}
     names_by_id = {g["GroupId"]: g["GroupName"] for g in vpc_groups}
@@ -468,6 +470,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
             continue
         changed = True
         create_tags = dict(tags) if tags is not None else {"Name": name}
+        vpc = vpc or sgapi.get_vpc(client, vpc_id) or {}  # read only for a group to create: its default egress
         new = {
             "group_id": None, "group_name": name, "description": group["description"], "vpc_id": vpc_id,
             "ingress": [], "egress": sgapi.default_egress(vpc), "tags": create_tags,

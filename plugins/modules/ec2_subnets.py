@@ -203,9 +203,14 @@ def validate(subnets: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def current_subnets(client: Any, vpc_id: str) -> Dict[str, Dict[str, Any]]:
-    """``{cidr: normalised subnet}`` of the VPC's subnets; fails when the VPC does not exist."""
-    ec2.require_vpc(client, vpc_id)
-    return {s["CidrBlock"]: ec2.normalise_subnet(s) for s in ec2.describe_subnets(client, vpc_id)}
+    """``{cidr: normalised subnet}`` of the VPC's subnets; fails when the VPC does not exist.
+
+    A subnet found in the VPC proves the VPC exists; only a VPC without subnets is looked up.
+    """
+    subnets = ec2.describe_subnets(client, vpc_id)
+    if not subnets:
+        ec2.require_vpc(client, vpc_id)
+    return {s["CidrBlock"]: ec2.normalise_subnet(s) for s in subnets}
 
 
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
