@@ -198,8 +198,8 @@ class InProcessModuleAction(ActionBase):
         ``known``); the later lookups and the report take from it what it holds instead of reading
         it again. After a module of the collection returns (not in check mode, where nothing changes
         and a result is only what would be), ``discovery.after_module`` drops what a change may
-        have made stale and adds what the module's result tells (the roles, repositories and topic
-        it has just read or made, which start the fact when no lookup has run yet); the result then
+        have made stale and adds what the module's result tells of what it has just read or made
+        (``discovery.PUBLISHES``; that starts the fact when no lookup has run yet); the result then
         sets the fact.
         """
         if not discovery or result.get("failed") or self._play_context.check_mode or "ansible_facts" in result:
