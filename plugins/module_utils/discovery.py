@@ -489,14 +489,19 @@ CHANGES_KNOWN = {
 _ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn")
 
 
+def _own_name(module: str) -> Optional[str]:
+    """The short name of a module of this collection (its FQCN or short name), else None."""
+    namespace, name = module.rpartition(".")[::2]
+    return name if namespace in ("", "apranova.aws_stack") else None
+
+
 def forget(known: Dict[str, Any], module: str) -> Dict[str, Any]:
     """``known`` without what ``module`` (its FQCN) may have changed, after it reported ``changed``.
 
     The modules' own names are in ``CHANGES_KNOWN``; any other module (a stock one the collection
     re-exports, a playbook's own) may have changed anything, and only ``_ALWAYS_KNOWN`` is kept.
     """
-    namespace, name = module.rpartition(".")[::2]
-    stale = CHANGES_KNOWN.get(name) if namespace in ("", "apranova.aws_stack") else None
+    stale = CHANGES_KNOWN.get(_own_name(module))
     if stale is None:
         return {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
     return {k: v for k, v in known.items() if k not in stale}
@@ -651,8 +656,7 @@ def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], arg
     if known and known.get("_run") != run_marker():
         return known
     out = forget(known, module) if known and result.get("changed") else dict(known or {}, _run=run_marker())
-    namespace, name = module.rpartition(".")[::2]
-    publisher = PUBLISHES.get(name) if namespace in ("", "apranova.aws_stack") else None
+    publisher = PUBLISHES.get(_own_name(module))
     published = publisher(result, args or {}, out) if publisher else {}
     if not known and not published:
         return known

@@ -176,9 +176,6 @@ def normalise_task_definition(td: dict) -> dict:
     }
 
 
-policy_statements = discovery.policy_statements
-
-
 def _az_of_subnet(subnets: Dict[str, List[dict]]) -> Dict[str, str]:
     out = {}
     for tier in ("public", "private"):

@@ -177,13 +177,14 @@ class InProcessModuleAction(ActionBase):
         del tmp
         task_vars = task_vars or {}
         why_not = self._why_not_in_process(task_vars)
+        module_name = self._module_fqcn()
         if why_not:
             display.vvv(f"{self._task.action}: runs as a separate process ({why_not})")
             result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
             self._remove_tmp_path(self._connection._shell.tmpdir)
         else:
-            result = merge_hash(result, self._run_in_process(task_vars))
-        return self._update_known(result, task_vars)
+            result = merge_hash(result, self._run_in_process(module_name, task_vars))
+        return self._update_known(module_name, result, task_vars)
 
     def _module_fqcn(self) -> str:
         """The module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)."""
@@ -191,8 +192,8 @@ class InProcessModuleAction(ActionBase):
             self._task.action, collection_list=self._task.collections)
         return found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)
 
-    def _update_known(self, result: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        """``result``, which also brings the run's known stack up to date with what the module did.
+    def _update_known(self, module_name: str, result: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """``result``, which also brings the run's known stack up to date with what ``module_name`` did.
 
         ``ansible_facts.aws_stack_known`` is the stack the lookups of this run found (stack_info's
         ``known``); the later lookups and the report take from it what it holds instead of reading
@@ -205,15 +206,14 @@ class InProcessModuleAction(ActionBase):
         if not discovery or result.get("failed") or self._play_context.check_mode or "ansible_facts" in result:
             return result
         known = (task_vars.get("ansible_facts") or {}).get(discovery.KNOWN_FACT) or {}
-        updated = discovery.after_module(dict(known), self._module_fqcn(), result, dict(self._task.args))
+        updated = discovery.after_module(dict(known), module_name, result, dict(self._task.args))
         if updated != known:
             result["ansible_facts"] = {discovery.KNOWN_FACT: updated}
         return result
 
-    def _run_in_process(self, task_vars: dict[str, Any]) -> dict[str, Any]:
+    def _run_in_process(self, module_name: str, task_vars: dict[str, Any]) -> dict[str, Any]:
         from ansible.module_utils import basic
 
-        module_name = self._module_fqcn()
         namespace, collection, name = module_name.split(".")
         module_args = dict(self._task.args)
         self._update_module_args(module_name, module_args, task_vars)

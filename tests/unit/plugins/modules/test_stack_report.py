@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 
 TG_BACK = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/p-backend-tg/73e2d6bc24d8a067"
@@ -67,7 +68,7 @@ def test_redirect_action():
 def test_policy_statements_from_every_document_form():
     doc = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}
     for form in (doc, json.dumps(doc), quote(json.dumps(doc))):
-        assert report.policy_statements(form) == [{"sid": None, "effect": "Allow", "actions": ["s3:GetObject"],
+        assert discovery.policy_statements(form) == [{"sid": None, "effect": "Allow", "actions": ["s3:GetObject"],
                                                    "resources": ["*"], "principals": None, "condition": None}]
 
 

@@ -118,20 +118,17 @@ KNOWN = {"_run": discovery.run_marker(), "account_id": "123456789012", "db_insta
 
 def _forgetting(resolved, check_mode=False):
     action = in_process.InProcessModuleAction.__new__(in_process.InProcessModuleAction)
-    action._task = SimpleNamespace(action=resolved.rsplit(".", 1)[-1], collections=["apranova.aws_stack"], resolved_action=resolved,
-                                   args={})
+    action._task = SimpleNamespace(action=resolved.rsplit(".", 1)[-1], args={})
     action._play_context = SimpleNamespace(check_mode=check_mode)
-    found = SimpleNamespace(resolved=True, resolved_fqcn=resolved)
-    action._shared_loader_obj = SimpleNamespace(module_loader=SimpleNamespace(find_plugin_with_context=lambda *a, **k: found))
     return action
 
 
 def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_stale():
     task_vars = {"ansible_facts": {"aws_stack_known": KNOWN}}
-    result = _forgetting("apranova.aws_stack.ecs_service")._update_known({"changed": True}, task_vars)
+    result = _forgetting("apranova.aws_stack.ecs_service")._update_known("apranova.aws_stack.ecs_service", {"changed": True}, task_vars)
     assert result["ansible_facts"]["aws_stack_known"] == {k: v for k, v in KNOWN.items() if k != "services"}
     # a stock module re-exported by the collection may have changed anything but who the caller is
-    result = _forgetting("amazon.aws.rds_subnet_group")._update_known({"changed": True}, task_vars)
+    result = _forgetting("amazon.aws.rds_subnet_group")._update_known("amazon.aws.rds_subnet_group", {"changed": True}, task_vars)
     assert result["ansible_facts"]["aws_stack_known"] == {"_run": KNOWN["_run"], "account_id": "123456789012"}
 
 
@@ -145,4 +142,5 @@ def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_
 ])
 def test_the_known_stack_is_left_alone_when_nothing_changed_it(result, check_mode, facts):
     before = dict(result)
-    assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._update_known(dict(result), {"ansible_facts": facts}) == before
+    assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._update_known(
+        "apranova.aws_stack.ecs_service", dict(result), {"ansible_facts": facts}) == before
