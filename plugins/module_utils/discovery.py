@@ -487,6 +487,12 @@ CHANGES_KNOWN = {
 }
 # What no change makes stale: who the credentials are, and the run the known stack belongs to.
 _ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn")
+# Keys of the known stack that only the report reads (rules, routes, task definitions, alarms,
+# dashboards): the details of resources that many modules touch in ways CHANGES_KNOWN cannot track
+# one by one (a NAT gateway's creation changes a route's state, a target group's attachment its
+# load balancer). So a module publishes them only when it changed nothing, and any change of any
+# module drops them all: the report takes a detail only when nothing changed after it was read.
+DETAIL_KEYS = ("route_tables", "security_group_details", "listener_rules", "task_definitions", "alarms", "dashboards")
 
 
 def _own_name(module: str) -> Optional[str]:
@@ -500,11 +506,12 @@ def forget(known: Dict[str, Any], module: str) -> Dict[str, Any]:
 
     The modules' own names are in ``CHANGES_KNOWN``; any other module (a stock one the collection
     re-exports, a playbook's own) may have changed anything, and only ``_ALWAYS_KNOWN`` is kept.
+    Every change drops the report's details (``DETAIL_KEYS``).
     """
     stale = CHANGES_KNOWN.get(_own_name(module))
     if stale is None:
         return {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
-    return {k: v for k, v in known.items() if k not in stale}
+    return {k: v for k, v in known.items() if k not in stale and k not in DETAIL_KEYS}
 
 
 def _as_list(value: Any) -> list:
@@ -658,6 +665,8 @@ def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], arg
     out = forget(known, module) if known and result.get("changed") else dict(known or {}, _run=run_marker())
     publisher = PUBLISHES.get(_own_name(module))
     published = publisher(result, args or {}, out) if publisher else {}
+    if result.get("changed"):  # what a change answers may be what was asked, not yet what AWS holds
+        published = {k: v for k, v in published.items() if k not in DETAIL_KEYS}
     if not known and not published:
         return known
     for key, value in published.items():

@@ -472,3 +472,18 @@ def test_target_groups_and_repositories_are_read_in_one_call_and_by_name_when_on
     stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"repository_names": ["repo-c", "repo-b"]})
     assert calls == ["ecr:DescribeRepositories"] * 3
     assert list(stack["repositories"]) == ["repo-b"] and missing == ["repository repo-c"]
+
+
+def test_the_reports_details_survive_only_a_run_that_changed_nothing_after_they_were_read(monkeypatch):
+    """A detail (``DETAIL_KEYS``) is published only by a module that changed nothing, and any change drops every one."""
+    details = {"alarms": [{"name": "prod-cpu"}], "dashboards": [{"name": "prod"}]}
+    monkeypatch.setitem(discovery.PUBLISHES, "cloudwatch_metric_alarms", lambda result, _args, _known: dict(details, topic={"name": "t"}))
+    unchanged = discovery.after_module(dict(KNOWN), "apranova.aws_stack.cloudwatch_metric_alarms", {"changed": False})
+    assert unchanged == dict(KNOWN, topic={"name": "t"}, **details)
+    # a change: the module's own details are not published (its answer may be what it asked for) ...
+    changed = discovery.after_module(dict(KNOWN), "apranova.aws_stack.cloudwatch_metric_alarms", {"changed": True})
+    assert changed == dict(KNOWN, topic={"name": "t"})
+    # ... and another module's change, even one that makes nothing of the stack stale, drops them all
+    after = discovery.after_module(unchanged, "apranova.aws_stack.elb_listener_rules", {"changed": True})
+    assert after == dict(KNOWN, topic={"name": "t"})
+    assert discovery.after_module(unchanged, "apranova.aws_stack.elb_listener_rules", {"changed": False}) == unchanged
