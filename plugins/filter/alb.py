@@ -17,7 +17,7 @@ plugins/plugin_utils/filter_inputs.py keeps them for every tier's filters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ansible.errors import AnsibleFilterError
 
@@ -76,15 +76,25 @@ def alb_target_groups(target_groups: Sequence, name_template: Any, deregistratio
     return out
 
 
-def alb_rules(rules: Sequence, name_template: Any) -> list[dict]:
-    """The path rules of ``alb_rules`` in the shape of elb_listener_rules (target groups by AWS name)."""
+def alb_rules(rules: Sequence, name_template: Any, arns: Optional[Mapping] = None) -> list[dict]:
+    """The path rules of ``alb_rules`` in the shape of elb_listener_rules.
+
+    Each rule forwards to its target group's ARN when ``arns`` (AWS name -> ARN, what the target
+    groups task of the run returned) holds it, which spares the module a DescribeTargetGroups; else
+    by AWS name, which the module looks up (a target group still to be made, in check mode).
+    """
     where = "alb_rules"
-    return [{
-        "name": require_key(rule, "name", A_RULE, where),
-        "priority": jinja_int(require_key(rule, "priority", A_RULE, where)),
-        "conditions": {"path_patterns": require_key(rule, "path_patterns", A_RULE, where)},
-        "actions": {"target_group_name": _tg_name(name_template, require_key(rule, "target_group", A_RULE, where))},
-    } for rule in _entries(rules, "alb_rules", where)]
+    arns = arns or {}
+    out = []
+    for rule in _entries(rules, "alb_rules", where):
+        name = _tg_name(name_template, require_key(rule, "target_group", A_RULE, where))
+        out.append({
+            "name": require_key(rule, "name", A_RULE, where),
+            "priority": jinja_int(require_key(rule, "priority", A_RULE, where)),
+            "conditions": {"path_patterns": require_key(rule, "path_patterns", A_RULE, where)},
+            "actions": {"target_group_arn": arns[name]} if arns.get(name) else {"target_group_name": name},
+        })
+    return out
 
 
 # ---------------------------------------------------------------- preflight

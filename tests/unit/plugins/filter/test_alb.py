@@ -87,6 +87,16 @@ def test_rules_of_production():
     assert alb.alb_rules([], TEMPLATE) == []
 
 
+def test_rules_forward_by_arn_to_the_target_groups_that_exist():
+    """With the run's ARNs (the target groups task's result), no rule needs its group looked up by name."""
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/production-backend-tg/1"
+    rules = alb.alb_rules(RULES, TEMPLATE, arns={"production-backend-tg": arn, "production-frontend-tg": None})
+    assert [r["actions"] for r in rules] == [{"target_group_arn": arn}] * 2
+    # a group the ARNs do not hold (not made yet, in check mode) is named
+    rules = alb.alb_rules(RULES, TEMPLATE, arns={"production-frontend-tg": arn.replace("backend", "frontend")})
+    assert [r["actions"] for r in rules] == [{"target_group_name": "production-backend-tg"}] * 2
+
+
 def test_rule_priority_is_read_as_a_number():
     assert alb.alb_rules([rule(priority="15")], TEMPLATE)[0]["priority"] == 15
 
