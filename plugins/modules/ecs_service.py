@@ -493,11 +493,17 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome
     wait, wait_timeout, check_mode = params["wait"], params["wait_timeout"], ctx.check_mode
     desired = {key: params[key] for key in DESIRED_OPTIONS}
     ref = desired.get("task_definition")
-    # the cluster, the task definition and the service, read side by side
-    found_cluster, found_td, raw = concurrently([
-        lambda: ecs.get_cluster(client, cluster),
-        lambda: _find_task_definition(client, ref) if ref else (None, None),
-        lambda: ecs.describe_service(client, cluster, name),
+    # The service first (None as well when its cluster does not exist). An ACTIVE service proves its
+    # cluster exists (ECS deletes a cluster only once it has no ACTIVE service: DeleteCluster,
+    # ClusterContainsServicesException), and a service already on the task definition ARN asked for
+    # needs that revision read for nothing: then the run reads nothing else. Otherwise the cluster
+    # and the task definition are read side by side.
+    raw = ecs.describe_service(client, cluster, name)
+    active = raw is not None and raw.get("status") == "ACTIVE"
+    same_td = bool(ref) and active and ref.startswith("arn:") and raw.get("taskDefinition") == ref
+    found_cluster, found_td = concurrently([
+        (lambda: raw) if active else (lambda: ecs.get_cluster(client, cluster)),
+        (lambda: (None, None)) if same_td or not ref else (lambda: _find_task_definition(client, ref)),
     ])
     if found_cluster is None:
         if not check_mode:
@@ -506,7 +512,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome
         ctx.warn("ECS cluster %s does not exist yet; assuming an earlier task creates it" % cluster)
 
     new_td = None
-    if ref:
+    if ref and not same_td:
         desired["task_definition"], new_td = _resolve(ref, found_td, ctx)
 
     if raw is not None and raw.get("status") == "DRAINING" and not check_mode:

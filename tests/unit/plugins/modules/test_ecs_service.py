@@ -172,6 +172,21 @@ def test_create_sets_what_create_service_dropped(env):
     assert _present(client, dict(desired, task_definition=raw["taskDefinition"])).changed is False
 
 
+def test_a_service_on_the_task_definition_asked_for_reads_nothing_else(env):
+    """No-op: one DescribeServices; the cluster and the revision are read only for a create or a change."""
+    client, desired = env
+    _present(client, desired)
+    arn = ecs.get_service(client, "c", "web")["taskDefinition"]
+    calls = []
+    client.meta.events.register("before-call.ecs.*", lambda model, **_kw: calls.append(model.name))
+    assert _present(client, dict(desired, task_definition=arn)).changed is False
+    assert calls == ["DescribeServices"]
+    del calls[:]
+    # another revision: its network mode is checked against the running one's
+    assert _present(client, dict(desired, task_definition=arn.replace("web:1", "web:2"))).changed is True
+    assert sorted(calls[:3]) == ["DescribeServices", "DescribeTaskDefinition", "DescribeTaskDefinition"]
+
+
 def test_update_in_place_and_immutable_launch_type(env):
     client, desired = env
     _present(client, desired)
