@@ -270,12 +270,17 @@ def ensure_present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Co
     fs_id = params["file_system_id"]
     wanted = params["mount_targets"] or []
 
-    def mount_targets() -> List[dict]:
-        efs.require_file_system(client, fs_id)
-        return efs.list_mount_targets(client, fs_id)
-
-    # the file system's mount targets (EFS) and the subnets asked for (EC2), side by side
-    current, subnets = base.concurrently([mount_targets, lambda: subnet_info(ec2, [m["subnet_id"] for m in wanted])])
+    # The mount targets first. A file system with a mount target exists (DeleteFileSystem refuses
+    # one that has any: EFS API doc), and a subnet with one exists, in the mount target's zone and
+    # VPC: on a built stack nothing else is read. Else the file system (DescribeMountTargets answers
+    # none for one that does not exist) and the other subnets (EC2) are read side by side.
+    current = efs.list_mount_targets(client, fs_id)
+    subnets = {m["subnet_id"]: {"availability_zone": m.get("availability_zone_name"), "vpc_id": m.get("vpc_id")} for m in current}
+    unknown = [m["subnet_id"] for m in wanted if m["subnet_id"] not in subnets]
+    if not current or unknown:
+        _fs, found = base.concurrently([(lambda: None) if current else (lambda: efs.require_file_system(client, fs_id)),
+                                        lambda: subnet_info(ec2, unknown)])
+        subnets.update(found)
     desired = desired_targets(ec2, wanted, subnets)
     errors, plan = efs.plan_mount_targets(current, desired, subnets, params["purge_mount_targets"])
     if errors:

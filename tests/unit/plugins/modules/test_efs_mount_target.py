@@ -215,3 +215,21 @@ def test_wait_covers_mount_targets_still_creating_from_an_earlier_run(world, mon
     assert waited == []  # check mode never waits
     changed, _before, _after = present(client, ec2, dict(p, wait=True), check_mode=False)
     assert changed is False and waited == [[mt_id]]
+
+
+def test_a_built_file_systems_mount_targets_are_all_that_a_no_op_reads(world):
+    """Mount targets in every subnet asked for prove the file system and the subnets: neither is read."""
+    client, raw, ec2, ids = world
+    p = params(ids, [{"subnet_id": ids["a"], "security_groups": [ids["sg"]], "ip_address": None},
+                     {"subnet_id": ids["b"], "security_groups": [ids["sg"]], "ip_address": None}])
+    assert present(client, ec2, p, check_mode=False)[0] is True
+    calls = []
+    for c in (raw, ec2):
+        c.meta.events.register("before-call.*.*", lambda model, **_kw: calls.append(model.name))
+    assert present(client, ec2, p, check_mode=False)[0] is False
+    assert sorted(calls) == ["DescribeMountTargetSecurityGroups"] * 2 + ["DescribeMountTargets"]
+    # a subnet without one is read (and the file system is not: it has mount targets)
+    del calls[:]
+    with pytest.raises(efs.AnsibleEFSError, match="does not exist; check the subnet id"):
+        present(client, ec2, params(ids, p["mount_targets"] + [{"subnet_id": "subnet-0000000000000000"}]), True)
+    assert "DescribeSubnets" in calls and "DescribeFileSystems" not in calls
