@@ -276,9 +276,11 @@ def outcome(changed: bool, replaced: bool, before: Optional[dict], after: Option
 
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     fs_id = params["file_system_id"]
-    efs.require_file_system(client, fs_id)
+    # DescribeAccessPoints by FileSystemId answers FileSystemNotFound for a file system that does
+    # not exist (read as none): an access point found proves its file system, else it is read.
     ap = find_access_point(client, fs_id, params["name"])
     if ap is None:
+        efs.require_file_system(client, fs_id)
         want_tags, _purge = efs.desired_tags(params, {})
         after = planned(params, None, want_tags)
         if ctx.check_mode:

@@ -152,6 +152,20 @@ def test_lifecycle(world):
     assert absent(client, gone, check_mode=False)[0] is False
 
 
+def test_an_access_point_found_proves_its_file_system(world):
+    """A no-op reads DescribeAccessPoints only; the file system is read when no access point is found."""
+    client, raw, fs_id = world
+    p = params(fs_id)
+    present(client, p, check_mode=False)
+    calls = []
+    raw.meta.events.register("before-call.efs.*", lambda model, **_kw: calls.append(model.name))
+    assert present(client, p, check_mode=False)[0] is False
+    assert calls == ["DescribeAccessPoints"]
+    del calls[:]
+    assert present(client, params(fs_id, name="other"), check_mode=True)[0] is True
+    assert calls == ["DescribeAccessPoints", "DescribeFileSystems"]
+
+
 def test_missing_file_system(world):
     client, _raw, _fs_id = world
     with pytest.raises(efs.AnsibleEFSError, match="create it first"):
