@@ -557,6 +557,20 @@ def iam_role(name: str, arn: Optional[str], description: Optional[str], trust: A
 # arguments and the known stack so far (which file system the mount targets and the access point
 # belong to) and returns keys of ``stack``; only resources that exist (an ARN or id) are published.
 
+def _account(arns: List[Optional[str]]) -> Dict[str, Any]:
+    """The account and partition of the credentials, from the ARN of a resource they just read or made.
+
+    A resource a module finds or makes without naming another account is the caller's own: its ARN's
+    fifth field is the caller's account id (ARN format, AWS General Reference), which the ECS tier
+    and the report would otherwise ask STS GetCallerIdentity for.
+    """
+    for arn in arns:
+        parts = (arn or "").split(":")
+        if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit():
+            return {"account_id": parts[4], "partition": parts[1]}
+    return {}
+
+
 def _published_roles(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     roles = {}
     for name, role in (result.get("roles") or {}).items():
@@ -573,7 +587,7 @@ def _published_repositories(result: Dict[str, Any], _args: Dict[str, Any], _know
                          "image_tag_mutability": r.get("image_tag_mutability"),
                          "encryption_type": (r.get("encryption_configuration") or {}).get("encryption_type")}
              for r in result.get("repositories") or [] if r.get("arn")}
-    return {"repositories": repos} if repos else {}
+    return dict(_account([r["arn"] for r in repos.values()]), repositories=repos) if repos else {}
 
 
 def _published_topic(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
@@ -596,7 +610,7 @@ def _published_target_groups(result: Dict[str, Any], _args: Dict[str, Any], _kno
             groups[tg["target_group_name"]] = {"arn": tg["target_group_arn"], "port": tg.get("port"), "protocol": tg.get("protocol"),
                                                "target_type": tg.get("target_type"),
                                                "health_check_path": (tg.get("health_check") or {}).get("path")}
-    return {"target_groups": groups} if groups else {}
+    return dict(_account([g["arn"] for g in groups.values()]), target_groups=groups) if groups else {}
 
 
 def _published_load_balancer(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:

@@ -373,6 +373,13 @@ def test_a_module_publishes_what_its_result_tells_in_the_shape_a_lookup_reads(mo
     known = discovery.after_module(dict(KNOWN), "apranova.aws_stack.ecr_repositories", result)
     # merged by name with what was known; the changed module's own part was dropped first
     assert known["repositories"] == discovery._repositories(ecr, ["prod/web"])
+    # the repository's ARN tells the caller's account: a run that knew none knows it now, as STS says
+    sts = moto_clients("sts").get_caller_identity()
+    fresh = discovery.after_module({}, "apranova.aws_stack.ecr_repositories", result)
+    assert (fresh["account_id"], fresh["partition"]) == (sts["Account"], sts["Arn"].split(":")[1])
+    calls = []
+    stack, _missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"caller": True, "known": fresh})
+    assert calls == [] and stack["account_id"] == sts["Account"]
 
     sns = moto_clients("sns")
     topic = sns.create_topic(Name="alarms")["TopicArn"]
