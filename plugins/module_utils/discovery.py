@@ -26,6 +26,8 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -660,10 +662,55 @@ def _published_access_point(result: Dict[str, Any], _args: Dict[str, Any], known
                              "posix_user": posix, "root_directory": (ap.get("root_directory") or {}).get("path")}}
 
 
+def _published_log_groups(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # the module answers the ARN without the trailing ":*" that DescribeLogGroups' ``arn`` has (docs/aws-behaviour.md)
+    groups = {g["name"]: {"arn": g["arn"] + ":*", "retention_in_days": g.get("retention_in_days"), "stored_bytes": g.get("stored_bytes")}
+              for g in result.get("log_groups") or [] if g.get("arn")}
+    return {"log_groups": groups} if groups else {}
+
+
+def _published_task_definition(result: Dict[str, Any], _args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # report imports this module: its normaliser is imported when a module's result is published
+    from ansible_collections.apranova.aws_stack.plugins.module_utils.report import normalise_task_definition
+
+    td = result.get("task_definition") or {}
+    if not td.get("task_definition_arn"):
+        return {}
+    described = {"taskDefinitionArn": td["task_definition_arn"], "family": td.get("family"), "revision": td.get("revision"),
+                 "cpu": td.get("cpu"), "memory": td.get("memory"), "runtimePlatform": td.get("runtime_platform"),
+                 "executionRoleArn": td.get("execution_role_arn"), "taskRoleArn": td.get("task_role_arn"),
+                 "containerDefinitions": td.get("container_definitions"), "volumes": td.get("volumes")}
+    # by ARN, merged with the revisions published before (the role registers one family per loop item)
+    return {"task_definitions": dict(known.get("task_definitions") or {}, **{td["task_definition_arn"]: normalise_task_definition(described)})}
+
+
+def _published_alarms(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # The module reads every metric alarm under O(name_prefix) but answers only the listed ones. With
+    # purge_alarms and no change, every alarm under the prefix is listed (an unlisted one would have
+    # been deleted, a missing one put): the answer is every metric alarm under the prefix.
+    prefix = args.get("name_prefix")
+    if not prefix or not boolean(args.get("purge_alarms", False), strict=False) or "alarms" not in result:
+        return {}
+    alarms = [{"name": a["name"], "namespace": a.get("namespace"), "metric": a.get("metric_name"),
+               "threshold": a.get("threshold"), "comparison": a.get("comparison_operator")}
+              for a in result["alarms"] if a.get("arn") and a["name"].startswith(prefix)]
+    return {"alarms": {"name_prefix": prefix, "alarms": sorted(alarms, key=lambda a: a["name"])}}
+
+
+def _published_dashboard(result: Dict[str, Any], _args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    dashboard = result.get("dashboard") or {}
+    if not dashboard.get("arn"):
+        return {}
+    # GetDashboard's DashboardArn is the one ListDashboards answers; by name, merged with those published before
+    return {"dashboards": dict(known.get("dashboards") or {}, **{dashboard["name"]: {"name": dashboard["name"], "arn": dashboard["arn"]}})}
+
+
 PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic,
              "secretsmanager_password": _published_secret, "elb_target_groups": _published_target_groups,
              "elb_load_balancer": _published_load_balancer, "efs_file_system": _published_file_system,
-             "efs_mount_target": _published_mount_targets, "efs_access_point": _published_access_point}
+             "efs_mount_target": _published_mount_targets, "efs_access_point": _published_access_point,
+             "cloudwatchlogs_log_groups": _published_log_groups, "ecs_task_definition": _published_task_definition,
+             "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -209,10 +209,12 @@ def arn_of(group: dict) -> Optional[str]:
 
 
 def normalize_log_group(group: dict) -> dict:
-    """A log group as the module returns it (snake_case); ``retention_in_days`` ``None`` for no expiry."""
+    """A log group as the module returns it (snake_case); ``retention_in_days`` ``None`` for no expiry,
+    ``stored_bytes`` as DescribeLogGroups reported it (the report's figure, published by discovery)."""
     return {
         "name": group["logGroupName"],
         "arn": arn_of(group),
         "retention_in_days": group.get("retentionInDays"),
         "kms_key_id": group.get("kmsKeyId"),
+        "stored_bytes": group.get("storedBytes"),
     }

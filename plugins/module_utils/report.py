@@ -324,10 +324,13 @@ def load_balancer_details(elb: Any, lb_arn: str, listeners: List[dict]) -> Tuple
     return tgs, out
 
 
-def service_details(ecs: Any, services: Dict[str, dict]) -> List[dict]:
-    """Each service (from discovery) with its task definition's size and containers."""
+def service_details(ecs: Any, services: Dict[str, dict], known: Optional[Dict[str, dict]] = None) -> List[dict]:
+    """Each service (from discovery) with its task definition's size and containers.
+
+    ``known`` maps task definition ARNs to what is already known of them (``normalise_task_definition``'s
+    shape); only the others are read."""
     out = []
-    cache = {}
+    cache = dict(known or {})
     for name in sorted(services):
         svc = dict(services[name], name=name)
         arn = svc.get("task_definition")
@@ -397,7 +400,8 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     Two rounds of reads: the stack by name (``discovery.find_stack``, which takes from
     ``params["known"]`` what the run's lookups found and nothing has changed since), then what the
     guide needs of it by id, each service's reads on its own client, the services side by side
-    (``base.concurrently``).
+    (``base.concurrently``). The details the run's modules published in ``known`` (roles, task
+    definitions, alarms, dashboards: ``discovery.PUBLISHES``) are not read again.
     """
     stack, missing, unavailable = discovery.find_stack(client, params)
     details: Dict[str, Any] = {"unavailable": list(unavailable)}
@@ -423,23 +427,37 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
         elb = client("elbv2")
         reads.append(lambda: dict(zip(("target_groups", "listeners"), load_balancer_details(elb, lb["arn"], stack.get("listeners") or []))))
     if stack.get("services"):
-        ecs = client("ecs")
-        reads.append(lambda: {"services": service_details(ecs, stack["services"])})
+        # the task definitions the ecs_task_definition module of this run published, by ARN
+        known_tds = dict(known.get("task_definitions") or {}) if fresh else {}
+        if all(svc.get("task_definition") in known_tds for svc in stack["services"].values() if svc.get("task_definition")):
+            details["services"] = service_details(None, stack["services"], known_tds)
+        else:
+            ecs = client("ecs")
+            reads.append(lambda: {"services": service_details(ecs, stack["services"], known_tds)})
     known_roles = discovery._all_named(known.get("iam_roles"), list(params.get("role_names") or [])) if fresh else None
     if params.get("role_names") and known_roles is not None:  # the roles module of this run published them
         details["iam_roles"] = [known_roles[n] for n in params["role_names"]]
     elif params.get("role_names"):
         iam = client("iam")
         reads.append(lambda: {"iam_roles": iam_roles(iam, params["role_names"])})
-    if params.get("alarm_name_prefix") or params.get("dashboard_names"):
+    prefix, dashboard_names = params.get("alarm_name_prefix"), list(params.get("dashboard_names") or [])
+    # every metric alarm under a prefix of the report's, published by the alarms module of this run
+    known_alarms = known.get("alarms") if fresh else None
+    if prefix and isinstance(known_alarms, dict) and prefix.startswith(known_alarms["name_prefix"]):
+        details["alarms"] = [a for a in known_alarms["alarms"] if a["name"].startswith(prefix)]
+    known_dashboards = discovery._all_named(known.get("dashboards"), dashboard_names) if fresh else None
+    if dashboard_names and known_dashboards is not None:
+        details["dashboards"] = [known_dashboards[n] for n in dashboard_names]
+    read_alarms, read_dashboards = prefix and "alarms" not in details, dashboard_names and "dashboards" not in details
+    if read_alarms or read_dashboards:
         cw = client("cloudwatch")
 
         def monitoring() -> Dict[str, Any]:
             out = {}
-            if params.get("alarm_name_prefix"):
-                out["alarms"] = alarms(cw, params["alarm_name_prefix"])
-            if params.get("dashboard_names"):
-                out["dashboards"] = dashboards(cw, params["dashboard_names"])
+            if read_alarms:
+                out["alarms"] = alarms(cw, prefix)
+            if read_dashboards:
+                out["dashboards"] = dashboards(cw, dashboard_names)
             return out
         reads.append(monitoring)
     if stack.get("repositories"):

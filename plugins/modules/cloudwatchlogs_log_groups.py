@@ -145,6 +145,13 @@ log_groups:
       returned: always
       type: str
       sample: null
+    stored_bytes:
+      description:
+        - Bytes of log data the group stores, as C(DescribeLogGroups) reported it when the module read
+          the group; V(0) for a group that check mode would create.
+      returned: always
+      type: int
+      sample: 1048576
     tags:
       description: Tags of the group.
       returned: when O(tags) or O(log_groups[].tags) is set
@@ -217,14 +224,16 @@ def _read_tags(client: Any, found: Dict[str, dict], wants: Dict[str, Optional[di
 def _create(client: Any, name: str, retention: Any, kms_key_id: Optional[str], tags: Optional[dict],
             ctx: base.Context) -> dict:
     """Create one group (or, check mode, say what it would be) and give it its retention."""
-    if ctx.check_mode:
-        return {"name": name, "arn": None, "retention_in_days": retention or None, "kms_key_id": kms_key_id or None}
+    if ctx.check_mode:  # a new group stores nothing yet
+        return {"name": name, "arn": None, "retention_in_days": retention or None, "kms_key_id": kms_key_id or None,
+                "stored_bytes": 0}
     created = logs.create_log_group(client, name, kms_key_id or None, tags)
     if retention:
         logs.put_retention(client, name, retention, just_created=True, note=ctx.note)
     group = logs.describe_log_group(client, name)
     if group is None:
-        return {"name": name, "arn": None, "retention_in_days": retention or None, "kms_key_id": kms_key_id or None}
+        return {"name": name, "arn": None, "retention_in_days": retention or None, "kms_key_id": kms_key_id or None,
+                "stored_bytes": None}
     if not created and tags:
         # a retry after a lost answer found the group its first try made: the tags are given anyway
         logs.tag_log_group(client, logs.arn_of(group), tags)

@@ -103,7 +103,7 @@ def test_four_steps_of_a_creation(client):
     check = present(client, check_mode=True, log_groups=ROLE, tags=STACK_TAGS)
     assert check.changed and calls.writes() == []
     assert check.result["log_groups"][0] == {"name": "/ecs/backend", "arn": None, "retention_in_days": 30,
-                                             "kms_key_id": None, "tags": dict(STACK_TAGS, Service="backend")}
+                                             "kms_key_id": None, "stored_bytes": 0, "tags": dict(STACK_TAGS, Service="backend")}
     assert set(check.after) == {"/ecs/backend", "/ecs/frontend"} and check.before == {}
 
     created = present(client, log_groups=ROLE, tags=STACK_TAGS)
