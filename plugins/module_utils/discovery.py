@@ -21,6 +21,8 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import unquote
 
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
 try:
     import botocore
 except ImportError:
@@ -705,12 +707,48 @@ def _published_dashboard(result: Dict[str, Any], _args: Dict[str, Any], known: D
     return {"dashboards": dict(known.get("dashboards") or {}, **{dashboard["name"]: {"name": dashboard["name"], "arn": dashboard["arn"]}})}
 
 
+def _api_shape(items: List[dict]) -> List[dict]:
+    """What a module returns snake_cased (``camel_dict_to_snake_dict``) back in the API's shape, for report's normalisers."""
+    return [snake_dict_to_camel_dict(item, capitalize_first=True) for item in items]
+
+
+def _published_route_tables(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # the module answers every route table of O(vpc_id) (DescribeRouteTables filtered by vpc-id), as the report reads them
+    if "vpc_route_tables" not in result or not args.get("vpc_id"):
+        return {}
+    return {"route_tables": {"vpc_id": args["vpc_id"], "tables": _api_shape(result["vpc_route_tables"])}}
+
+
+def _published_security_groups(result: Dict[str, Any], args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    groups = [g for g in result.get("security_groups") or [] if g.get("group_id")]
+    if not groups:
+        return {}
+    # by id, merged with what the run's other calls of the module published (each manages a subset)
+    details = dict(known.get("security_group_details") or {})
+    details.update((g["group_id"], {k: g.get(k) for k in ("group_id", "group_name", "description", "ingress", "egress")})
+                   for g in groups)
+    out = {"security_group_details": details}
+    # ids by name, as a lookup finds them in the known VPC: only for the groups of that VPC
+    if args.get("vpc_id") and args["vpc_id"] == (known.get("vpc") or {}).get("id"):
+        out["security_groups"] = {g["group_name"]: g["group_id"] for g in groups}
+    return out
+
+
+def _published_listener_rules(result: Dict[str, Any], _args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # every rule of the listener, the default one included (DescribeRules), by listener ARN
+    if "all_rules" not in result or not result.get("listener_arn"):
+        return {}
+    return {"listener_rules": dict(known.get("listener_rules") or {}, **{result["listener_arn"]: _api_shape(result["all_rules"])})}
+
+
 PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repositories, "sns_topics": _published_topic,
              "secretsmanager_password": _published_secret, "elb_target_groups": _published_target_groups,
              "elb_load_balancer": _published_load_balancer, "efs_file_system": _published_file_system,
              "efs_mount_target": _published_mount_targets, "efs_access_point": _published_access_point,
              "cloudwatchlogs_log_groups": _published_log_groups, "ecs_task_definition": _published_task_definition,
-             "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard}
+             "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard,
+             "ec2_route_tables": _published_route_tables, "ec2_security_groups": _published_security_groups,
+             "elb_listener_rules": _published_listener_rules}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -206,14 +206,21 @@ def remove_tags(client: Any, arn: str, keys: Iterable[str]) -> bool:
     return True
 
 
+def read_listener_rules(client: Any, listener_arn: str) -> Optional[Tuple[List[dict], List[dict]]]:
+    """``(every rule of the listener as AWS answers it, the non-default ones normalised and sorted by
+    priority)``; ``None`` if no listener."""
+    every = describe_rules(client, listener_arn)
+    if every is None:
+        return None
+    raw = [rule for rule in every if not is_default_rule(rule)]
+    tags = describe_tags(client, [rule["RuleArn"] for rule in raw]) if raw else {}
+    return every, sort_rules([normalize_rule(rule, tags.get(rule["RuleArn"], {})) for rule in raw])
+
+
 def list_listener_rules(client: Any, listener_arn: str) -> Optional[List[dict]]:
     """The listener's non-default rules, normalised and sorted by priority; ``None`` if no listener."""
-    raw = describe_rules(client, listener_arn)
-    if raw is None:
-        return None
-    raw = [rule for rule in raw if not is_default_rule(rule)]
-    tags = describe_tags(client, [rule["RuleArn"] for rule in raw]) if raw else {}
-    return sort_rules([normalize_rule(rule, tags.get(rule["RuleArn"], {})) for rule in raw])
+    read = read_listener_rules(client, listener_arn)
+    return None if read is None else read[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
+from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2_security_groups as sgapi
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tags_to_dict
@@ -32,42 +33,49 @@ PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}
 
 # --- normalisers (pure) --------------------------------------------------------------------------
 
-def _ports(perm: dict) -> Tuple[str, str]:
-    proto = PROTOCOL_NAMES.get(str(perm.get("IpProtocol")), str(perm.get("IpProtocol")))
+def _ports(entry: dict) -> Tuple[str, str]:
+    proto = PROTOCOL_NAMES.get(entry["protocol"], entry["protocol"])
     if proto == "all":
         return proto, "all"
-    lo, hi = perm.get("FromPort"), perm.get("ToPort")
+    lo, hi = entry["from_port"], entry["to_port"]
     if lo is None or (lo in (0, -1) and hi in (65535, -1)):
         return proto, "all"
     return proto, str(lo) if lo == hi else "%s-%s" % (lo, hi)
 
 
-def normalise_rules(permissions: Optional[List[dict]], group_names: Dict[str, str]) -> List[dict]:
-    """IpPermissions -> [{protocol, ports, from_port, to_port, source, source_type, source_id}] (one per source).
+def normalise_rule_entries(entries: Iterable[dict], group_names: Dict[str, str]) -> List[dict]:
+    """Rules as module ec2_security_groups returns them (one per protocol, port range and source;
+    ``ec2_security_groups.normalise_permissions``) -> [{protocol, ports, from_port, to_port, source,
+    source_type, source_id}].
 
     ``group_names`` maps security-group ids to names, so rules read "from production-alb-sg".
     """
     out = []
-    for perm in permissions or []:
-        proto, ports = _ports(perm)
-        base = {"protocol": proto, "ports": ports, "from_port": perm.get("FromPort"), "to_port": perm.get("ToPort")}
-        for r in perm.get("IpRanges") or []:
-            out.append(dict(base, source=r["CidrIp"], source_type="cidr", source_id=r["CidrIp"]))
-        for r in perm.get("Ipv6Ranges") or []:
-            out.append(dict(base, source=r["CidrIpv6"], source_type="cidr", source_id=r["CidrIpv6"]))
-        for r in perm.get("UserIdGroupPairs") or []:
-            gid = r.get("GroupId")
+    for entry in entries:
+        proto, ports = _ports(entry)
+        base = {"protocol": proto, "ports": ports, "from_port": entry["from_port"], "to_port": entry["to_port"]}
+        if entry.get("cidr_ip") or entry.get("cidr_ipv6"):
+            cidr = entry.get("cidr_ip") or entry["cidr_ipv6"]
+            out.append(dict(base, source=cidr, source_type="cidr", source_id=cidr))
+        elif "source_group_id" in entry:
+            gid = entry["source_group_id"]
             out.append(dict(base, source=group_names.get(gid, gid), source_type="security_group", source_id=gid))
-        for r in perm.get("PrefixListIds") or []:
-            out.append(dict(base, source=r["PrefixListId"], source_type="prefix_list", source_id=r["PrefixListId"]))
+        elif entry.get("prefix_list_id"):
+            out.append(dict(base, source=entry["prefix_list_id"], source_type="prefix_list", source_id=entry["prefix_list_id"]))
     return sorted(out, key=lambda x: (x["from_port"] if x["from_port"] is not None else -1, x["protocol"], x["source"]))
 
 
+def normalise_rules(permissions: Optional[List[dict]], group_names: Dict[str, str]) -> List[dict]:
+    """IpPermissions -> the guide's rules (``normalise_rule_entries``), one per source."""
+    return normalise_rule_entries(sgapi.normalise_permissions(permissions), group_names)
+
+
 def normalise_security_group(group: dict, group_names: Dict[str, str]) -> dict:
+    """A group as module ec2_security_groups returns it (``ec2_security_groups.normalise_group``) -> the guide's."""
     return {
-        "id": group["GroupId"], "name": group["GroupName"], "description": group.get("Description"),
-        "ingress": normalise_rules(group.get("IpPermissions"), group_names),
-        "egress": normalise_rules(group.get("IpPermissionsEgress"), group_names),
+        "id": group["group_id"], "name": group["group_name"], "description": group.get("description"),
+        "ingress": normalise_rule_entries(group.get("ingress") or [], group_names),
+        "egress": normalise_rule_entries(group.get("egress") or [], group_names),
     }
 
 
@@ -282,14 +290,19 @@ def account_id(sts: Any) -> str:
     return sts.get_caller_identity(aws_retry=True)["Account"]
 
 
+def _referenced(groups: List[dict]) -> set:
+    """Ids of the groups the inbound rules of ``groups`` (as ec2_security_groups returns them) name, other than ``groups``."""
+    return (set(e["source_group_id"] for g in groups for e in g.get("ingress") or [] if e.get("source_group_id"))
+            - set(g["group_id"] for g in groups))
+
+
 def security_groups(ec2: Any, group_ids: Iterable[str]) -> List[dict]:
     if not group_ids:
         return []
-    groups = ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(group_ids))["SecurityGroups"]
+    groups = [sgapi.normalise_group(g) for g in ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(group_ids))["SecurityGroups"]]
     # names of every group a rule points at, so rules read "from production-alb-sg"
-    names = dict((g["GroupId"], g["GroupName"]) for g in groups)
-    referenced = set(p.get("GroupId") for g in groups for perm in g.get("IpPermissions") or []
-                     for p in perm.get("UserIdGroupPairs") or []) - set(names)
+    names = dict((g["group_id"], g["group_name"]) for g in groups)
+    referenced = _referenced(groups)
     if referenced:
         try:
             for g in ec2.describe_security_groups(aws_retry=True, GroupIds=sorted(referenced))["SecurityGroups"]:
@@ -299,14 +312,44 @@ def security_groups(ec2: Any, group_ids: Iterable[str]) -> List[dict]:
     return [normalise_security_group(g, names) for g in groups]
 
 
-def route_tables(ec2: Any, vpc_id: str) -> List[dict]:
-    tables = ec2.describe_route_tables(aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+def sort_groups(groups: List[dict], names: Optional[List[str]]) -> List[dict]:
+    """The guide's groups in the order of ``names`` (O(security_group_names)), then by name."""
+    order = list(names or [])
+    return sorted(groups, key=lambda g: (order.index(g["name"]) if g["name"] in order else len(order), g["name"]))
+
+
+def known_security_groups(known: Dict[str, dict], group_ids: Iterable[str]) -> Optional[List[dict]]:
+    """What ``security_groups(ec2, group_ids)`` reads, from ``known`` (group id -> the group as
+    ec2_security_groups returns it); None unless it holds every group and every group their inbound
+    rules name."""
+    group_ids = list(group_ids)
+    if not all(i in known for i in group_ids):
+        return None
+    groups = [known[i] for i in sorted(group_ids)]
+    referenced = _referenced(groups)
+    if not all(i in known for i in referenced):
+        return None
+    names = dict((i, known[i]["group_name"]) for i in list(group_ids) + sorted(referenced))
+    return [normalise_security_group(g, names) for g in groups]
+
+
+def vpc_route_tables(tables: List[dict], vpc_id: str) -> List[dict]:
+    """DescribeRouteTables' ``RouteTables`` -> the guide's route tables of ``vpc_id``."""
     return sorted((normalise_route_table(t) for t in tables if t.get("VpcId", vpc_id) == vpc_id),
                   key=lambda t: (t["main"], t["name"] or "", t["id"]))
 
 
-def load_balancer_details(elb: Any, lb_arn: str, listeners: List[dict]) -> Tuple[Dict[str, dict], List[dict]]:
-    """Target groups of the load balancer by name, and each listener with its rules."""
+def route_tables(ec2: Any, vpc_id: str) -> List[dict]:
+    return vpc_route_tables(ec2.describe_route_tables(aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"], vpc_id)
+
+
+def load_balancer_details(elb: Any, lb_arn: str, listeners: List[dict],
+                          known_rules: Optional[Dict[str, List[dict]]] = None) -> Tuple[Dict[str, dict], List[dict]]:
+    """Target groups of the load balancer by name, and each listener with its rules.
+
+    ``known_rules`` (listener ARN -> DescribeRules' ``Rules``) are the rules of the listeners the
+    run has read already; the others are read.
+    """
     tgs = {}
     for tg in elb.describe_target_groups(aws_retry=True, LoadBalancerArn=lb_arn)["TargetGroups"]:
         tgs[tg["TargetGroupName"]] = {
@@ -316,9 +359,10 @@ def load_balancer_details(elb: Any, lb_arn: str, listeners: List[dict]) -> Tuple
         }
     out = []
     for lis in listeners:
-        rules = []
-        rules.extend(normalise_rule(r, tgs) for r in paginate(elb, "describe_rules", ListenerArn=lis["arn"]).get("Rules", []))
-        rules = sort_rules(rules)
+        raw = (known_rules or {}).get(lis["arn"])
+        if raw is None:
+            raw = paginate(elb, "describe_rules", ListenerArn=lis["arn"]).get("Rules", [])
+        rules = sort_rules([normalise_rule(r, tgs) for r in raw])
         out.append(dict(lis, encrypted=lis.get("protocol") in ("HTTPS", "TLS"), rules=rules,
                         default_action=next((r["actions"][0] for r in rules if r["is_default"] and r["actions"]), None)))
     return tgs, out
@@ -415,17 +459,31 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
         sts = client("sts")
         reads.append(lambda: {"account_id": account_id(sts)})
     if stack.get("vpc"):
-        ec2, order = client("ec2"), list(params.get("security_group_names") or [])
+        vpc_id, group_ids = stack["vpc"]["id"], list((stack.get("security_groups") or {}).values())
+        # what the network modules of this run read and published (discovery.DETAIL_KEYS: nothing changed since)
+        tables = known.get("route_tables") if fresh else None
+        if tables and tables.get("vpc_id") == vpc_id:
+            details["route_tables"] = vpc_route_tables(tables["tables"], vpc_id)
+        groups = known_security_groups(known.get("security_group_details") or {}, group_ids) if fresh else None
+        if groups is not None:
+            details["security_groups"] = sort_groups(groups, params.get("security_group_names"))
+        if groups is None or "route_tables" not in details:
+            ec2 = client("ec2")
 
-        def network() -> Dict[str, Any]:
-            groups = security_groups(ec2, (stack.get("security_groups") or {}).values())
-            return {"route_tables": route_tables(ec2, stack["vpc"]["id"]),
-                    "security_groups": sorted(groups, key=lambda g: (order.index(g["name"]) if g["name"] in order else len(order), g["name"]))}
-        reads.append(network)
+            def network() -> Dict[str, Any]:
+                out = {}
+                if "route_tables" not in details:
+                    out["route_tables"] = route_tables(ec2, vpc_id)
+                if groups is None:
+                    out["security_groups"] = sort_groups(security_groups(ec2, group_ids), params.get("security_group_names"))
+                return out
+            reads.append(network)
     lb = stack.get("load_balancer")
     if lb:
         elb = client("elbv2")
-        reads.append(lambda: dict(zip(("target_groups", "listeners"), load_balancer_details(elb, lb["arn"], stack.get("listeners") or []))))
+        known_rules = known.get("listener_rules") if fresh else None
+        reads.append(lambda: dict(zip(("target_groups", "listeners"),
+                                      load_balancer_details(elb, lb["arn"], stack.get("listeners") or [], known_rules))))
     if stack.get("services"):
         # the task definitions the ecs_task_definition module of this run published, by ARN
         known_tds = dict(known.get("task_definitions") or {}) if fresh else {}

@@ -184,6 +184,23 @@ route_tables:
       type: dict
       returned: always
       sample: {"Name": "web-public", "Project": "web"}
+vpc_route_tables:
+  description:
+    - Every route table of the VPC, its main table and tables this task does not manage included, as
+      C(DescribeRouteTables) answered the module's last read of them (after its changes; in check
+      mode, as they are), with the keys in snake_case.
+    - The architecture report of the same run (M(apranova.aws_stack.stack_report)) takes them from
+      there instead of reading them again.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{"route_table_id": "rtb-0123456789abcdef0", "vpc_id": "vpc-0123456789abcdef0",
+            "associations": [{"main": false, "route_table_association_id": "rtbassoc-0123456789abcdef0",
+                              "route_table_id": "rtb-0123456789abcdef0", "subnet_id": "subnet-0123456789abcdef0",
+                              "association_state": {"state": "associated"}}],
+            "routes": [{"destination_cidr_block": "10.0.0.0/16", "gateway_id": "local", "origin": "CreateRouteTable",
+                        "state": "active"}],
+            "tags": [{"key": "Name", "value": "web-public"}], "owner_id": "123456789012", "propagating_vgws": []}]
 waited:
   description:
     - The waits AWS imposed that this call rode out, one line each (a resource just created not
@@ -207,6 +224,8 @@ diff:
 """
 
 from typing import Any, Dict, Iterable, List, Tuple
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -334,7 +353,8 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
         tables = ec2.describe_just_created_route_tables(client, vpc_id, ids, note=ctx.note)
         by_id = {t["RouteTableId"]: ec2.normalise_route_table(t) for t in tables}
         result = [by_id[i] for i in ids]
-    return base.Outcome(changed, {"route_tables": result}, before={"route_tables": before}, after={"route_tables": result})
+    return base.Outcome(changed, {"route_tables": result, "vpc_route_tables": [camel_dict_to_snake_dict(t) for t in tables]},
+                        before={"route_tables": before}, after={"route_tables": result})
 
 
 def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:

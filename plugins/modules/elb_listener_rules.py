@@ -275,6 +275,25 @@ rules:
       description: Tags of the rule (C(aws:) tags left out).
       type: dict
       sample: {"Name": "api", "Project": "apranova"}
+all_rules:
+  description:
+    - Every rule of the listener, its default rule included, as C(DescribeRules) answered the
+      module's last read of them (after its changes; in check mode, as they are), with the keys in
+      snake_case. Empty in check mode when the listener does not exist yet.
+    - The architecture report of the same run (M(apranova.aws_stack.stack_report)) takes them from
+      there instead of reading them again.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"rule_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee",
+            "priority": "10", "is_default": false,
+            "conditions": [{"field": "path-pattern", "path_pattern_config": {"values": ["/api/*"]}}],
+            "actions": [{"type": "forward", "order": 1,
+                         "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/backend/73e2d6bc24d8a067"}]},
+           {"rule_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/0123456789abcdef",
+            "priority": "default", "is_default": true, "conditions": [],
+            "actions": [{"type": "forward",
+                         "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/frontend/0123456789abcdef"}]}]
 waited:
   description:
     - The waits AWS imposed that this call rode out, one line each (a resource just created not
@@ -298,6 +317,8 @@ diff:
 """
 
 from typing import Any, Dict, List
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -373,22 +394,25 @@ def ensure_rules(client: Any, params: Dict[str, Any], ctx: base.Context) -> base
     list ("'list' object has no attribute 'splitlines'"), so --diff would show nothing.
     """
     listener_arn = params["listener_arn"]
-    current = elbv2.list_listener_rules(client, listener_arn)
-    if current is None:
+    read = elbv2.read_listener_rules(client, listener_arn)
+    if read is None:
         message = f"listener {listener_arn} not found; create the load balancer and listener first"
         if not ctx.check_mode:
             raise ValueError(message + " (or correct listener_arn).")
         ctx.warn(message + " (check mode: rules shown as they would be created).")
-        current = []
+        read = ([], [])
+    every, current = read
     desired = resolve_rules(client, params, ctx)
     operations, after = elbv2.plan(desired, current, params["purge_rules"])
     if not operations:
         after = current
     elif not ctx.check_mode:
         apply_operations(client, listener_arn, desired, operations)
-        after = elbv2.list_listener_rules(client, listener_arn) or []
+        every, after = elbv2.read_listener_rules(client, listener_arn) or ([], [])
     return base.Outcome(
-        bool(operations), {"listener_arn": listener_arn, "rules": after}, before={"rules": current}, after={"rules": after}
+        bool(operations),
+        {"listener_arn": listener_arn, "rules": after, "all_rules": [camel_dict_to_snake_dict(r) for r in every]},
+        before={"rules": current}, after={"rules": after},
     )
 
 
