@@ -444,8 +444,9 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     Two rounds of reads: the stack by name (``discovery.find_stack``, which takes from
     ``params["known"]`` what the run's lookups found and nothing has changed since), then what the
     guide needs of it by id, each service's reads on its own client, the services side by side
-    (``base.concurrently``). The details the run's modules published in ``known`` (roles, task
-    definitions, alarms, dashboards: ``discovery.PUBLISHES``) are not read again.
+    (``base.concurrently``). The details the run's modules published in ``known`` (roles, route
+    tables, security groups, listener rules, task definitions, alarms, dashboards:
+    ``discovery.PUBLISHES``) are not read again.
     """
     stack, missing, unavailable = discovery.find_stack(client, params)
     details: Dict[str, Any] = {"unavailable": list(unavailable)}

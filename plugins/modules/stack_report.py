@@ -84,12 +84,15 @@ options:
       - Every module of the collection that reports a change in the run drops from the fact what it
         may have changed (the collection's action plugin does this after the module returns), so what
         is taken from it is what AWS holds now. The IAM roles are taken from it when
-        M(apranova.aws_stack.iam_roles) of the same run returned them all; the services' task
-        definitions, the alarms and the dashboards when M(apranova.aws_stack.ecs_task_definition),
-        M(apranova.aws_stack.cloudwatch_metric_alarms) (with C(purge_alarms) under a prefix of
-        O(alarm_name_prefix)) and M(apranova.aws_stack.cloudwatch_dashboard) of the same run returned
-        them, changing nothing, and no module changed anything after; the other details by id
-        (rules, route tables, image sizes) are always read.
+        M(apranova.aws_stack.iam_roles) of the same run returned them all; the route tables, the
+        security groups with their rules, the listener rules, the services' task definitions, the
+        alarms and the dashboards when M(apranova.aws_stack.ec2_route_tables),
+        M(apranova.aws_stack.ec2_security_groups), M(apranova.aws_stack.elb_listener_rules),
+        M(apranova.aws_stack.ecs_task_definition), M(apranova.aws_stack.cloudwatch_metric_alarms)
+        (with C(purge_alarms) under a prefix of O(alarm_name_prefix)) and
+        M(apranova.aws_stack.cloudwatch_dashboard) of the same run returned them, changing nothing,
+        and no module changed anything after; the load balancer's target groups and the image sizes
+        are always read.
       - Unset, the whole stack is read.
     type: dict
 notes:
