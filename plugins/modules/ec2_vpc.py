@@ -29,13 +29,21 @@ description:
   - With O(state=absent), a VPC that AWS refuses to delete with C(DependencyViolation) (what was in it,
     deleted a moment ago, is still being released) is tried again for up to 5 minutes; each wait is listed
     in C(waited). What is still in the VPC (subnets, gateways, security groups) is never deleted here.
+  - A VPC to delete can be named by its id (O(vpc_id)) instead, e.g. the one a look-up found earlier in the
+    play - one C(DescribeVpcs) of that id, then C(DeleteVpc).
 options:
   name:
     description:
       - Value of the VPC's C(Name) tag; with O(cidr_block), identifies the VPC.
       - The C(Name) tag is always set to it, whatever O(tags) holds.
+      - Required, unless O(vpc_id) is given (then it must not be).
     type: str
-    required: true
+  vpc_id:
+    description:
+      - ID of the VPC to delete, e.g. C(vpc-0123456789abcdef0); only with O(state=absent), instead of O(name)
+        and O(cidr_block).
+      - A VPC of this id that does not exist (any more) is nothing to delete.
+    type: str
   cidr_block:
     description:
       - Primary IPv4 CIDR block of the VPC, between C(/16) and C(/28), e.g. C(10.0.0.0/16).
@@ -111,6 +119,11 @@ EXAMPLES = r"""
   apranova.aws_stack.ec2_vpc:
     name: production-vpc
     cidr_block: 10.0.0.0/16
+    state: absent
+
+- name: Delete the VPC found earlier, by its id
+  apranova.aws_stack.ec2_vpc:
+    vpc_id: "{{ vpc.vpc.id }}"
     state: absent
 """
 
@@ -213,6 +226,7 @@ diff:
       type: raw
 """
 
+import re
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
@@ -223,9 +237,22 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ec2
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 
+VPC_ID = re.compile(r"^vpc-[0-9a-f]+$")
+
 
 def validate(params: Dict[str, Any]) -> Dict[str, Any]:
     """The module's parameters with ``cidr_block`` canonical; ``ValueError`` for what AWS would refuse."""
+    vpc_id = params.get("vpc_id")
+    if vpc_id is not None:
+        if params.get("name") is not None or params.get("cidr_block") is not None:
+            raise ValueError("vpc_id names the VPC to delete by itself: give vpc_id alone, or name (and cidr_block)")
+        if params["state"] != "absent":
+            raise ValueError("vpc_id is for state: absent only; to create or update a VPC give name and cidr_block")
+        if not VPC_ID.match(vpc_id):
+            raise ValueError(f"vpc_id {vpc_id!r} is not a VPC ID: give the id of the VPC, e.g. vpc-0123456789abcdef0")
+        return dict(params)
+    if not params.get("name"):
+        raise ValueError("name is required (or, with state: absent, vpc_id)")
     if params["state"] == "present" and not params.get("cidr_block"):
         raise ValueError("cidr_block is required with state: present (e.g. cidr_block: 10.0.0.0/16)")
     if params.get("dns_hostnames") and params.get("dns_support") is False:
@@ -322,9 +349,18 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     return base.Outcome(changed, {"vpc": after}, before=before, after=after)
 
 
+def vpc_by_id(client: Any, vpc_id: str) -> Optional[Dict[str, Any]]:
+    """The VPC of this id (one DescribeVpcs), or ``None``: not found, or being deleted (as ``find_vpc``)."""
+    vpc = ec2.describe_vpc(client, vpc_id)
+    return vpc if vpc is not None and vpc.get("State") != "deleting" else None
+
+
 def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
-    name = params["name"]
-    current = ec2.find_vpc(ec2.describe_vpcs_by_name(client, name), name, params["cidr_block"])
+    if params.get("vpc_id"):
+        current = vpc_by_id(client, params["vpc_id"])
+    else:
+        name = params["name"]
+        current = ec2.find_vpc(ec2.describe_vpcs_by_name(client, name), name, params["cidr_block"])
     if current is None:
         return base.Outcome(False, {"vpc": {}}, before={}, after={})
     before = ec2.normalise_vpc(current)
@@ -336,7 +372,8 @@ def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> bas
 
 def main() -> None:
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
+        vpc_id=dict(type="str"),
         cidr_block=dict(type="str"),
         dns_support=dict(type="bool"),
         dns_hostnames=dict(type="bool"),
@@ -347,7 +384,12 @@ def main() -> None:
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        required_one_of=[("name", "vpc_id")],
+        mutually_exclusive=[("name", "vpc_id"), ("cidr_block", "vpc_id")],
+        supports_check_mode=True,
+    )
     try:
         params = validate(module.params)
     except ValueError as e:

@@ -187,7 +187,7 @@ class InProcessModuleAction(ActionBase):
         return self._update_known(module_name, result, task_vars)
 
     def _module_fqcn(self) -> str:
-        """The module this task names, after routing (apranova.aws_stack.ec2_vpc_net -> amazon.aws.ec2_vpc_net)."""
+        """The module this task names, after routing (apranova.aws_stack.rds_subnet_group -> amazon.aws.rds_subnet_group)."""
         found = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
         return found.resolved_fqcn if found.resolved else (self._task.resolved_action or self._task.action)

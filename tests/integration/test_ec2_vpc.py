@@ -66,3 +66,12 @@ def test_ec2_vpc(aws):
     run = run_playbook(aws, PLAYBOOK, inventory=INVENTORY, tags="delete")
     assert run.rc == 0, run
     assert [v["VpcId"] for v in _vpcs(ec2)] == [other]
+
+    # By id (what the network teardown does with the VPC its look-up found): that VPC only, not its
+    # twin of the same name and CIDR block.
+    twin = ec2.create_vpc(CidrBlock="10.31.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": NAME}]}])["Vpc"]["VpcId"]
+    run = run_playbook(aws, PLAYBOOK, inventory=INVENTORY, tags="delete_by_id", extra_vars={"it_vpc_id": other})
+    assert run.rc == 0, run
+    assert [v["VpcId"] for v in _vpcs(ec2)] == [twin]
+    ec2.delete_vpc(VpcId=twin)

@@ -146,8 +146,7 @@ def test_production_converges_with_one_of_each(stack, emulator):
 
 def test_no_stock_module_deprecation(stack):
     # site.yml runs no stock module that deprecates on every call any more (amazon.aws's iam_role
-    # gave way to iam_roles); that in-process runs still show a stock module's deprecation is
-    # tested on the teardown, which keeps iam_role (test_teardown.py)
+    # gave way to iam_roles); nor does the teardown (test_teardown.py)
     lines = [line for line in stack.first.out.splitlines() if "[DEPRECATION WARNING]" in line]
     assert lines == [], "the stock modules deprecate something the roles do:\n" + "\n".join(lines)
 

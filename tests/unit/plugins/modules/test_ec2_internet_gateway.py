@@ -5,6 +5,8 @@ in-process backend (``mock_aws``; no network), AWS's transient answers played th
 
 from __future__ import annotations
 
+import functools
+
 import boto3
 import pytest
 
@@ -240,6 +242,40 @@ def test_detach_gives_up_after_the_timeout(client, vpc_id, monkeypatch):
     AWSAnswers(client, "DetachInternetGateway", "DependencyViolation", 1000)
     with pytest.raises(AnsibleEC2Error, match="detach internet gateway"):
         ec2.detach_internet_gateway(client, igw_id, vpc_id, timeout=0)
+
+
+def test_network_teardown_rides_out_mapped_addresses_for_five_minutes_then_fails(client, vpc_id, monkeypatch):
+    """What roles/network/tasks/teardown.yml asks (vpc_id alone, state absent): the detach rides out
+    DependencyViolation for RELEASE_TIMEOUT (300 s) of the clock, each wait noted, then fails with
+    AWS's error; the gateway is left attached, for a rerun."""
+    clock = [0.0]
+    monkeypatch.setattr(ec2, "retry_while", functools.partial(
+        base.retry_while, clock=lambda: clock[0], sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds)))
+    assert ec2.RELEASE_TIMEOUT == 300
+    module.ensure_present(client, params(vpc_id), Ctx())
+    AWSAnswers(client, "DetachInternetGateway", "DependencyViolation", 1000)
+    ctx = Ctx()
+    with pytest.raises(AnsibleEC2Error, match="DependencyViolation"):
+        module.ensure_absent(client, params(vpc_id, tags=None, state="absent"), ctx)
+    assert 300 <= clock[0] < 320 and len(ctx.notes) > 10
+    assert [ec2.igw_attached_vpcs(g) for g in gateways(client)] == [[vpc_id]]
+
+
+def test_network_teardown_deletes_the_attached_gateway_only(client, vpc_id):
+    """vpc_id alone, no tags: the gateway attached to the VPC (DescribeInternetGateways, detach, delete);
+    a detached gateway, even of the same Name, is not looked for."""
+    module.ensure_present(client, params(vpc_id), Ctx())
+    stray = client.create_internet_gateway(TagSpecifications=[
+        {"ResourceType": "internet-gateway", "Tags": [{"Key": "Name", "Value": NAME}]}])["InternetGateway"]["InternetGatewayId"]
+    calls = Calls(client)
+    absent = params(vpc_id, tags=None, state="absent")
+    assert module.ensure_absent(client, absent, Ctx(check_mode=True)).changed
+    assert calls.names == ["DescribeInternetGateways"]
+    calls.names.clear()
+    assert module.ensure_absent(client, absent, Ctx()).changed
+    assert calls.names == ["DescribeInternetGateways", "DetachInternetGateway", "DeleteInternetGateway"]
+    assert [g["InternetGatewayId"] for g in gateways(client)] == [stray]
+    assert not module.ensure_absent(client, absent, Ctx()).changed
 
 
 # ---------------------------------------------------------------- what roles/network reads from the result

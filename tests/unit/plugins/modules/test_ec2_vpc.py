@@ -5,6 +5,8 @@ and the module's ensure_present/ensure_absent replayed against moto's in-process
 
 from __future__ import annotations
 
+import functools
+
 import boto3
 import pytest
 
@@ -58,6 +60,21 @@ def test_validate_asks_for_what_it_needs():
     assert params(cidr_block=None, state="absent")["cidr_block"] is None
     with pytest.raises(ValueError, match="DNS hostnames need DNS support"):
         params(dns_support=False, dns_hostnames=True)
+
+
+def test_validate_vpc_id_deletes_alone():
+    by_id = dict(name=None, cidr_block=None, state="absent")
+    assert params(vpc_id="vpc-0123456789abcdef0", **by_id)["vpc_id"] == "vpc-0123456789abcdef0"
+    with pytest.raises(ValueError, match="give vpc_id alone"):
+        params(vpc_id="vpc-1", state="absent")
+    with pytest.raises(ValueError, match="give vpc_id alone"):
+        params(vpc_id="vpc-1", **dict(by_id, cidr_block=CIDR))
+    with pytest.raises(ValueError, match="vpc_id is for state: absent only"):
+        params(vpc_id="vpc-1", **dict(by_id, state="present"))
+    with pytest.raises(ValueError, match="'p-vpc' is not a VPC ID"):
+        params(vpc_id=NAME, **by_id)
+    with pytest.raises(ValueError, match="name is required"):
+        params(name=None, state="absent")
 
 
 # ---------------------------------------------------------------- identity
@@ -241,6 +258,32 @@ def test_absent_check_then_delete_then_nothing(client):
     assert not module.ensure_absent(client, params(state="absent"), Ctx()).changed
 
 
+def test_absent_by_id_check_then_delete_then_nothing(client):
+    """The network teardown deletes the VPC its look-up found, by id: one DescribeVpcs, then DeleteVpc;
+    a VPC of that id no longer there is nothing to delete."""
+    vpc_id = module.ensure_present(client, params(), Ctx()).result["vpc"]["id"]
+    other = module.ensure_present(client, params(cidr_block="10.1.0.0/16"), Ctx()).result["vpc"]["id"]
+    by_id = params(vpc_id=vpc_id, name=None, cidr_block=None, state="absent")
+    calls = Calls(client)
+    outcome = module.ensure_absent(client, by_id, Ctx(check_mode=True))
+    assert outcome.changed and outcome.before["id"] == vpc_id and outcome.after == {} and outcome.result == {"vpc": {}}
+    assert calls.names == ["DescribeVpcs"] and len(named(client)) == 2
+    calls.names.clear()
+    assert module.ensure_absent(client, by_id, Ctx()).changed
+    assert calls.names == ["DescribeVpcs", "DeleteVpc"]
+    assert [v["VpcId"] for v in named(client)] == [other], "another VPC of the same name was deleted"
+    assert not module.ensure_absent(client, by_id, Ctx(check_mode=True)).changed
+    assert not module.ensure_absent(client, by_id, Ctx()).changed
+
+
+def test_absent_by_id_leaves_a_vpc_being_deleted(client, monkeypatch):
+    client.client.meta.events.register("after-call.ec2.DescribeVpcs", lambda parsed, **kw: [v.update(State="deleting") for v in parsed["Vpcs"]])
+    vpc_id = module.ensure_present(client, params(), Ctx()).result["vpc"]["id"]
+    calls = Calls(client)
+    assert not module.ensure_absent(client, params(vpc_id=vpc_id, name=None, cidr_block=None, state="absent"), Ctx()).changed
+    assert calls.names == ["DescribeVpcs"]
+
+
 # ---------------------------------------------------------------- AWS's transient answers
 
 
@@ -277,15 +320,32 @@ def test_wait_timeout_says_what_to_do(client, monkeypatch):
         module.ensure_present(client, params(wait_timeout=0), Ctx())
 
 
-def test_delete_rides_out_dependency_violation(client, monkeypatch):
+@pytest.mark.parametrize("by_id", [False, True], ids=["by-name", "by-id"])
+def test_delete_rides_out_dependency_violation(client, monkeypatch, by_id):
     """DeleteVpc answers DependencyViolation while what was in the VPC is released: tried again, noted."""
     no_sleep(monkeypatch, ec2)
-    module.ensure_present(client, params(), Ctx())
+    vpc_id = module.ensure_present(client, params(), Ctx()).result["vpc"]["id"]
     aws = AWSAnswers(client, "DeleteVpc", "DependencyViolation", 3)
     ctx = Ctx()
-    assert module.ensure_absent(client, params(state="absent"), ctx).changed
+    absent = params(vpc_id=vpc_id, name=None, cidr_block=None, state="absent") if by_id else params(state="absent")
+    assert module.ensure_absent(client, absent, ctx).changed
     assert aws.remaining == 0 and len(ctx.notes) == 3 and "DependencyViolation" in ctx.notes[0]
     assert named(client) == []
+
+
+def test_delete_gives_up_on_dependency_violation_after_five_minutes(client, monkeypatch):
+    """The bound the network teardown relies on: DependencyViolation ridden out for RELEASE_TIMEOUT
+    (300 s) of the clock, then AWS's error; any other error at once."""
+    clock = [0.0]
+    monkeypatch.setattr(ec2, "retry_while", functools.partial(
+        base.retry_while, clock=lambda: clock[0], sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds)))
+    assert ec2.RELEASE_TIMEOUT == 300
+    vpc_id = module.ensure_present(client, params(), Ctx()).result["vpc"]["id"]
+    AWSAnswers(client, "DeleteVpc", "DependencyViolation", 1000)
+    absent = params(vpc_id=vpc_id, name=None, cidr_block=None, state="absent")
+    with pytest.raises(module.AnsibleEC2Error, match="DependencyViolation"):
+        module.ensure_absent(client, absent, Ctx())
+    assert 300 <= clock[0] < 320 and len(named(client)) == 1
 
 
 # ---------------------------------------------------------------- what roles/network reads from the result

@@ -77,9 +77,9 @@ PLAY = """
       register: custom
       ignore_errors: true  # noqa: ignore-errors
     - name: A stock module re-exported under the collection's name, with an argument it does not take
-      apranova.aws_stack.ec2_vpc_net:
+      apranova.aws_stack.rds_subnet_group:
         name: x
-        cidr_block: 10.0.0.0/16
+        state: absent
         no_such_option: 1
       register: stock
       ignore_errors: true  # noqa: ignore-errors
