@@ -239,12 +239,16 @@ def _efs(efs: Any, name: str, access_point_name: Optional[str]) -> Tuple[Optiona
     if fs is None:
         return None, None, []
     fs_id = fs["FileSystemId"]
-    mts = paginate(efs, "describe_mount_targets", FileSystemId=fs_id).get("MountTargets") or []
+    # the mount targets and the access points of the file system, side by side
+    mts, aps = concurrently([
+        lambda: paginate(efs, "describe_mount_targets", FileSystemId=fs_id).get("MountTargets") or [],
+        lambda: (paginate(efs, "describe_access_points", FileSystemId=fs_id).get("AccessPoints") or []) if access_point_name else [],
+    ])
     mount_targets = [{"id": m["MountTargetId"], "subnet_id": m["SubnetId"], "ip_address": m.get("IpAddress"),
                       "availability_zone": m.get("AvailabilityZoneName")} for m in mts]
     ap = None
     if access_point_name:
-        for a in paginate(efs, "describe_access_points", FileSystemId=fs_id).get("AccessPoints") or []:
+        for a in aps:
             if tags_to_dict(a.get("Tags")).get("Name") == access_point_name or a.get("Name") == access_point_name:
                 ap = {"id": a["AccessPointId"], "arn": a["AccessPointArn"], "name": access_point_name,
                       "posix_user": a.get("PosixUser"), "root_directory": (a.get("RootDirectory") or {}).get("Path")}
@@ -310,9 +314,15 @@ def _cluster(ecs: Any, name: str) -> Optional[dict]:
 
 
 def _services(ecs: Any, cluster: str, names: List[str]) -> Dict[str, dict]:
+    """The ACTIVE services of ``names`` by name; none when the cluster does not exist
+    (DescribeServices answers ClusterNotFoundException: ECS API doc)."""
     out = {}
     for i in range(0, len(names), 10):
-        for s in ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]:
+        try:
+            found = ecs.describe_services(aws_retry=True, cluster=cluster, services=names[i:i + 10])["services"]
+        except is_boto3_error_code("ClusterNotFoundException"):
+            return {}
+        for s in found:
             vpc_config = (s.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
             if s.get("status") == "ACTIVE":
                 out[s["serviceName"]] = {"arn": s["serviceArn"], "task_definition": s.get("taskDefinition"),
@@ -828,11 +838,14 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
         return found
 
     def cluster(ecs: Any, name: str, missing: List[str]) -> Optional[dict]:
-        stack["cluster"] = _cluster(ecs, name)
-        if stack["cluster"] is not None and p.get("service_names"):
-            stack["services"] = _services(ecs, name, p["service_names"])
-            missing.extend("service %s" % n for n in p["service_names"] if n not in stack["services"])
-        return stack["cluster"]
+        # the services side by side with their cluster (by its name); kept only when the cluster is found
+        found, services = concurrently([lambda: _cluster(ecs, name),
+                                        lambda: _services(ecs, name, p["service_names"]) if p.get("service_names") else None])
+        stack["cluster"] = found
+        if found is not None and services is not None:
+            stack["services"] = services
+            missing.extend("service %s" % n for n in p["service_names"] if n not in services)
+        return found
 
     # (service, option, what a missing name is, lookup(client, value, missing)); each writes its own keys of ``stack``
     lookups = [
