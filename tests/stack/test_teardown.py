@@ -162,19 +162,22 @@ GONE = ["vpcs", "subnets", "security_groups", "route_tables", "internet_gateways
         "redis", "cache_subnet_groups", "mount_targets", "access_points"]
 
 
-# In check mode, what the monitoring and network tiers would delete (their deletes run on the
-# collection's own modules; the IGW and VPC deletes ride out DependencyViolation inside
-# ec2_internet_gateway and ec2_vpc, bounded). Not the whole teardown: in check mode the services
-# are not deleted, so the ECS cluster's delete refuses (ecs_cluster: "still has 2 service(s)").
-CHECK_TAGS = ["--tags", "monitoring,network"]
+# In check mode, the whole teardown: every delete reports what it would delete, and nothing is
+# deleted. The ECS cluster and the groups still have their services and interfaces then (check
+# mode deleted nothing before them): ecs_cluster and ec2_security_groups warn instead of refusing.
 WOULD_DELETE = ["Delete the dashboard", "Delete every alarm of the stack", "Delete the alarm topic",
-                "Delete the chained security groups", "Detach and delete the internet gateway", "Delete the subnets",
-                "Delete the VPC"]
+                "Delete the services", "Deregister the task definitions", "Delete the cluster",
+                "Delete the task and execution roles", "Delete the log groups", "Delete the load balancer",
+                "Delete the target groups", "Request the deletion of the database",
+                "Request the deletion of the Redis replication group", "Delete the workspaces access point",
+                "Delete the mount targets", "Delete the NFS security group", "Delete the chained security groups",
+                "Delete the route tables", "Delete the NAT gateways", "Detach and delete the internet gateway",
+                "Delete the subnets", "Delete the VPC"]
 
 
 def test_check_mode_teardown_shows_what_it_would_delete_and_deletes_nothing(stack):
     before = inventory_of(stack.emu)
-    run = run_playbook(stack.emu, "playbooks/teardown.yml", extra_vars=UNPROTECT, check=True, diff=True, args=CHECK_TAGS)
+    run = run_playbook(stack.emu, "playbooks/teardown.yml", extra_vars=UNPROTECT, check=True, diff=True)
     assert run.rc == 0 and run.failed == 0, run
     would = run.tasks_reported("changed")
     for task in WOULD_DELETE:

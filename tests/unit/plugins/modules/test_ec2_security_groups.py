@@ -335,7 +335,10 @@ def test_ensure_absent_revokes_references_and_refuses_groups_in_use(ec2):
 
     eni = ec2.create_network_interface(SubnetId=subnet, Groups=[ids["ecs"]], Description="task eni")["NetworkInterface"]
     with pytest.raises(sg.RuleError, match=rf"ecs \({ids['ecs']}\) is attached to {eni['NetworkInterfaceId']}.*task eni"):
-        absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
+        absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], False, wait_timeout=0)
+    # check mode: a warning, the groups shown as deleted (a teardown's earlier task deletes what uses them)
+    run = absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)
+    assert run.changed and len(run.warnings) == 1 and eni["NetworkInterfaceId"] in run.warnings[0] and "check mode" in run.warnings[0]
     ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
 
     changed, deleted, before = absent(ec2, vpc_id, [{"name": "ecs"}, {"name": "rds"}], True)

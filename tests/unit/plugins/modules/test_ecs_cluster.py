@@ -99,6 +99,12 @@ def test_ensure_absent_refuses_services_unless_forced(client):
     client.delete_service(cluster="c1", service="old", force=True)  # INACTIVE, still listed by moto
     with pytest.raises(ecs.ECSUsageError, match=r"still has 1 service\(s\): web\. .*force: true"):
         absent(client, False, False)
+    # check mode: the teardown's earlier task would have deleted them; a warning, not a failure
+    warnings = []
+    outcome = ecs_cluster.ensure_absent(client, cluster_params("c1", force=False, state="absent"),
+                                        base.Context(check_mode=True, warn=warnings.append))
+    assert outcome.changed is True and outcome.after == {} and ecs.get_cluster(client, "c1") is not None
+    assert len(warnings) == 1 and "still has 1 service(s): web" in warnings[0] and "check mode" in warnings[0]
     assert absent(client, True, True).changed is True
     assert ecs.get_cluster(client, "c1") is not None
     outcome = absent(client, True, False)
