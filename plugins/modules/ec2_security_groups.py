@@ -30,7 +30,7 @@ description:
     ago asynchronously, in minutes. If they are still there then, the module fails and names
     them. C(DependencyViolation) on the delete itself is then tried again for up to 3 minutes
     (less if O(wait_timeout) is less). Each wait is listed in C(waited). In check mode a group in
-    use gives a warning naming the interfaces and is shown as deleted: in a real run of a
+    use gives a warning naming the interfaces and is shown as deleted, since in a real run of a
     teardown an earlier task deletes what uses it.
 author: Apranova platform team (@apranova)
 options:

@@ -74,8 +74,8 @@ options:
   force:
     description:
       - With O(state=absent), a cluster that still has services is refused unless O(force=true). In check
-        mode it is a warning instead, and the cluster is reported as deleted: in a real run an earlier task
-        (the teardown's) deletes the services first.
+        mode it is a warning instead, and the cluster is reported as deleted, since in a real run an earlier
+        task (the teardown's) deletes the services first.
       - With O(force=true) its services are scaled to 0 and deleted first, then the cluster is deleted
         once they are C(INACTIVE).
     type: bool
