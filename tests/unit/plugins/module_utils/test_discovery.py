@@ -129,18 +129,6 @@ ALL_NAMES = {
 }
 
 
-@pytest.fixture
-def moto_clients(offline_aws):
-    made = {}
-
-    def client(service):
-        if service not in made:
-            made[service] = retrying(boto3.client(service, region_name="us-east-1"))
-        return made[service]
-
-    yield client
-
-
 def test_find_stack_reports_what_it_found_and_each_name_it_did_not(moto_clients):
     ec2 = moto_clients("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[

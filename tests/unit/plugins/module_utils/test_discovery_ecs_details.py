@@ -8,9 +8,6 @@ Each module's ``ensure_present`` runs against moto in-process, and its real resu
 
 from __future__ import annotations
 
-import boto3
-import pytest
-
 from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
@@ -18,21 +15,8 @@ from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_da
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatch_metric_alarms
 from ansible_collections.apranova.aws_stack.plugins.modules import cloudwatchlogs_log_groups
 from ansible_collections.apranova.aws_stack.plugins.modules import ecs_task_definition
-from ...aws_answers import retrying
 from .test_discovery import KNOWN
 from .test_discovery import recording
-
-
-@pytest.fixture
-def moto_clients(offline_aws):
-    made = {}
-
-    def client(service):
-        if service not in made:
-            made[service] = retrying(boto3.client(service, region_name="us-east-1"))
-        return made[service]
-
-    yield client
 
 
 def run(ensure, client, params):

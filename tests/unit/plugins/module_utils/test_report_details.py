@@ -9,41 +9,15 @@ of the same resources returns (``report.route_tables``, ``report.security_groups
 
 from __future__ import annotations
 
-import boto3
-import pytest
-
 from ansible_collections.apranova.aws_stack.plugins.module_utils import base
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
 from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_route_tables
 from ansible_collections.apranova.aws_stack.plugins.modules import ec2_security_groups
 from ansible_collections.apranova.aws_stack.plugins.modules import elb_listener_rules
-from ...aws_answers import retrying
+from .test_discovery import recording
 
 FQCN = "apranova.aws_stack."
-
-
-@pytest.fixture
-def moto_clients(offline_aws):
-    made = {}
-
-    def client(service):
-        if service not in made:
-            made[service] = retrying(boto3.client(service, region_name="us-east-1"))
-        return made[service]
-
-    yield client
-
-
-def recording(moto_clients, calls):
-    """``moto_clients`` that records every API call as ``service:Operation``."""
-    def client(service):
-        made = moto_clients(service)
-        if not getattr(made, "_recorded", False):
-            made.meta.events.register("before-call.*.*", lambda model, **_: calls.append("%s:%s" % (service, model.name)))
-            made._recorded = True
-        return made
-    return client
 
 
 def no_op_result(ensure, client, params):
