@@ -30,6 +30,7 @@ except ImportError:
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -579,9 +580,9 @@ def _account(arns: List[Optional[str]]) -> Dict[str, Any]:
     and the report would otherwise ask STS GetCallerIdentity for.
     """
     for arn in arns:
-        parts = (arn or "").split(":")
-        if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit():
-            return {"account_id": parts[4], "partition": parts[1]}
+        parsed = parse_aws_arn(arn or "") or {}
+        if parsed.get("account_id", "").isdigit():
+            return {"account_id": parsed["account_id"], "partition": parsed["partition"]}
     return {}
 
 

@@ -453,8 +453,9 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     reads: List[Callable[[], Dict[str, Any]]] = []  # each returns keys of ``details``; clients made in this thread
 
     known = params.get("known") or {}
-    fresh = known.get("_run") == discovery.run_marker()
-    if known.get("account_id") and fresh:
+    if known.get("_run") != discovery.run_marker():
+        known = {}  # another run's known stack: nothing of it is taken
+    if known.get("account_id"):
         details["account_id"] = known["account_id"]
     else:
         sts = client("sts")
@@ -462,10 +463,10 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     if stack.get("vpc"):
         vpc_id, group_ids = stack["vpc"]["id"], list((stack.get("security_groups") or {}).values())
         # what the network modules of this run read and published (discovery.DETAIL_KEYS: nothing changed since)
-        tables = known.get("route_tables") if fresh else None
+        tables = known.get("route_tables")
         if tables and tables.get("vpc_id") == vpc_id:
             details["route_tables"] = vpc_route_tables(tables["tables"], vpc_id)
-        groups = known_security_groups(known.get("security_group_details") or {}, group_ids) if fresh else None
+        groups = known_security_groups(known.get("security_group_details") or {}, group_ids)
         if groups is not None:
             details["security_groups"] = sort_groups(groups, params.get("security_group_names"))
         if groups is None or "route_tables" not in details:
@@ -482,18 +483,18 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
     lb = stack.get("load_balancer")
     if lb:
         elb = client("elbv2")
-        known_rules = known.get("listener_rules") if fresh else None
+        known_rules = known.get("listener_rules")
         reads.append(lambda: dict(zip(("target_groups", "listeners"),
                                       load_balancer_details(elb, lb["arn"], stack.get("listeners") or [], known_rules))))
     if stack.get("services"):
         # the task definitions the ecs_task_definition module of this run published, by ARN
-        known_tds = dict(known.get("task_definitions") or {}) if fresh else {}
+        known_tds = dict(known.get("task_definitions") or {})
         if all(svc.get("task_definition") in known_tds for svc in stack["services"].values() if svc.get("task_definition")):
             details["services"] = service_details(None, stack["services"], known_tds)
         else:
             ecs = client("ecs")
             reads.append(lambda: {"services": service_details(ecs, stack["services"], known_tds)})
-    known_roles = discovery._all_named(known.get("iam_roles"), list(params.get("role_names") or [])) if fresh else None
+    known_roles = discovery._all_named(known.get("iam_roles"), list(params.get("role_names") or []))
     if params.get("role_names") and known_roles is not None:  # the roles module of this run published them
         details["iam_roles"] = [known_roles[n] for n in params["role_names"]]
     elif params.get("role_names"):
@@ -501,10 +502,10 @@ def gather(client: discovery.Clients, params: Dict[str, Any]) -> Tuple[dict, dic
         reads.append(lambda: {"iam_roles": iam_roles(iam, params["role_names"])})
     prefix, dashboard_names = params.get("alarm_name_prefix"), list(params.get("dashboard_names") or [])
     # every metric alarm under a prefix of the report's, published by the alarms module of this run
-    known_alarms = known.get("alarms") if fresh else None
+    known_alarms = known.get("alarms")
     if prefix and isinstance(known_alarms, dict) and prefix.startswith(known_alarms["name_prefix"]):
         details["alarms"] = [a for a in known_alarms["alarms"] if a["name"].startswith(prefix)]
-    known_dashboards = discovery._all_named(known.get("dashboards"), dashboard_names) if fresh else None
+    known_dashboards = discovery._all_named(known.get("dashboards"), dashboard_names)
     if dashboard_names and known_dashboards is not None:
         details["dashboards"] = [known_dashboards[n] for n in dashboard_names]
     read_alarms, read_dashboards = prefix and "alarms" not in details, dashboard_names and "dashboards" not in details
