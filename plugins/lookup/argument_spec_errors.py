@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: argument_spec_errors
 short_description: What is wrong with a role's inputs, by the role's own argument spec
 version_added: 0.3.0
-author: apranova.aws_stack contributors
+author: Apranova platform team (@apranova)
 description:
   - Checks the variables a role's argument spec (C(meta/argument_specs.yml)) names, as the task sees
     them, against that spec, exactly as M(ansible.builtin.validate_argument_spec) does, and returns

@@ -9,15 +9,17 @@ never talks to boto3 without going through one of them.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info, is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -52,14 +54,18 @@ CONNECTION_ERROR = "ConnectionError"
 DEFAULT_ATTEMPTS = 10
 
 try:
+    import boto3
+    from ansible import __version__ as _ANSIBLE_VERSION
     from botocore.config import Config as _BotocoreConfig
+    from botocore.exceptions import BotoCoreError as _BotoCoreError
+    from botocore.exceptions import NoRegionError as _NoRegionError
     from botocore.exceptions import ClientError as _ClientError
     from botocore.exceptions import ConnectionError as _BotocoreConnectionError
     from botocore.exceptions import HTTPClientError as _HTTPClientError
 
     _RETRIED = (_ClientError, _BotocoreConnectionError, _HTTPClientError)
 except ImportError:  # AnsibleAWSModule reports the missing botocore
-    _BotocoreConfig = _ClientError = None
+    boto3 = _BotocoreConfig = _ClientError = None
     _RETRIED = ()
 
 
@@ -133,6 +139,42 @@ def attempts_of(aws_config: Optional[dict]) -> int:
     return DEFAULT_ATTEMPTS
 
 
+# One boto3 session per process for each profile and AWS_* environment, shared by the clients of
+# every module run in it. A new session costs more than the client made from it (botocore
+# registers and checks its ~140 event handlers, builds its endpoint resolver and loads the models
+# again: 10-25 ms a client, against 2-8 ms from a session that made one before), and
+# plugins/plugin_utils/in_process.py makes this session in ansible-playbook's process before the
+# workers fork, so each task starts with it. A session holds no credentials of its own here
+# until a client is made without keys (boto3's chain then resolves them once per process).
+_SESSIONS: Dict[Tuple[Optional[str], Tuple[Tuple[str, str], ...]], Any] = {}
+_SESSIONS_LOCK = threading.Lock()  # a boto3 session is not thread-safe; clients are
+
+
+def shared_session(profile: Optional[str] = None) -> Any:
+    """This process's boto3 session for ``profile`` and the current ``AWS_*`` environment."""
+    key = (profile or None, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))))
+    with _SESSIONS_LOCK:
+        if key not in _SESSIONS:
+            _SESSIONS[key] = boto3.session.Session(profile_name=profile or None)
+        return _SESSIONS[key]
+
+
+def _client(module: Any, service: str, aws_config: Any, region: Optional[str]) -> Any:
+    """A boto3 client as amazon.aws ``boto3_conn`` makes it for ``module.client``, from the shared session."""
+    module_region, endpoint, params = get_aws_connection_info(module)
+    params.pop("aws_config", None)
+    session = shared_session(params.pop("profile_name", None))
+    config = _BotocoreConfig(user_agent="APN/1.0 Ansible/%s apranova.aws_stack" % _ANSIBLE_VERSION).merge(aws_config)
+    try:
+        with _SESSIONS_LOCK:
+            return session.client(service, config=config, region_name=region or module_region, endpoint_url=endpoint, **params)
+    except _NoRegionError:
+        module.fail_json(msg="The %s module requires a region and none was found in configuration, environment"
+                             " variables or module parameters" % module._name)  # pylint: disable=protected-access
+    except (ValueError, _BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Couldn't connect to AWS")
+
+
 def aws_client(module: Any, service: str, extra_codes: Optional[Iterable[str]] = None, region: Optional[str] = None) -> Any:
     """``module.client(service)`` with one retry layer: this collection's (see ``TRANSIENT_CODES``).
 
@@ -140,12 +182,18 @@ def aws_client(module: Any, service: str, extra_codes: Optional[Iterable[str]] =
     ``aws_retry=True`` are tried ``attempts_of(aws_config)`` times on the transient answers and on
     ``extra_codes``. Every other ``aws_config`` setting is kept. ``region`` overrides the module's
     own region for this client (an API served from a few regions only, such as the Price List's).
+    The client comes from the process's shared session (``shared_session``), except when amazon.aws's
+    recording hook (placebo, its own tests) is on.
     """
     config = dict(module.params.get("aws_config") or {})
     attempts = attempts_of(config)
     config["retries"] = {"mode": "standard", "total_max_attempts": 1}
-    extra = {"region": region} if region else {}
-    client = module.client(service, retry_decorator=retry_decorator(extra_codes, attempts), aws_config=_BotocoreConfig(**config), **extra)
+    decorator = retry_decorator(extra_codes, attempts)
+    if any(name.startswith("_ANSIBLE_PLACEBO") for name in os.environ):
+        extra = {"region": region} if region else {}
+        client = module.client(service, retry_decorator=decorator, aws_config=_BotocoreConfig(**config), **extra)
+    else:
+        client = RetryingBotoClientWrapper(_client(module, service, _BotocoreConfig(**config), region), decorator)
     client.stack_attempts = attempts  # what ``paginate`` retries a walk with
     return client
 

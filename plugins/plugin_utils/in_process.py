@@ -130,11 +130,15 @@ except ImportError:  # amazon.aws missing: no module of the collection can run, 
 
 
 def _warm(services: Iterable[str]) -> None:
-    """Load the service models and endpoint rules of ``services`` into this process."""
-    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+    """Make the shared boto3 session of the modules (module_utils/base.py ``shared_session``) and a
+    client of each of ``services`` from it in this process: the service models, endpoint rules and
+    the session's own set-up, inherited by every worker. The keys given here stay with these clients."""
+    from ansible_collections.apranova.aws_stack.plugins.module_utils.base import shared_session
+
+    session = shared_session()
     for service in services:
         try:
-            session.client(service)
+            session.client(service, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
         except Exception:  # pylint: disable=broad-except  # warming is best effort
             pass
 

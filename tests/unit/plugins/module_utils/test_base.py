@@ -162,28 +162,56 @@ def test_retry_only_leaves_the_transient_answers_to_the_layer_below(monkeypatch)
     assert calls == 1 and base.error_code(result) == "Throttling"
 
 
+class _ConnectionModule:
+    """What base.aws_client reads of an AnsibleAWSModule: its connection params."""
+    _name = "test"
+
+    def __init__(self, **params):
+        self.params = dict({"endpoint_url": "http://127.0.0.1:1", "access_key": "AKIDEXAMPLE", "secret_key": "secret",
+                            "session_token": None, "region": "eu-west-1", "profile": None, "validate_certs": True,
+                            "aws_ca_bundle": None, "aws_config": None}, **params)
+
+    def client(self, service, retry_decorator=None, **extra):  # amazon.aws's own path, with placebo on
+        self.made = service, retry_decorator, extra
+        return type("StockClient", (), {})()
+
+
 def test_aws_client_turns_botocore_retries_off_and_keeps_the_attempts_and_the_rest_of_aws_config():
-    class Module:
-        params = {"aws_config": {"retries": {"mode": "standard", "max_attempts": "4"}, "connect_timeout": 7}}
-
-        def client(self, service, retry_decorator=None, **extra):
-            self.made = service, retry_decorator, extra
-            return Client()
-
-    class Client:
-        pass
-
-    module = Module()
+    module = _ConnectionModule(aws_config={"retries": {"mode": "standard", "max_attempts": 4}, "connect_timeout": 7})
     client = base.aws_client(module, "ec2", ["X"])
-    assert isinstance(client, Client) and client.stack_attempts == 5  # what paginate retries a walk with
-    service, decorator, extra = module.made
-    config = extra["aws_config"]
-    assert service == "ec2" and config.retries == {"mode": "standard", "total_max_attempts": 1} and config.connect_timeout == 7
-    assert Module.params["aws_config"]["retries"]["max_attempts"] == "4"  # the module's own params untouched
-    assert base.attempts_of(Module.params["aws_config"]) == 5  # max_attempts counts the retries
+    assert client.stack_attempts == 5  # what paginate retries a walk with
+    config = client.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1} and config.connect_timeout == 7
+    assert "apranova.aws_stack" in config.user_agent
+    assert client.meta.region_name == "eu-west-1" and client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert module.params["aws_config"]["retries"]["max_attempts"] == 4  # the module's own params untouched
+    assert base.attempts_of(module.params["aws_config"]) == 5  # max_attempts counts the retries
     assert base.attempts_of({"retries": {"total_max_attempts": 2}}) == 2
     assert base.attempts_of(None) == base.DEFAULT_ATTEMPTS
-    assert _calls_until([_client_error("X")] * 9, decorator)[0] == 5
+    assert _calls_until([_client_error("X")] * 9, client.retry)[0] == 5
+    # a region of its own for one client (the Price List API's)
+    assert base.aws_client(module, "pricing", region="us-east-1").meta.region_name == "us-east-1"
+
+
+def test_aws_client_makes_every_client_from_one_session_per_profile_and_aws_environment(monkeypatch):
+    module = _ConnectionModule()
+    first, second = base.aws_client(module, "ec2"), base.aws_client(module, "elbv2")
+    session = base.shared_session()
+    assert session is base.shared_session(None)
+    assert first.meta.events is not second.meta.events  # each client has its own copy of the session's events
+    assert first._request_signer._credentials.access_key == "AKIDEXAMPLE"  # the module's keys, not the session's
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    assert base.shared_session() is not session  # another AWS environment: another session
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE")
+    assert base.shared_session() is session
+
+
+def test_aws_client_leaves_amazon_aws_recording_hook_its_own_path(monkeypatch):
+    monkeypatch.setenv("_ANSIBLE_PLACEBO_REPLAY", "/tmp/none")
+    module = _ConnectionModule()
+    assert type(base.aws_client(module, "ec2", ["X"])).__name__ == "StockClient"
+    service, decorator, extra = module.made
+    assert service == "ec2" and extra["aws_config"].retries == {"mode": "standard", "total_max_attempts": 1}
 
 
 def test_paginate_retries_a_walk_as_many_times_as_the_clients_calls(monkeypatch):
