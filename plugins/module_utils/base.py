@@ -55,7 +55,7 @@ DEFAULT_ATTEMPTS = 10
 
 try:
     import boto3
-    from ansible import __version__ as _ANSIBLE_VERSION
+    from ansible.module_utils.ansible_release import __version__ as _ANSIBLE_VERSION
     from botocore.config import Config as _BotocoreConfig
     from botocore.exceptions import BotoCoreError as _BotoCoreError
     from botocore.exceptions import NoRegionError as _NoRegionError

@@ -47,7 +47,7 @@ except ImportError:  # ansible-core < 2.19: no serialization profiles; run modul
     Direction = get_module_encoder = None
 
 try:
-    import boto3  # noqa: F401  (loaded once in the ansible-playbook process, shared by every fork)
+    import boto3  # noqa: F401  # pylint: disable=unused-import  # loaded once in the ansible-playbook process, shared by every fork
     import botocore.loaders
     HAS_BOTO3 = True
 except ImportError:
