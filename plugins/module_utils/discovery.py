@@ -136,9 +136,16 @@ def _vpc(ec2: Any, name: str) -> Optional[dict]:
 
 
 def _network(ec2: Any, vpc_id: str) -> dict:
+    """The VPC's subnets and gateways: three reads by the VPC's id, side by side (one round trip)."""
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    found_subnets, igws, found_nats = concurrently([
+        lambda: paginate(ec2, "describe_subnets", Filters=filters).get("Subnets") or [],
+        lambda: paginate(ec2, "describe_internet_gateways",
+                         Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]).get("InternetGateways") or [],
+        lambda: paginate(ec2, "describe_nat_gateways", Filter=filters).get("NatGateways") or [],
+    ])
     subnets = {"public": [], "private": []}
-    for s in paginate(ec2, "describe_subnets", Filters=filters).get("Subnets") or []:
+    for s in found_subnets:
         tags = tags_to_dict(s.get("Tags"))
         tier = tags.get("Tier")
         if tier in subnets:
@@ -146,11 +153,8 @@ def _network(ec2: Any, vpc_id: str) -> dict:
                                   "availability_zone": s["AvailabilityZone"], "name": tags.get("Name")})
     for tier in subnets:
         subnets[tier].sort(key=lambda x: (x["availability_zone"], x["cidr_block"]))
-    igws = paginate(ec2, "describe_internet_gateways",
-                    Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]).get("InternetGateways") or []
     igw = igws[0] if igws else None
-    nats = [n for n in paginate(ec2, "describe_nat_gateways", Filter=filters).get("NatGateways") or []
-            if n.get("VpcId") == vpc_id and n.get("State") in _LIVE_NAT_STATES]
+    nats = [n for n in found_nats if n.get("VpcId") == vpc_id and n.get("State") in _LIVE_NAT_STATES]
     return {
         "subnets": subnets,
         "internet_gateway": {"id": igw["InternetGatewayId"], "name": tags_to_dict(igw.get("Tags")).get("Name")} if igw else None,
@@ -819,11 +823,14 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
         else:
             stack["vpc"] = _vpc(ec2, name)
         if stack["vpc"] is not None:
-            if network is None:
-                stack.update(_network(ec2, stack["vpc"]["id"]))
-            if p.get("security_group_names"):
-                stack["security_groups"] = _security_groups(ec2, stack["vpc"]["id"], p["security_group_names"])
-                missing.extend("security group %s" % n for n in p["security_group_names"] if n not in stack["security_groups"])
+            # what is read by the VPC's id, side by side: its subnets and gateways, and its groups
+            vpc_id, names = stack["vpc"]["id"], p.get("security_group_names")
+            found, groups = concurrently([lambda: _network(ec2, vpc_id) if network is None else None,
+                                          lambda: _security_groups(ec2, vpc_id, names) if names else None])
+            stack.update(found or {})
+            if names:
+                stack["security_groups"] = groups
+                missing.extend("security group %s" % n for n in names if n not in groups)
         return stack["vpc"]
 
     def efs(efs_client: Any, name: str, missing: List[str]) -> Optional[dict]:

@@ -236,7 +236,7 @@ diff:
       type: raw
 """
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -279,19 +279,28 @@ def _new_repository(name: str, want: Dict[str, Any]) -> dict:
     }
 
 
-def _read_current(client: Any, found: Dict[str, dict], wants: Dict[str, Dict[str, Any]], read_tags: bool) -> Dict[str, dict]:
-    """The lifecycle policy (where one is asked for) and the tags (when managed) of every existing
-    repository, read side by side: ``{name: {"lifecycle_policy": ..., "tags": ...}}``."""
+def _find_with_policies(client: Any, names: List[str], wants: Dict[str, Dict[str, Any]]) -> Tuple[Dict[str, dict], Dict[str, Any]]:
+    """The repositories ``names`` (``ecr.find_repositories``) and, side by side with them, the
+    lifecycle policy of each one that asks for one: GetLifecyclePolicy takes the repository's
+    name, so it need not wait for DescribeRepositories (a repository that does not exist answers
+    RepositoryNotFoundException, read as no policy, and is created with its policy anyway)."""
+    asked = [name for name in names if wants[name]["lifecycle_policy"] is not None]
+    calls = [lambda: ecr.find_repositories(client, names)] + [(lambda n=n: ecr.get_lifecycle_policy(client, n)) for n in asked]
+    answers = base.concurrently(calls)
+    return answers[0], dict(zip(asked, answers[1:]))
+
+
+def _read_current(client: Any, found: Dict[str, dict], wants: Dict[str, Dict[str, Any]], read_tags: bool,
+                  policies: Dict[str, Any]) -> Dict[str, dict]:
+    """The lifecycle policy (where one is asked for, from ``policies``) and the tags (when managed,
+    read side by side) of every existing repository: ``{name: {"lifecycle_policy": ..., "tags": ...}}``."""
     keys: List[tuple] = []
     calls: List[Callable[[], Any]] = []
     for name, repo in found.items():
-        if wants[name]["lifecycle_policy"] is not None:
-            keys.append((name, "lifecycle_policy"))
-            calls.append(lambda name=name: ecr.get_lifecycle_policy(client, name))
         if read_tags:
             keys.append((name, "tags"))
             calls.append(lambda arn=repo["repositoryArn"]: ecr.list_tags(client, arn))
-    current: Dict[str, dict] = {name: {"lifecycle_policy": None, "tags": {}} for name in found}
+    current: Dict[str, dict] = {name: {"lifecycle_policy": policies.get(name), "tags": {}} for name in found}
     for (name, key), value in zip(keys, base.concurrently(calls)):
         current[name][key] = value
     return current
@@ -306,7 +315,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     specs, tags, purge_tags = params["repositories"], params["tags"], params["purge_tags"]
     names = [spec["name"] for spec in specs]
     wants = {spec["name"]: desired_settings(spec) for spec in specs}
-    found = ecr.find_repositories(client, names)
+    found, policies = _find_with_policies(client, names, wants)
 
     refused = []
     for name in names:
@@ -321,7 +330,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
                          "repository has, or delete and create the repository again (its images go with it)"
                          % "; ".join(refused))
 
-    current = _read_current(client, found, wants, tags is not None)
+    current = _read_current(client, found, wants, tags is not None, policies)
     results, before, after = [], {}, {}
     for name in names:
         want = wants[name]

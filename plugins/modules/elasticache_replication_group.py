@@ -402,12 +402,12 @@ class ReplicationGroupFailure(Exception):
 
 
 def _read(client: Any, group: Dict[str, Any], known: Optional[Dict[str, Any]] = None) -> Tuple[Optional[Dict[str, Any]], bool]:
-    """Describe the first member cluster and the tags, and normalise ``group``."""
-    member = None
+    """Describe the first member cluster and the tags, side by side, and normalise ``group``."""
     members = group.get("MemberClusters") or []
-    if members:
-        member = ec.describe_cache_cluster(client, members[0])
-    tags = ec.list_tags(client, group["ARN"]) if group.get("ARN") else {}
+    member, tags = base.concurrently([
+        lambda: ec.describe_cache_cluster(client, members[0]) if members else None,
+        lambda: ec.list_tags(client, group["ARN"]) if group.get("ARN") else {},
+    ])
     return ec.normalize_replication_group(group, member=member, tags=tags, known=known), member is not None
 
 

@@ -51,8 +51,48 @@ def throttled(stub, operation, params):
     stub.add_client_error(operation, "Throttling", "Rate exceeded", http_status_code=400, expected_params=params)
 
 
-def test_network_reads_every_page_of_subnets_and_nat_gateways(aws):
-    stub, ec2 = aws("ec2")
+class _ByOperation:
+    """One client for the code under test, a stubbed client of its own per operation behind it: a
+    Stubber checks the order of the calls on its client, and these operations run side by side."""
+
+    def __init__(self, operations, fake_credentials):
+        self.stubs = {}
+        for operation in operations:
+            raw = boto3.client("ec2", region_name="us-east-1")
+            stub = Stubber(raw)
+            stub.activate()
+            self.stubs[operation] = (stub, retrying(raw))
+
+    def stub(self, operation):
+        return self.stubs[operation][0]
+
+    def get_paginator(self, operation):
+        return self.stubs[operation][1].get_paginator(operation)
+
+    def __getattr__(self, name):
+        if name not in self.__dict__.get("stubs", {}):
+            raise AttributeError(name)
+        return getattr(self.stubs[name][1], name)
+
+    def done(self):
+        for stub, _client in self.stubs.values():
+            stub.assert_no_pending_responses()
+            stub.deactivate()
+
+
+def test_network_reads_every_page_of_subnets_and_nat_gateways(fake_credentials):
+    ec2 = _ByOperation(["describe_subnets", "describe_internet_gateways", "describe_nat_gateways"], fake_credentials)
+
+    class _Stub:  # add_response/add_client_error on the stubbed client of the operation
+        @staticmethod
+        def add_response(operation, *args):
+            ec2.stub(operation).add_response(operation, *args)
+
+        @staticmethod
+        def add_client_error(operation, *args, **kwargs):
+            ec2.stub(operation).add_client_error(operation, *args, **kwargs)
+
+    stub = _Stub()
     vpc_filter = [{"Name": "vpc-id", "Values": [VPC]}]
     stub.add_response("describe_subnets", {"Subnets": [subnet(1, "public")], "NextToken": "p2"},
                       {"Filters": vpc_filter})
@@ -71,6 +111,7 @@ def test_network_reads_every_page_of_subnets_and_nat_gateways(aws):
                                                                  "State": "pending"}]},
                       {"Filter": vpc_filter, "NextToken": "n2"})
     network = discovery._network(ec2, VPC)
+    ec2.done()
     assert [s["id"] for s in network["subnets"]["public"]] == ["subnet-1"]
     assert [s["id"] for s in network["subnets"]["private"]] == ["subnet-11"]
     assert network["internet_gateway"]["id"] == "igw-1"
