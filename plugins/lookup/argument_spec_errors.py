@@ -13,9 +13,9 @@ description:
   - Checks the variables a role's argument spec (C(meta/argument_specs.yml)) names, as the task sees
     them, against that spec, exactly as M(ansible.builtin.validate_argument_spec) does, and returns
     the error messages, an empty list when every input is valid.
-  - It returns the errors rather than failing, so that one M(ansible.builtin.assert) can check the
-    spec first and the tier's own checks after it, in one task (each of the collection's roles does
-    so in C(tasks/preflight.yml)); the tier's checks are evaluated only when the spec holds, so they
+  - It returns the errors rather than failing, so that one task can check the spec first and the
+    tier's own checks after it (each of the collection's roles does so in C(tasks/preflight.yml),
+    with M(ansible.builtin.fail)); the tier's checks are evaluated only when the spec holds, so they
     never see a value of the wrong type.
 options:
   _terms:
@@ -33,14 +33,12 @@ notes:
 
 EXAMPLES = r"""
 - name: Check the role's inputs, then the tier's own checks, before any AWS call
-  ansible.builtin.assert:
-    that:
-      - __spec_errors | length == 0
-      - __problems | length == 0
-    fail_msg: "{{ __spec_errors | join('; ') if __spec_errors else __problems | join('; ') }}"
-    quiet: true
+  ansible.builtin.fail:
+    msg: "network tier: {{ __input_problems | join('; ') }}"
+  when: __input_problems | length > 0
   vars:
-    __spec_errors: "{{ query('apranova.aws_stack.argument_spec_errors', role_path) }}"
+    # the tier's own checks (a filter) only when the spec holds
+    __input_problems: "{{ query('apranova.aws_stack.argument_spec_errors', role_path) or __problems }}"
     __problems: "{{ network_vpc_cidr | apranova.aws_stack.cidr_problems({}) }}"
 """
 
