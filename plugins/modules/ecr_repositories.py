@@ -290,20 +290,13 @@ def _find_with_policies(client: Any, names: List[str], wants: Dict[str, Dict[str
     return answers[0], dict(zip(asked, answers[1:]))
 
 
-def _read_current(client: Any, found: Dict[str, dict], wants: Dict[str, Dict[str, Any]], read_tags: bool,
-                  policies: Dict[str, Any]) -> Dict[str, dict]:
-    """The lifecycle policy (where one is asked for, from ``policies``) and the tags (when managed,
-    read side by side) of every existing repository: ``{name: {"lifecycle_policy": ..., "tags": ...}}``."""
-    keys: List[tuple] = []
-    calls: List[Callable[[], Any]] = []
-    for name, repo in found.items():
-        if read_tags:
-            keys.append((name, "tags"))
-            calls.append(lambda arn=repo["repositoryArn"]: ecr.list_tags(client, arn))
-    current: Dict[str, dict] = {name: {"lifecycle_policy": policies.get(name), "tags": {}} for name in found}
-    for (name, key), value in zip(keys, base.concurrently(calls)):
-        current[name][key] = value
-    return current
+def _read_current(client: Any, found: Dict[str, dict], read_tags: bool, policies: Dict[str, Any]) -> Dict[str, dict]:
+    """The lifecycle policy (from ``policies``) and the tags (when managed, read side by side) of
+    every existing repository: ``{name: {"lifecycle_policy": ..., "tags": ...}}``."""
+    names = list(found)
+    tags = (base.concurrently([(lambda arn=found[n]["repositoryArn"]: ecr.list_tags(client, arn)) for n in names])
+            if read_tags else [{} for name in names])
+    return {name: {"lifecycle_policy": policies.get(name), "tags": t} for name, t in zip(names, tags)}
 
 
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
@@ -330,7 +323,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
                          "repository has, or delete and create the repository again (its images go with it)"
                          % "; ".join(refused))
 
-    current = _read_current(client, found, wants, tags is not None, policies)
+    current = _read_current(client, found, tags is not None, policies)
     results, before, after = [], {}, {}
     for name in names:
         want = wants[name]

@@ -53,9 +53,10 @@ def throttled(stub, operation, params):
 
 class _ByOperation:
     """One client for the code under test, a stubbed client of its own per operation behind it: a
-    Stubber checks the order of the calls on its client, and these operations run side by side."""
+    Stubber checks the order of the calls on its client, and these operations run side by side.
+    ``add_response``/``add_client_error`` stub the operation on its own client."""
 
-    def __init__(self, operations, fake_credentials):
+    def __init__(self, operations):
         self.stubs = {}
         for operation in operations:
             raw = boto3.client("ec2", region_name="us-east-1")
@@ -63,8 +64,11 @@ class _ByOperation:
             stub.activate()
             self.stubs[operation] = (stub, retrying(raw))
 
-    def stub(self, operation):
-        return self.stubs[operation][0]
+    def add_response(self, operation, *args):
+        self.stubs[operation][0].add_response(operation, *args)
+
+    def add_client_error(self, operation, *args, **kwargs):
+        self.stubs[operation][0].add_client_error(operation, *args, **kwargs)
 
     def get_paginator(self, operation):
         return self.stubs[operation][1].get_paginator(operation)
@@ -81,18 +85,7 @@ class _ByOperation:
 
 
 def test_network_reads_every_page_of_subnets_and_nat_gateways(fake_credentials):
-    ec2 = _ByOperation(["describe_subnets", "describe_internet_gateways", "describe_nat_gateways"], fake_credentials)
-
-    class _Stub:  # add_response/add_client_error on the stubbed client of the operation
-        @staticmethod
-        def add_response(operation, *args):
-            ec2.stub(operation).add_response(operation, *args)
-
-        @staticmethod
-        def add_client_error(operation, *args, **kwargs):
-            ec2.stub(operation).add_client_error(operation, *args, **kwargs)
-
-    stub = _Stub()
+    ec2 = stub = _ByOperation(["describe_subnets", "describe_internet_gateways", "describe_nat_gateways"])
     vpc_filter = [{"Name": "vpc-id", "Values": [VPC]}]
     stub.add_response("describe_subnets", {"Subnets": [subnet(1, "public")], "NextToken": "p2"},
                       {"Filters": vpc_filter})
