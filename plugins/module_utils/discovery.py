@@ -504,14 +504,80 @@ CHANGES_KNOWN = {
     "sns_topics": ("topic",), "cloudwatch_metric_alarms": (), "cloudwatch_dashboard": (),
     "stack_info": (), "stack_report": (), "pricing_products": (),
 }
-# What no change makes stale: who the credentials are, and the run the known stack belongs to.
-_ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn")
+# The same for the stock modules the collection re-exports (meta/runtime.yml), by their FQCN: no
+# lookup holds what they change. Any other module may change anything.
+STOCK_CHANGES_KNOWN = {"amazon.aws.rds_subnet_group": (), "community.aws.elasticache_subnet_group": (),
+                       "amazon.aws.sts_assume_role": ()}
+# What no change makes stale: who the credentials are, the run the known stack belongs to, and
+# what this host's changes made stale so far (``_stale``, read by ``merge_hosts``).
+_ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn", "_stale")
 # Keys of the known stack that only the report reads (rules, routes, task definitions, alarms,
 # dashboards): the details of resources that many modules touch in ways CHANGES_KNOWN cannot track
 # one by one (a NAT gateway's creation changes a route's state, a target group's attachment its
 # load balancer). So a module publishes them only when it changed nothing, and any change of any
 # module drops them all: the report takes a detail only when nothing changed after it was read.
 DETAIL_KEYS = ("route_tables", "security_group_details", "listener_rules", "task_definitions", "alarms", "dashboards")
+
+
+# The tiers whose modules change each key of a known stack (CHANGES_KNOWN, by the role that runs
+# each module). In site.yml some tiers run on hosts of their own, side by side (playbooks/tiers.yml);
+# ``merge_hosts`` takes each key from the hosts of the tiers that change it.
+KEY_TIERS = {
+    "vpc": ("network",), "subnets": ("network",), "internet_gateway": ("network",), "nat_gateways": ("network",),
+    "route_tables": ("network",),
+    # the data tier adds the NFS group to the VPC (roles/data/tasks/main.yml)
+    "security_groups": ("network", "data"), "security_group_details": ("network", "data"),
+    "repositories": ("registry",),
+    "db_secret": ("data",), "db_instance": ("data",), "cache": ("data",), "file_system": ("data",),
+    "access_point": ("data",), "mount_targets": ("data",),
+    "target_groups": ("alb",), "load_balancer": ("alb",), "listeners": ("alb",), "listener_rules": ("alb",),
+    "log_groups": ("ecs_services",), "iam_roles": ("ecs_services",), "cluster": ("ecs_services",),
+    "services": ("ecs_services",), "task_definitions": ("ecs_services",),
+    "topic": ("monitoring",), "alarms": ("monitoring",), "dashboards": ("monitoring",),
+}
+# Parts merged key by key when two hosts hold some of them (by name, or by id for the details).
+_MERGED_BY_KEY = BY_NAME + ("security_group_details",)
+
+
+def merge_hosts(own: Optional[Dict[str, Any]], me: str, tier_hosts: Dict[str, str],
+                knowns: Dict[str, Optional[Dict[str, Any]]]) -> Optional[Dict[str, Any]]:
+    """The known stack of host ``me`` (``own``, its fact) with what the run's other hosts know.
+
+    ``tier_hosts`` maps a tier to the host it runs on (a tier it does not name runs on ``me``);
+    ``knowns`` holds the facts of the other hosts (None: no fact). A host counts only with a known
+    stack of this run. Each key of ``KEY_TIERS`` is taken from the hosts of the tiers that change
+    it, after any other host's copy; once such a host changed it in this run (``_stale``), only
+    their copies count (none: the change dropped it), not what another host took from them
+    earlier, which may be stale now. A report detail (``DETAIL_KEYS``) is dropped when a host of
+    another tier changed anything, as one host drops its details on any change. ``me``'s own
+    ``_stale`` is kept.
+    """
+    run = run_marker()
+    own = dict(own) if own and own.get("_run") == run else {}
+    others = {h: k for h, k in knowns.items() if h != me and isinstance(k, dict) and k.get("_run") == run}
+    if not others:
+        return own or None
+    hosts = dict(others, **{me: own})
+    out = dict(own, _run=run)
+    for key, tiers in KEY_TIERS.items():
+        owners = [h for h in sorted(set(tier_hosts.get(t, me) for t in tiers)) if h in hosts]
+        stale = [set(hosts[h].get("_stale") or ()) for h in owners]
+        anything = any("*" in (hosts[h].get("_stale") or ()) for h in hosts)  # a module that may change anything ran
+        if anything or any(key in s for s in stale):
+            copies = owners  # changed in this run: only what its own tiers' hosts hold now
+        else:
+            copies = [h for h in hosts if h not in owners] + owners  # unchanged: any copy, its tiers' last
+        if key in DETAIL_KEYS and any(hosts[h].get("_stale") for h in hosts if h not in owners):
+            copies = []  # a change elsewhere may have changed it (see DETAIL_KEYS)
+        parts = [hosts[h][key] for h in copies if key in hosts[h]]
+        out.pop(key, None)
+        if key in _MERGED_BY_KEY and parts and all(isinstance(p, dict) for p in parts):
+            out[key] = {n: v for p in parts for n, v in p.items()}
+        elif parts:
+            out[key] = parts[-1]
+    for other in others.values():  # who the credentials are: the same on every host
+        out.update((k, other[k]) for k in ("account_id", "partition", "caller_arn") if k in other and k not in out)
+    return out
 
 
 def _own_name(module: str) -> Optional[str]:
@@ -523,14 +589,22 @@ def _own_name(module: str) -> Optional[str]:
 def forget(known: Dict[str, Any], module: str) -> Dict[str, Any]:
     """``known`` without what ``module`` (its FQCN) may have changed, after it reported ``changed``.
 
-    The modules' own names are in ``CHANGES_KNOWN``; any other module (a stock one the collection
-    re-exports, a playbook's own) may have changed anything, and only ``_ALWAYS_KNOWN`` is kept.
+    The modules' own names are in ``CHANGES_KNOWN``, the stock ones the collection re-exports in
+    ``STOCK_CHANGES_KNOWN``; any other module (a playbook's own) may have changed anything, and only
+    ``_ALWAYS_KNOWN`` is kept.
     Every change drops the report's details (``DETAIL_KEYS``).
+
+    The keys dropped are added to ``_stale`` (``*`` for any other module): what this host changed in
+    the run, so that ``merge_hosts`` does not take another host's copy of them.
     """
-    stale = CHANGES_KNOWN.get(_own_name(module))
+    stale = CHANGES_KNOWN.get(_own_name(module), STOCK_CHANGES_KNOWN.get(module))
     if stale is None:
-        return {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
-    return {k: v for k, v in known.items() if k not in stale and k not in DETAIL_KEYS}
+        out = {k: v for k, v in known.items() if k in _ALWAYS_KNOWN}
+        stale = ("*",)
+    else:
+        out = {k: v for k, v in known.items() if k not in stale and k not in DETAIL_KEYS}
+    out["_stale"] = sorted(set(known.get("_stale") or ()) | set(stale) | set(DETAIL_KEYS))
+    return out
 
 
 def _as_list(value: Any) -> list:
@@ -776,12 +850,13 @@ def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], arg
     """
     if known and known.get("_run") != run_marker():
         return known
-    out = forget(known, module) if known and result.get("changed") else dict(known or {}, _run=run_marker())
+    changed = bool(result.get("changed"))
+    out = forget(dict(known or {}, _run=run_marker()), module) if changed else dict(known or {}, _run=run_marker())
     publisher = PUBLISHES.get(_own_name(module))
     published = publisher(result, args or {}, out) if publisher else {}
-    if result.get("changed"):  # what a change answers may be what was asked, not yet what AWS holds
+    if changed:  # what a change answers may be what was asked, not yet what AWS holds
         published = {k: v for k, v in published.items() if k not in DETAIL_KEYS}
-    if not known and not published:
+    if not known and not published and not changed:
         return known
     for key, value in published.items():
         out[key] = dict(out[key], **value) if key in BY_NAME and isinstance(out.get(key), dict) else value

@@ -352,12 +352,18 @@ def test_known_vpc_with_a_group_it_does_not_hold_reads_only_the_groups(moto_clie
     ("apranova.aws_stack.ecs_cluster", {"cluster", "services"}),
     ("apranova.aws_stack.ec2_vpc", {"vpc", "subnets", "internet_gateway", "nat_gateways", "security_groups"}),
     ("apranova.aws_stack.elb_listener_rules", set()),
-    # a stock module, or a module of this name from elsewhere: anything may have changed
-    ("amazon.aws.rds_subnet_group", set(KNOWN) - {"_run", "account_id", "partition", "caller_arn"}),
+    # a stock module the collection re-exports changes nothing a lookup holds
+    ("amazon.aws.rds_subnet_group", set()),
+    # a module of this name from elsewhere: anything may have changed
     ("other.collection.rds_db_instance", set(KNOWN) - {"_run", "account_id", "partition", "caller_arn"}),
 ])
 def test_a_change_forgets_what_the_module_may_have_made_stale(module, gone):
-    assert set(discovery.forget(KNOWN, module)) == set(KNOWN) - gone
+    """Every change also drops the report's details, and says in ``_stale`` what it dropped."""
+    details = set(discovery.DETAIL_KEYS)
+    forgotten = discovery.forget(dict(KNOWN, _stale=["cache"]), module)
+    assert set(forgotten) == (set(KNOWN) - gone - details) | {"_stale"}
+    stale = {"*"} if module.startswith("other.") else gone
+    assert set(forgotten["_stale"]) == stale | details | {"cache"}
 
 
 def test_every_module_of_the_collection_says_what_its_changes_make_stale():
@@ -412,7 +418,10 @@ def test_a_module_publishes_what_its_result_tells_in_the_shape_a_lookup_reads(mo
     assert discovery.after_module(dict(KNOWN), "apranova.aws_stack.sns_topics", two) == KNOWN
     # before any lookup of the run, what a module publishes starts the known stack
     assert discovery.after_module({}, "apranova.aws_stack.sns_topics", one) == {"_run": KNOWN["_run"], "topic": {"arn": topic, "name": "alarms"}}
-    assert discovery.after_module({}, "apranova.aws_stack.ecs_cluster", {"changed": True}) == {}
+    # a change before any lookup starts it too, with what the change made stale
+    assert discovery.after_module({}, "apranova.aws_stack.ecs_cluster", {"changed": True}) == {
+        "_run": KNOWN["_run"], "_stale": sorted({"cluster", "services"} | set(discovery.DETAIL_KEYS))}
+    assert discovery.after_module({}, "apranova.aws_stack.ecs_cluster", {"changed": False}) == {}
     # a known stack of another run is left as it is
     other = dict(KNOWN, _run="1:2")
     assert discovery.after_module(other, "apranova.aws_stack.sns_topics", one) == other
@@ -511,9 +520,72 @@ def test_the_reports_details_survive_only_a_run_that_changed_nothing_after_they_
     unchanged = discovery.after_module(dict(KNOWN), "apranova.aws_stack.cloudwatch_metric_alarms", {"changed": False})
     assert unchanged == dict(KNOWN, topic={"name": "t"}, **details)
     # a change: the module's own details are not published (its answer may be what it asked for) ...
+    stale = sorted(discovery.DETAIL_KEYS)
     changed = discovery.after_module(dict(KNOWN), "apranova.aws_stack.cloudwatch_metric_alarms", {"changed": True})
-    assert changed == dict(KNOWN, topic={"name": "t"})
+    assert changed == dict(KNOWN, topic={"name": "t"}, _stale=stale)
     # ... and another module's change, even one that makes nothing of the stack stale, drops them all
     after = discovery.after_module(unchanged, "apranova.aws_stack.elb_listener_rules", {"changed": True})
-    assert after == dict(KNOWN, topic={"name": "t"})
+    assert after == dict(KNOWN, topic={"name": "t"}, _stale=stale)
     assert discovery.after_module(unchanged, "apranova.aws_stack.elb_listener_rules", {"changed": False}) == unchanged
+
+
+# ---------------------------------------------------------------- known stacks of the hosts tiers run on side by side
+
+TIER_HOSTS = {"network": "localhost", "registry": "tier_registry", "data": "tier_data", "alb": "tier_alb",
+              "ecs_services": "localhost", "monitoring": "localhost"}
+RUN = discovery.run_marker()
+NETWORK = {k: KNOWN[k] for k in ("vpc", "subnets", "internet_gateway", "nat_gateways", "security_groups")}
+
+
+def test_a_tier_host_takes_what_the_network_tier_found_on_localhost():
+    localhost = dict(NETWORK, _run=RUN)
+    merged = discovery.merge_hosts(None, "tier_data", TIER_HOSTS, {"localhost": localhost, "tier_alb": None})
+    assert merged == dict(NETWORK, _run=RUN)
+    # the data tier's NFS group joins the network's groups, by name
+    own = {"_run": RUN, "security_groups": {"prod-efs-sg": "sg-efs"}, "_stale": ["security_groups"]}
+    merged = discovery.merge_hosts(own, "tier_data", TIER_HOSTS, {"localhost": localhost})
+    assert merged["security_groups"] == {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope", "prod-efs-sg": "sg-efs"}
+    assert merged["_stale"] == ["security_groups"] and merged["vpc"] == KNOWN["vpc"]
+
+
+def test_without_other_hosts_or_with_those_of_another_run_a_host_keeps_its_own():
+    own = dict(NETWORK, _run=RUN)
+    assert discovery.merge_hosts(own, "localhost", TIER_HOSTS, {}) == own
+    assert discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_data": dict(KNOWN, _run="1:2")}) == own
+    assert discovery.merge_hosts(None, "localhost", TIER_HOSTS, {"tier_data": None}) is None
+    assert discovery.merge_hosts(dict(own, _run="1:2"), "localhost", TIER_HOSTS, {}) is None
+
+
+def test_what_a_tier_changed_is_taken_from_its_host_only():
+    """localhost read the database before the data tier's host changed it: localhost's copy is stale."""
+    own = dict(NETWORK, _run=RUN, db_instance=KNOWN["db_instance"], cluster=KNOWN["cluster"])
+    data = {"_run": RUN, "_stale": ["db_instance"], "cache": KNOWN["cache"]}
+    merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_data": data})
+    assert "db_instance" not in merged
+    assert merged["cache"] == KNOWN["cache"] and merged["cluster"] == KNOWN["cluster"]
+    # unchanged, what another host read of it is as good as its own tier's (the data tier never read it)
+    merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_data": {"_run": RUN, "cache": KNOWN["cache"]}})
+    assert merged["db_instance"] == KNOWN["db_instance"]
+    # and the tier's own copy is preferred to another host's
+    newer = dict(KNOWN["db_instance"], status="modifying")
+    merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_data": {"_run": RUN, "db_instance": newer}})
+    assert merged["db_instance"] == newer
+
+
+def test_a_module_that_may_change_anything_leaves_only_each_tiers_own_copies():
+    own = dict(NETWORK, _run=RUN, db_instance=KNOWN["db_instance"])
+    data = {"_run": RUN, "_stale": ["*"]}
+    merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_data": data})
+    assert "db_instance" not in merged and merged["vpc"] == KNOWN["vpc"]
+
+
+def test_a_report_detail_goes_when_a_host_of_another_tier_changed_anything():
+    routes = {"vpc_id": "vpc-k", "tables": []}
+    own = dict(NETWORK, _run=RUN, route_tables=routes)
+    assert discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_alb": {"_run": RUN}})["route_tables"] == routes
+    changed = {"_run": RUN, "_stale": ["target_groups"]}
+    assert "route_tables" not in discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_alb": changed})
+    # another tier's detail is taken from its host
+    rules = {"arn:listener": []}
+    merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_alb": {"_run": RUN, "listener_rules": rules}})
+    assert merged["listener_rules"] == rules

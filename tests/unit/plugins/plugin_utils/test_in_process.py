@@ -126,16 +126,21 @@ def _forgetting(resolved, check_mode=False):
 def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_stale():
     task_vars = {"ansible_facts": {"aws_stack_known": KNOWN}}
     result = _forgetting("apranova.aws_stack.ecs_service")._update_known("apranova.aws_stack.ecs_service", {"changed": True}, task_vars)
-    assert result["ansible_facts"]["aws_stack_known"] == {k: v for k, v in KNOWN.items() if k != "services"}
-    # a stock module re-exported by the collection may have changed anything but who the caller is
+    stale = sorted({"services"} | set(discovery.DETAIL_KEYS))
+    assert result["ansible_facts"]["aws_stack_known"] == dict({k: v for k, v in KNOWN.items() if k != "services"}, _stale=stale)
+    # a stock module re-exported by the collection changes nothing a lookup holds
     result = _forgetting("amazon.aws.rds_subnet_group")._update_known("amazon.aws.rds_subnet_group", {"changed": True}, task_vars)
-    assert result["ansible_facts"]["aws_stack_known"] == {"_run": KNOWN["_run"], "account_id": "123456789012"}
+    assert result["ansible_facts"]["aws_stack_known"] == dict(KNOWN, _stale=sorted(discovery.DETAIL_KEYS))
+    # any other module may have changed anything but who the caller is
+    result = _forgetting("other.collection.thing")._update_known("other.collection.thing", {"changed": True}, task_vars)
+    assert result["ansible_facts"]["aws_stack_known"] == {"_run": KNOWN["_run"], "account_id": "123456789012",
+                                                          "_stale": sorted({"*"} | set(discovery.DETAIL_KEYS))}
 
 
 @pytest.mark.parametrize("result, check_mode, facts", [
     ({"changed": False}, False, {"aws_stack_known": KNOWN}),  # nothing changed
     ({"changed": True}, True, {"aws_stack_known": KNOWN}),  # check mode changes nothing in AWS
-    ({"changed": True}, False, {}),  # no lookup has run, and this module publishes nothing
+    ({"changed": False}, False, {}),  # no lookup has run, and this module publishes nothing
     ({"changed": False, "ansible_facts": {"aws_stack_known": {"_run": "1:2"}}}, False, {"aws_stack_known": KNOWN}),  # a lookup's own
     ({"changed": True, "failed": True}, False, {"aws_stack_known": KNOWN}),  # a failed task sets no fact
     ({"changed": True}, False, {"aws_stack_known": dict(KNOWN, _run="1:2")}),  # another run's: the lookups ignore it
