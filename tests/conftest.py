@@ -93,6 +93,10 @@ def _whole_pages(request, **kwargs):
     request.headers[WHOLE_PAGES_HEADER] = "off"
 
 
+# The tiers in the order site.yml builds them.
+TIER_ORDER = ("network", "registry", "data", "alb", "ecs_services", "monitoring")
+
+
 @dataclass
 class Run:
     rc: int
@@ -124,20 +128,23 @@ class Run:
         return self.tasks_reported("changed")
 
     def tiers_ran(self) -> list[str]:
-        """Tiers whose play ("PLAY [Tier <name>: ...]") ran a task of its own, in order.
+        """Tiers that ran a task of their own role in a tier play ("PLAY [Tier <name>: ...]", or
+        "PLAY [Tiers ...]" where site.yml runs tiers side by side), in the stack's order.
 
         A run reporting changed=0 proves nothing when its --tags matched no task; a "nothing
         changed" phase asserts the tier it meant ran. Not counted: the role's argument validation,
         which Ansible tags ``always``.
         """
-        ran = []
+        ran = set()
         for play in re.split(r"^PLAY \[", self.out, flags=re.M)[1:]:
-            title = play.split("]", 1)[0]
-            tasks = [t.split("]", 1)[0] for t in re.split(r"^TASK \[", play, flags=re.M)[1:]]
-            tasks = [t for t in tasks if "Validating arguments against arg spec" not in t]
-            if title.startswith("Tier ") and tasks:
-                ran.append(title[5:].split(":", 1)[0])
-        return ran
+            if not play.startswith("Tier"):
+                continue
+            for task in re.split(r"^TASK \[", play, flags=re.M)[1:]:
+                name = task.split("]", 1)[0]
+                role = re.match(r"apranova\.aws_stack\.(\w+) : ", name)
+                if role and role.group(1) in TIER_ORDER and "Validating arguments against arg spec" not in name:
+                    ran.add(role.group(1))
+        return [tier for tier in TIER_ORDER if tier in ran]
 
 
 def run_playbook(emulator: Emulator, playbook: str, inventory: str = "inventories/production",
