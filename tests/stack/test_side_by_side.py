@@ -4,6 +4,7 @@
    services, monitoring), the wait, the report and the summary do not run, and the run fails.
 2. The tier hosts take localhost's values of the stack's variables wherever the inventory sets
    them, host vars of localhost included: a stack named by host vars is built under that name.
+3. A --limit that leaves the tier hosts out fails before any change, naming them.
 """
 
 from __future__ import annotations
@@ -41,3 +42,15 @@ def test_the_tier_hosts_take_localhosts_host_vars(aws, tmp_path):
     assert "tier_registry" in run.out, run
     names = sorted(r["repositoryName"] for r in aws.client("ecr").describe_repositories()["repositories"])
     assert names and all(n.startswith("hostvars/") for n in names), names
+
+
+def test_a_limit_that_leaves_the_tier_hosts_out_fails_before_any_change(aws):
+    run = run_playbook(aws, "site.yml", args=["--limit", "localhost"])
+    assert run.rc != 0, run
+    said = " ".join(run.out.split())
+    assert "which --limit localhost leaves out" in said and "tier_data" in said, run
+    assert aws.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["production-vpc"]}])["Vpcs"] == [], run
+    # the tier hosts named in the limit, the run goes on
+    run = run_playbook(aws, "site.yml", args=["--limit", "localhost:tier_*", "--skip-tags", "report"], tags="network,registry")
+    assert run.rc == 0, run
+    assert aws.client("ecr").describe_repositories()["repositories"], run
