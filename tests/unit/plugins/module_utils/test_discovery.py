@@ -589,3 +589,11 @@ def test_a_report_detail_goes_when_a_host_of_another_tier_changed_anything():
     rules = {"arn:listener": []}
     merged = discovery.merge_hosts(own, "localhost", TIER_HOSTS, {"tier_alb": {"_run": RUN, "listener_rules": rules}})
     assert merged["listener_rules"] == rules
+
+
+def test_every_key_a_module_changes_or_publishes_has_the_tiers_that_change_it():
+    """A key missing from ``KEY_TIERS`` would be merged from any host, stale or not."""
+    keys = {k for stale in discovery.CHANGES_KNOWN.values() for k in stale} | set(discovery.DETAIL_KEYS)
+    assert keys <= set(discovery.KEY_TIERS), keys - set(discovery.KEY_TIERS)
+    tiers = {t for owners in discovery.KEY_TIERS.values() for t in owners}
+    assert tiers == {"network", "registry", "data", "alb", "ecs_services", "monitoring"}
