@@ -559,20 +559,6 @@ def set_map_public_ip_on_launch(client: Any, subnet_id: str, value: bool) -> boo
     return True
 
 
-@EC2NetworkErrorHandler.common_error_handler("read back subnets {subnet_ids} just created")
-def describe_just_created_subnets(client: Any, subnet_ids: List[str], timeout: float = JUST_CREATED_TIMEOUT,
-                                  note: Optional[Note] = None) -> List[Dict[str, Any]]:
-    """``describe_subnets_by_id`` for ids a create returned a moment ago.
-
-    EC2 is eventually consistent: a describe right after CreateSubnet may answer
-    ``InvalidSubnetID.NotFound`` for the new id (or leave it out). Retried for ``timeout`` seconds.
-    """
-    if not subnet_ids:
-        return []
-    return _once_visible(lambda: _paginate(client, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids)),
-                         "SubnetId", subnet_ids, ["InvalidSubnetID.NotFound"], timeout, note, "read subnets just created")
-
-
 @EC2NetworkErrorHandler.deletion_error_handler("delete subnet {subnet_id}")
 def delete_subnet(client: Any, subnet_id: str, timeout: float = RELEASE_TIMEOUT, note: Optional[Note] = None) -> bool:
     """Delete a subnet; ``DependencyViolation`` (an interface of a resource deleted a moment ago

@@ -320,7 +320,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     }
 
     changed = False
-    before, after, ids, to_wait, just_created = [], [], [], [], []
+    before, after, ids, to_wait = [], [], [], []
     for wanted in nat_gateways:
         name, subnet_id = wanted["name"], wanted["subnet_id"]
         gateway, extra = ec2.find_nat_gateway(existing, name, subnet_id)
@@ -414,13 +414,18 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
         created = ec2.create_nat_gateway(client, subnet_id, allocation_id, nat_tags, token=ec2.client_token())
         ids.append(created["NatGatewayId"])
         to_wait.append(created["NatGatewayId"])
-        just_created.append(created["NatGatewayId"])
+        # CreateNatGateway answers with the gateway (pending); no describe reads it back unless the
+        # task waits: a describe right after a create is what EC2's eventual consistency makes slow
+        # (EC2 developer guide, "Eventual consistency in the Amazon EC2 API").
+        made = ec2.normalise_nat_gateway(created)
+        after.append(dict(made, name=name, subnet_id=made["subnet_id"] or subnet_id, tags=nat_tags,
+                          allocation_id=made["allocation_id"] or allocation_id, public_ip=made["public_ip"] or public_ip))
 
     if not check_mode and params["wait"]:
         wait_for_state(client, to_wait, "available", params["wait_timeout"])
-    if not check_mode and (changed or to_wait):
-        # Read back through the retrying lookup: a gateway created a moment ago may not be visible yet
-        # (EC2 eventual consistency), and a module result never holds a null gateway.
+    if not check_mode and params["wait"] and (changed or to_wait):
+        # Read back through the retrying lookup (a gateway created a moment ago may not be visible
+        # yet), in its state after the wait.
         by_id = {
             g["NatGatewayId"]: ec2.normalise_nat_gateway(g)
             for g in ec2.describe_just_created_nat_gateways(client, ids, note=ctx.note)

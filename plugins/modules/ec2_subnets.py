@@ -228,7 +228,12 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
         result = [plan["after"] for _subnet, plan in plans]
         return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
 
-    ids = []
+    # The result is the plan's ``after`` with the ids AWS gave: CreateSubnet answers with the subnet,
+    # and every call after it succeeded. No describe reads it back, since a describe right after a
+    # create is what EC2's eventual consistency makes slow: AWS advises retrying it with backoff,
+    # "starting with a couple of seconds" (EC2 developer guide, "Eventual consistency in the Amazon
+    # EC2 API").
+    result = []
     for subnet, plan in plans:
         if plan["create"]:
             created = ec2.create_subnet(client, vpc_id, subnet["cidr"], subnet["az"], plan["tags_to_set"])
@@ -238,11 +243,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
             ec2.update_tags(client, subnet_id, plan["tags_to_set"], plan["tags_to_remove"])
         if plan["map_public_ip_on_launch"] is not None:
             ec2.set_map_public_ip_on_launch(client, subnet_id, plan["map_public_ip_on_launch"])
-        ids.append(subnet_id)
-
-    # Read back through the retrying lookup: a subnet created a moment ago may not be visible yet.
-    by_id = {s["SubnetId"]: ec2.normalise_subnet(s) for s in ec2.describe_just_created_subnets(client, ids, note=ctx.note)}
-    result = [by_id[subnet_id] for subnet_id in ids]
+        result.append(dict(plan["after"], id=subnet_id))
     return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
 
 

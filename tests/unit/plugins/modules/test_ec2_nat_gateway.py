@@ -275,15 +275,28 @@ def test_interrupted_allocation_is_adopted_not_duplicated(client, subnet_id):
     assert len(addresses) == 1 and result[0]["allocation_id"] == addresses[0]["AllocationId"]
 
 
-def test_created_gateway_is_read_back_even_when_not_visible_yet(client, subnet_id, monkeypatch):
+def test_created_gateway_needs_no_read_back_when_the_task_does_not_wait(client, subnet_id, monkeypatch):
     """EC2 eventual consistency: DescribeNatGateways right after the create may answer
-    NatGatewayNotFound for the new id; the module retries (noted), never returns a null item."""
+    NatGatewayNotFound for the new id. Without wait the module does not describe after the create:
+    the result is the create's answer, as a describe shows it once visible."""
     no_sleep(monkeypatch, ec2)
     aws = AWSAnswers(client, "DescribeNatGateways", "NatGatewayNotFound", 2, skip=1)
     run = present(client, [{"name": "nat-a", "subnet_id": subnet_id}], wait=False)
     result, notes = run.result, run.notes
-    assert aws.remaining == 0 and result[0] is not None and result[0]["id"].startswith("nat-")
-    assert len(notes) == 2 and "NatGatewayNotFound" in notes[0]
+    assert aws.remaining == 2 and notes == []
+    aws.remaining = 0  # the test's own read, once visible
+    [seen] = client.describe_nat_gateways(NatGatewayIds=[result[0]["id"]])["NatGateways"]
+    assert result == [ec2.normalise_nat_gateway(seen)]
+
+
+def test_created_gateway_is_read_back_after_the_wait_even_when_not_visible_yet(client, subnet_id, monkeypatch):
+    """With wait, the gateways are described until available; a NatGatewayNotFound for the new id
+    is waited out, and the result is never a null item."""
+    no_sleep(monkeypatch, ec2)
+    aws = AWSAnswers(client, "DescribeNatGateways", "NatGatewayNotFound", 2, skip=1)
+    run = present(client, [{"name": "nat-a", "subnet_id": subnet_id}], wait=True)
+    assert aws.remaining == 0 and run.result[0] is not None and run.result[0]["id"].startswith("nat-")
+    assert run.result[0]["state"] == "available"
 
 
 def test_release_rides_out_aws_holding_the_address_of_a_deleted_gateway(client, subnet_id, monkeypatch):
