@@ -282,12 +282,18 @@ def mark_waits(client: Any) -> Any:
     return client
 
 
+WAIT_GROWTH = 1.5
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 600, delay: float = 1.0, max_delay: float = 15.0,
              sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Any:
     """Poll ``check()`` until it returns something truthy, or ``timeout`` seconds pass.
 
     The first check happens at once, so a resource that is already ready costs no sleep.
-    Returns the truthy value, or ``None`` on timeout. The delay doubles up to ``max_delay``.
+    Returns the truthy value, or ``None`` on timeout. The delay grows by ``WAIT_GROWTH`` (1.5) up
+    to ``max_delay``: each pause is then at most about half the time waited so far (doubling makes
+    it the whole of it), so a resource that gets ready while waited for is seen sooner, for about
+    the same number of describes over a long wait (a 7-minute DB create: 34 instead of 32).
     Calls of a client passed through ``mark_waits`` are marked as waits meanwhile.
     """
     deadline = clock() + timeout
@@ -302,7 +308,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 600, delay: float = 1.0,
             if now >= deadline:
                 return None
             sleep(min(delay, max(0.0, deadline - now)))
-            delay = min(delay * 2, max_delay)
+            delay = min(delay * WAIT_GROWTH, max_delay)
     finally:
         _waiting[0] = outer
 

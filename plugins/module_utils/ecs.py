@@ -56,6 +56,10 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag
 SERVICE_LINKED_ROLE_NOT_READY = "Unable to assume the service linked role"
 TARGET_GROUP_NOT_ATTACHED = "does not have an associated load balancer"
 PROPAGATION_TIMEOUT = 300
+# A role or an attachment being propagated is usually there within seconds: the first try again comes
+# after 1 s, then 2, 4 ... (base.retry_while's doubling), rather than retry_while's 2 s start for a
+# dependency being released.
+PROPAGATION_FIRST_DELAY = 1.0
 
 
 class _NotReadyYet(Exception):
@@ -89,7 +93,7 @@ def retry_not_ready(call: Callable[[], Any], messages: List[str], timeout: float
 
     codes = ["InvalidParameterException (%s)" % m for m in messages]
     try:
-        return retry_while(attempt, codes, timeout=timeout, note=note, what=what)
+        return retry_while(attempt, codes, timeout=timeout, note=note, what=what, delay=PROPAGATION_FIRST_DELAY)
     except _NotReadyYet as e:
         raise e.error from None
 

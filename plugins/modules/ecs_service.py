@@ -382,6 +382,14 @@ def wait_for_inactive(client: Any, cluster: str, name: str, timeout: int) -> Non
                                 "run the task again later" % (name, cluster, timeout))
 
 
+# A rollout is polled 1 s after it starts, then at doubling intervals up to 15 s: a short rollout
+# (a service held at 0 tasks, a task definition that only changed its environment) is seen done
+# within about a second, a long one costs one describe per 15 s (boto3's services_stable waiter polls
+# every 15 s).
+ROLLOUT_FIRST_DELAY = 1.0
+ROLLOUT_MAX_DELAY = 15.0
+
+
 def wait_for_steady_state(client: Any, cluster: str, name: str, task_definition: Optional[str], timeout: int) -> dict:
     """Poll until the rollout is done; raise ``ECSRolloutError`` when it fails or times out."""
     last = {}
@@ -395,7 +403,7 @@ def wait_for_steady_state(client: Any, cluster: str, name: str, task_definition:
                                       events=ecs.latest_events(service), service=ecs.normalize_service(service))
         return service if status == "done" else None
 
-    service = wait_for(steady, timeout=timeout, delay=5.0, max_delay=30.0)
+    service = wait_for(steady, timeout=timeout, delay=ROLLOUT_FIRST_DELAY, max_delay=ROLLOUT_MAX_DELAY)
     if service is None:
         raise ecs.ECSRolloutError(
             "ECS service %s did not reach a steady state within %d seconds (%s); raise wait_timeout, or look "

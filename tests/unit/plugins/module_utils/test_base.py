@@ -16,9 +16,9 @@ def _agents(client):
 
 
 def test_wait_for_polls_until_truthy_with_backoff_and_times_out():
-    slept, answers = [], iter([None, 0, "ready"])
+    slept, answers = [], iter([None, 0, None, "ready"])
     assert base.wait_for(lambda: next(answers), timeout=60, sleep=slept.append, clock=lambda: 0.0) == "ready"
-    assert slept == [1.0, 2.0]
+    assert slept == [1.0, 1.5, 2.25]
     now = [0.0]
 
     def sleep(s):
