@@ -503,6 +503,7 @@ CHANGES_KNOWN = {
     "ecs_task_definition": (), "ecs_service": ("services",),
     "sns_topics": ("topic",), "cloudwatch_metric_alarms": (), "cloudwatch_dashboard": (),
     "stack_info": (), "stack_report": (), "pricing_products": (),
+    "report_files": (),  # files on the controller only
 }
 # The same for the stock modules the collection re-exports (meta/runtime.yml), by their FQCN: no
 # lookup holds what they change. Any other module may change anything.
