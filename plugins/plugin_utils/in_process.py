@@ -214,6 +214,8 @@ class InProcessModuleAction(ActionBase):
             result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
             self._remove_tmp_path(self._connection._shell.tmpdir)
         else:
+            # where -vvv would show the connection and the module's transfer and execution
+            display.vvv(f"{self._task.action}: runs {module_name} in the controller's Python")
             result = merge_hash(result, self._run_in_process(module_name, task_vars))
         return self._update_known(module_name, result, task_vars)
 

@@ -48,7 +48,7 @@ def test_db_password_is_in_no_output_log_or_report(aws, tmp_path):
     # from the emulator, is in the result of the task that generated the password)
     arn = aws.client("secretsmanager").describe_secret(SecretId=SECRET)["ARN"]
     (tmp_path / "output.txt").write_text(run.out)
-    assert "ESTABLISH LOCAL CONNECTION" in run.out and "task path:" in run.out, "no -vvv output to search"
+    assert "in the controller's Python" in run.out and "task path:" in run.out, "no -vvv output to search"
     assert arn in run.out, "the module results are not in the output"
     log_text = log.read_text()
     assert "Request the PostgreSQL instance" in log_text and arn in log_text, "the log file is empty or not verbose"
