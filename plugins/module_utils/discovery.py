@@ -521,16 +521,18 @@ DETAIL_KEYS = ("route_tables", "security_group_details", "listener_rules", "task
 
 
 # The tiers whose modules change each key of a known stack (CHANGES_KNOWN, by the role that runs
-# each module). In site.yml some tiers run on hosts of their own, side by side (playbooks/tiers.yml);
+# each module); ``<tier>.<part>`` for a part of a tier that site.yml builds on a host of its own
+# (the data tier's cache and file system; its database is ``data``). In site.yml some tiers run on
+# hosts of their own, side by side (playbooks/tiers.yml, __stack_tier_hosts of group_vars/all);
 # ``merge_hosts`` takes each key from the hosts of the tiers that change it.
 KEY_TIERS = {
     "vpc": ("network",), "subnets": ("network",), "internet_gateway": ("network",), "nat_gateways": ("network",),
     "route_tables": ("network",),
-    # the data tier adds the NFS group to the VPC (roles/data/tasks/main.yml)
-    "security_groups": ("network", "data"), "security_group_details": ("network", "data"),
+    # the data tier's file system part adds the NFS group to the VPC (roles/data/tasks/main.yml)
+    "security_groups": ("network", "data.file_system"), "security_group_details": ("network", "data.file_system"),
     "repositories": ("registry",),
-    "db_secret": ("data",), "db_instance": ("data",), "cache": ("data",), "file_system": ("data",),
-    "access_point": ("data",), "mount_targets": ("data",),
+    "db_secret": ("data",), "db_instance": ("data",), "cache": ("data.cache",), "file_system": ("data.file_system",),
+    "access_point": ("data.file_system",), "mount_targets": ("data.file_system",),
     "target_groups": ("alb",), "load_balancer": ("alb",), "listeners": ("alb",), "listener_rules": ("alb",),
     "log_groups": ("ecs_services",), "iam_roles": ("ecs_services",), "cluster": ("ecs_services",),
     "services": ("ecs_services",), "task_definitions": ("ecs_services",),

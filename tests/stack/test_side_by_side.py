@@ -21,7 +21,12 @@ def test_a_tier_that_fails_beside_others_stops_the_run_after_them(aws):
     assert run.rc != 0, run
     said = " ".join(run.out.split())
     assert "data_efs_mount_target_azs lists us-east-1c" in said, run
-    assert "the run stops: tier_data failed" in said, run
+    # the mount-target check fails on both hosts of the data tier (database and cache; file
+    # system), before any change of the tier
+    assert "the run stops: tier_data, tier_data_efs failed" in said, run
+    assert aws.client("rds").describe_db_instances()["DBInstances"] == [], run
+    assert aws.client("elasticache").describe_replication_groups()["ReplicationGroups"] == [], run
+    assert aws.client("efs").describe_file_systems()["FileSystems"] == [], run
     # the tiers beside it finished theirs; nothing after them ran
     assert aws.client("elbv2").describe_load_balancers()["LoadBalancers"], run
     assert aws.client("ecr").describe_repositories()["repositories"], run

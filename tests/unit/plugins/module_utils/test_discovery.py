@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import discovery
@@ -20,6 +21,8 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import report
 from ansible_collections.apranova.aws_stack.plugins.module_utils import secretsmanager
 from ...aws_answers import AWSAnswers
 from ...aws_answers import retrying
+
+REPO = Path(__file__).resolve().parents[4]
 
 VPC = "vpc-1"
 
@@ -572,6 +575,21 @@ def test_what_a_tier_changed_is_taken_from_its_host_only():
     assert merged["db_instance"] == newer
 
 
+def test_a_part_of_a_tier_on_a_host_of_its_own_owns_its_keys():
+    """site.yml builds the data tier's database, cache and file system on three hosts: a key of one
+    part is taken from that part's host, never from the host of another part of the same tier."""
+    hosts = dict(TIER_HOSTS, **{"data.cache": "tier_data_cache", "data.file_system": "tier_data_efs"})
+    newer = dict(KNOWN["cache"], status="modifying")
+    database = {"_run": RUN, "_stale": ["db_instance"], "cache": KNOWN["cache"]}  # read before the change
+    cache = {"_run": RUN, "_stale": ["cache"], "cache": newer}
+    efs = {"_run": RUN, "_stale": ["security_groups"], "security_groups": {"prod-efs-sg": "sg-efs"}}
+    own = dict(NETWORK, _run=RUN)
+    merged = discovery.merge_hosts(own, "localhost", hosts,
+                                   {"tier_data": database, "tier_data_cache": cache, "tier_data_efs": efs})
+    assert merged["cache"] == newer and "db_instance" not in merged
+    assert merged["security_groups"] == {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope", "prod-efs-sg": "sg-efs"}
+
+
 def test_a_module_that_may_change_anything_leaves_only_each_tiers_own_copies():
     own = dict(NETWORK, _run=RUN, db_instance=KNOWN["db_instance"])
     data = {"_run": RUN, "_stale": ["*"]}
@@ -595,5 +613,8 @@ def test_every_key_a_module_changes_or_publishes_has_the_tiers_that_change_it():
     """A key missing from ``KEY_TIERS`` would be merged from any host, stale or not."""
     keys = {k for stale in discovery.CHANGES_KNOWN.values() for k in stale} | set(discovery.DETAIL_KEYS)
     assert keys <= set(discovery.KEY_TIERS), keys - set(discovery.KEY_TIERS)
-    tiers = {t for owners in discovery.KEY_TIERS.values() for t in owners}
+    tiers = {t.split(".")[0] for owners in discovery.KEY_TIERS.values() for t in owners}
     assert tiers == {"network", "registry", "data", "alb", "ecs_services", "monitoring"}
+    # every tier and part a key names has a host in site.yml
+    hosts = yaml.safe_load((REPO / "group_vars" / "all" / "main.yml").read_text())["__stack_tier_hosts"]
+    assert {t for owners in discovery.KEY_TIERS.values() for t in owners} <= set(hosts)
