@@ -591,7 +591,16 @@ def describe_task_definition(client: Any, ref: str) -> Optional[Tuple[dict, Dict
 
 
 def latest_active_task_definition(client: Any, family: str) -> Optional[Tuple[dict, Dict[str, str]]]:
-    """``(task_definition, tags)`` of the highest ACTIVE revision of ``family``, or ``None``."""
+    """``(task_definition, tags)`` of the highest ACTIVE revision of ``family``, or ``None``.
+
+    DescribeTaskDefinition given the family alone answers its latest ACTIVE revision (ECS API
+    reference, DescribeTaskDefinition ``taskDefinition``): one call where a family exists. A family
+    AWS does not know (ClientException), or an answer that is not ACTIVE, is checked by listing the
+    ACTIVE revisions.
+    """
+    found = describe_task_definition(client, family)
+    if found and found[0].get("status", "ACTIVE") == "ACTIVE":
+        return found
     arns = list_task_definition_arns(client, family)
     if not arns:
         return None

@@ -175,6 +175,20 @@ def test_latest_active_skips_a_newer_inactive_revision(client):
     assert present(client, "a", None, True).changed is False
 
 
+def test_latest_active_of_an_existing_family_is_one_call(client):
+    """DescribeTaskDefinition of the family alone answers its latest ACTIVE revision: a no-op run
+    reads each family in one round trip; only a family AWS does not know is listed too."""
+    for image in ("a", "b"):
+        ecs.register_task_definition(client, backend_spec(image))
+    calls = []
+    client.meta.events.register("before-call.ecs.*", lambda model, **kw: calls.append(model.name))
+    td, _tags = ecs.latest_active_task_definition(client, "backend")
+    assert td["revision"] == 2 and calls == ["DescribeTaskDefinition"]
+    calls.clear()
+    assert ecs.latest_active_task_definition(client, "nope") is None
+    assert calls == ["DescribeTaskDefinition", "ListTaskDefinitions"]
+
+
 def test_ensure_absent_deregisters_every_active_revision(client):
     for image in ("a", "b", "c"):
         ecs.register_task_definition(client, backend_spec(image))
