@@ -81,6 +81,10 @@ ON_CHANGE = {
     # apranova.aws_stack.cloudwatchlogs_log_groups (the ecs_services role's log groups)
     "logs:UntagResource": "a tag taken out of stack_tags / ecs_services_tags",
     # apranova.aws_stack.cloudwatch_metric_alarms: the authority behind the tagging API's index
+    # apranova.aws_stack.rds_subnet_group / elasticache_subnet_group and rds_db_instance (the data role)
+    "rds:ModifyDBSubnetGroup": "the private subnets or the description of the DB subnet group changed",
+    "rds:RemoveTagsFromResource": "a tag taken out of stack_tags / data_tags (DB subnet group, DB instance)",
+    "elasticache:ModifyCacheSubnetGroup": "the private subnets or the description of the cache subnet group changed",
     "cloudwatch:ListTagsForResource": "an alarm whose tags the tagging API's index leaves out or shows other than wanted "
                                       "(a tag changed, an index that lags), or every alarm when tag:GetResources is refused",
 }

@@ -324,6 +324,21 @@ def dict_to_tags(tags: Optional[dict], key_name: str = "Key", value_name: str = 
     return ansible_dict_to_boto3_tag_list({k: str(v) for k, v in (tags or {}).items()}, key_name, value_name)
 
 
+def subnet_group_errors(params: Dict[str, Any]) -> List[str]:
+    """What is wrong with the options of a subnet group module's ``state: present`` (RDS, ElastiCache),
+    each saying what to change."""
+    errors = []
+    if not params.get("description"):
+        errors.append("description is required with state present; give the group a description.")
+    subnets = params.get("subnets") or []
+    if not subnets:
+        errors.append("subnets is required with state present; give the IDs of the group's subnets.")
+    duplicated = sorted({s for s in subnets if subnets.count(s) > 1})
+    if duplicated:
+        errors.append(f"subnets lists {', '.join(duplicated)} more than once; give each subnet once.")
+    return errors
+
+
 def tag_changes(current: Optional[dict], desired: Optional[dict], purge: bool = True) -> Tuple[dict, list]:
     """Return ``(to_set, to_remove)`` for the ``tags``/``purge_tags`` pattern.
 

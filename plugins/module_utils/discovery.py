@@ -504,11 +504,11 @@ CHANGES_KNOWN = {
     "sns_topics": ("topic",), "cloudwatch_metric_alarms": (), "cloudwatch_dashboard": (),
     "stack_info": (), "stack_report": (), "pricing_products": (),
     "report_files": (),  # files on the controller only
+    "rds_subnet_group": (), "elasticache_subnet_group": (),
 }
 # The same for the stock modules the collection re-exports (meta/runtime.yml), by their FQCN: no
 # lookup holds what they change. Any other module may change anything.
-STOCK_CHANGES_KNOWN = {"amazon.aws.rds_subnet_group": (), "community.aws.elasticache_subnet_group": (),
-                       "amazon.aws.sts_assume_role": ()}
+STOCK_CHANGES_KNOWN = {"amazon.aws.sts_assume_role": ()}
 # What no change makes stale: who the credentials are, the run the known stack belongs to, and
 # what this host's changes made stale so far (``_stale``, read by ``merge_hosts``).
 _ALWAYS_KNOWN = ("_run", "account_id", "partition", "caller_arn", "_stale")

@@ -130,6 +130,33 @@ def describe_cache_subnet_group(client: Any, name: str) -> Optional[Dict[str, An
     return groups[0] if groups else None
 
 
+@CacheSubnetGroupErrorHandler.common_error_handler("create cache subnet group {name}")
+def create_cache_subnet_group(client: Any, name: str, description: str, subnet_ids: List[str]) -> Dict[str, Any]:
+    return client.create_cache_subnet_group(aws_retry=True, CacheSubnetGroupName=name,
+                                            CacheSubnetGroupDescription=description,
+                                            SubnetIds=list(subnet_ids))["CacheSubnetGroup"]
+
+
+@CacheSubnetGroupErrorHandler.common_error_handler("modify cache subnet group {name}")
+def modify_cache_subnet_group(client: Any, name: str, description: str, subnet_ids: List[str]) -> Dict[str, Any]:
+    return client.modify_cache_subnet_group(aws_retry=True, CacheSubnetGroupName=name,
+                                            CacheSubnetGroupDescription=description,
+                                            SubnetIds=list(subnet_ids))["CacheSubnetGroup"]
+
+
+def normalise_cache_subnet_group(group: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """A DescribeCacheSubnetGroups entry as the module returns it (``{}`` for none)."""
+    if not group:
+        return {}
+    return {
+        "name": group.get("CacheSubnetGroupName"),
+        "description": group.get("CacheSubnetGroupDescription"),
+        "vpc_id": group.get("VpcId"),
+        "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets") or [] if s.get("SubnetIdentifier")),
+        "arn": group.get("ARN"),
+    }
+
+
 @CacheSubnetGroupErrorHandler.deletion_error_handler("delete cache subnet group {name}")
 def delete_cache_subnet_group(client: Any, name: str, timeout: float = 0, note: Optional[Callable[[str], None]] = None) -> bool:
     """DeleteCacheSubnetGroup; ``False`` when the group was already gone.

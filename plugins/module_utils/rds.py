@@ -105,6 +105,54 @@ def describe_db_subnet_group(client: Any, name: str) -> Optional[Dict[str, Any]]
     return groups[0] if groups else None
 
 
+@RDSSubnetGroupErrorHandler.common_error_handler("create DB subnet group {name}")
+def create_db_subnet_group(client: Any, name: str, description: str, subnet_ids: List[str],
+                           tags: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    params = dict(DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=list(subnet_ids))
+    if tags:
+        params["Tags"] = dict_to_tags(tags)
+    return client.create_db_subnet_group(aws_retry=True, **params)["DBSubnetGroup"]
+
+
+@RDSSubnetGroupErrorHandler.common_error_handler("modify DB subnet group {name}")
+def modify_db_subnet_group(client: Any, name: str, description: str, subnet_ids: List[str]) -> Dict[str, Any]:
+    return client.modify_db_subnet_group(aws_retry=True, DBSubnetGroupName=name, DBSubnetGroupDescription=description,
+                                         SubnetIds=list(subnet_ids))["DBSubnetGroup"]
+
+
+@RDSSubnetGroupErrorHandler.list_error_handler("list the tags of {arn}", {})
+def list_tags(client: Any, arn: str) -> Dict[str, str]:
+    """The tags of an RDS resource by its ARN (DescribeDBSubnetGroups carries none)."""
+    return tags_to_dict(client.list_tags_for_resource(aws_retry=True, ResourceName=arn).get("TagList"))
+
+
+@RDSSubnetGroupErrorHandler.common_error_handler("tag {arn}")
+def tag_resource(client: Any, arn: str, tags: Dict[str, Any]) -> bool:
+    client.add_tags_to_resource(ResourceName=arn, Tags=dict_to_tags(tags), aws_retry=True)
+    return True
+
+
+@RDSSubnetGroupErrorHandler.common_error_handler("untag {arn}")
+def untag_resource(client: Any, arn: str, tag_keys: Iterable[str]) -> bool:
+    client.remove_tags_from_resource(ResourceName=arn, TagKeys=list(tag_keys), aws_retry=True)
+    return True
+
+
+def normalise_db_subnet_group(group: Optional[Dict[str, Any]], tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """A DescribeDBSubnetGroups entry as the module returns it (``{}`` for none)."""
+    if not group:
+        return {}
+    return {
+        "name": group.get("DBSubnetGroupName"),
+        "description": group.get("DBSubnetGroupDescription"),
+        "vpc_id": group.get("VpcId"),
+        "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets") or [] if s.get("SubnetIdentifier")),
+        "status": group.get("SubnetGroupStatus"),
+        "arn": group.get("DBSubnetGroupArn"),
+        "tags": dict(tags or {}),
+    }
+
+
 @RDSSubnetGroupErrorHandler.deletion_error_handler("delete DB subnet group {name}")
 def delete_db_subnet_group(client: Any, name: str, timeout: float = 0, note: Optional[Callable[[str], None]] = None) -> bool:
     """DeleteDBSubnetGroup; ``False`` when the group was already gone.

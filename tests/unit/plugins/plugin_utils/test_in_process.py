@@ -78,9 +78,9 @@ PLAY = """
       register: custom
       ignore_errors: true  # noqa: ignore-errors
     - name: A stock module re-exported under the collection's name, with an argument it does not take
-      apranova.aws_stack.rds_subnet_group:
-        name: x
-        state: absent
+      apranova.aws_stack.sts_assume_role:
+        role_arn: arn:aws:iam::123456789012:role/x
+        role_session_name: x
         no_such_option: 1
       register: stock
       ignore_errors: true  # noqa: ignore-errors
@@ -130,7 +130,7 @@ def test_a_module_that_changed_drops_from_the_known_stack_what_it_may_have_made_
     stale = sorted({"services"} | set(discovery.DETAIL_KEYS))
     assert result["ansible_facts"]["aws_stack_known"] == dict({k: v for k, v in KNOWN.items() if k != "services"}, _stale=stale)
     # a stock module re-exported by the collection changes nothing a lookup holds
-    result = _forgetting("amazon.aws.rds_subnet_group")._update_known("amazon.aws.rds_subnet_group", {"changed": True}, task_vars)
+    result = _forgetting("amazon.aws.sts_assume_role")._update_known("amazon.aws.sts_assume_role", {"changed": True}, task_vars)
     assert result["ansible_facts"]["aws_stack_known"] == dict(KNOWN, _stale=sorted(discovery.DETAIL_KEYS))
     # any other module may have changed anything but who the caller is
     result = _forgetting("other.collection.thing")._update_known("other.collection.thing", {"changed": True}, task_vars)
