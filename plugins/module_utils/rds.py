@@ -126,18 +126,6 @@ def list_tags(client: Any, arn: str) -> Dict[str, str]:
     return tags_to_dict(client.list_tags_for_resource(aws_retry=True, ResourceName=arn).get("TagList"))
 
 
-@RDSSubnetGroupErrorHandler.common_error_handler("tag {arn}")
-def tag_resource(client: Any, arn: str, tags: Dict[str, Any]) -> bool:
-    client.add_tags_to_resource(ResourceName=arn, Tags=dict_to_tags(tags), aws_retry=True)
-    return True
-
-
-@RDSSubnetGroupErrorHandler.common_error_handler("untag {arn}")
-def untag_resource(client: Any, arn: str, tag_keys: Iterable[str]) -> bool:
-    client.remove_tags_from_resource(ResourceName=arn, TagKeys=list(tag_keys), aws_retry=True)
-    return True
-
-
 def normalise_db_subnet_group(group: Optional[Dict[str, Any]], tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """A DescribeDBSubnetGroups entry as the module returns it (``{}`` for none)."""
     if not group:
@@ -167,13 +155,14 @@ def delete_db_subnet_group(client: Any, name: str, timeout: float = 0, note: Opt
     return True
 
 
-@RDSInstanceErrorHandler.common_error_handler("tag DB instance {arn}")
+# The tags of any RDS resource by its ARN (DB instance, DB subnet group).
+@RDSInstanceErrorHandler.common_error_handler("tag {arn}")
 def add_tags(client: Any, arn: str, tags: Dict[str, Any]) -> bool:
     client.add_tags_to_resource(ResourceName=arn, Tags=dict_to_tags(tags), aws_retry=True)
     return True
 
 
-@RDSInstanceErrorHandler.common_error_handler("untag DB instance {arn}")
+@RDSInstanceErrorHandler.common_error_handler("untag {arn}")
 def remove_tags(client: Any, arn: str, tag_keys: Iterable[str]) -> bool:
     client.remove_tags_from_resource(ResourceName=arn, TagKeys=list(tag_keys), aws_retry=True)
     return True

@@ -160,9 +160,9 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
             after = dict(rds.normalise_db_subnet_group(rds.modify_db_subnet_group(client, name, description, subnets)),
                          tags=after["tags"])
         if to_remove:
-            rds.untag_resource(client, before["arn"], to_remove)
+            rds.remove_tags(client, before["arn"], to_remove)
         if to_set:
-            rds.tag_resource(client, before["arn"], to_set)
+            rds.add_tags(client, before["arn"], to_set)
     return base.Outcome(True, {"subnet_group": after}, before=before, after=after)
 
 
