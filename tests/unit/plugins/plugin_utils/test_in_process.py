@@ -150,3 +150,19 @@ def test_the_known_stack_is_left_alone_when_nothing_changed_it(result, check_mod
     before = dict(result)
     assert _forgetting("apranova.aws_stack.ecs_service", check_mode)._update_known(
         "apranova.aws_stack.ecs_service", dict(result), {"ansible_facts": facts}) == before
+
+
+def test_the_warmed_heap_is_left_out_of_later_garbage_collections(monkeypatch):
+    """What warm() builds is frozen (gc.freeze): no worker's collection, nor the run's exit, walks it."""
+    import gc
+
+    monkeypatch.setattr(in_process.InProcessModuleAction, "_warmed", set())
+    monkeypatch.setattr(in_process, "_warm", lambda services: None)
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        in_process.InProcessModuleAction.warm()
+        assert gc.get_freeze_count() > 0
+        assert in_process.InProcessModuleAction._warmed == set(in_process.InProcessModuleAction.WARM_SERVICES)
+    finally:
+        gc.unfreeze()
