@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 try:
     from urllib.parse import unquote
@@ -144,28 +144,33 @@ def _network(ec2: Any, vpc_id: str) -> dict:
                          Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]).get("InternetGateways") or [],
         lambda: paginate(ec2, "describe_nat_gateways", Filter=filters).get("NatGateways") or [],
     ])
-    subnets = {"public": [], "private": []}
-    for s in found_subnets:
-        tags = tags_to_dict(s.get("Tags"))
-        tier = tags.get("Tier")
-        if tier in subnets:
-            subnets[tier].append({"id": s["SubnetId"], "cidr_block": s["CidrBlock"],
-                                  "availability_zone": s["AvailabilityZone"], "name": tags.get("Name")})
-    for tier in subnets:
-        subnets[tier].sort(key=lambda x: (x["availability_zone"], x["cidr_block"]))
     igw = igws[0] if igws else None
     nats = [n for n in found_nats if n.get("VpcId") == vpc_id and n.get("State") in _LIVE_NAT_STATES]
     return {
-        "subnets": subnets,
+        "subnets": subnets_by_tier((s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"], tags_to_dict(s.get("Tags")))
+                                   for s in found_subnets),
         "internet_gateway": {"id": igw["InternetGatewayId"], "name": tags_to_dict(igw.get("Tags")).get("Name")} if igw else None,
-        "nat_gateways": [
-            {"id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"],
-             "name": tags_to_dict(n.get("Tags")).get("Name"),
-             "public_ip": (n.get("NatGatewayAddresses") or [{}])[0].get("PublicIp"),
-             "allocation_id": (n.get("NatGatewayAddresses") or [{}])[0].get("AllocationId")}
-            for n in sorted(nats, key=lambda x: x["NatGatewayId"])
-        ],
+        "nat_gateways": nat_gateways((n["NatGatewayId"], n["SubnetId"], n["State"], tags_to_dict(n.get("Tags")),
+                                      (n.get("NatGatewayAddresses") or [{}])[0]) for n in nats),
     }
+
+
+def subnets_by_tier(subnets: Iterable[Tuple[str, str, str, Dict[str, str]]]) -> Dict[str, List[dict]]:
+    """``(id, cidr, zone, tags)`` of a VPC's subnets -> the stack's public and private subnets (their C(Tier) tag)."""
+    out: Dict[str, List[dict]] = {"public": [], "private": []}
+    for subnet_id, cidr, zone, tags in subnets:
+        if tags.get("Tier") in out:
+            out[tags["Tier"]].append({"id": subnet_id, "cidr_block": cidr, "availability_zone": zone, "name": tags.get("Name")})
+    for tier in out:
+        out[tier].sort(key=lambda x: (x["availability_zone"], x["cidr_block"]))
+    return out
+
+
+def nat_gateways(gateways: Iterable[Tuple[str, str, str, Dict[str, str], Dict[str, Any]]]) -> List[dict]:
+    """``(id, subnet, state, tags, primary address)`` of a VPC's live NAT gateways -> the stack's, by ID."""
+    return [{"id": i, "subnet_id": subnet, "state": state, "name": tags.get("Name"),
+             "public_ip": address.get("PublicIp"), "allocation_id": address.get("AllocationId")}
+            for i, subnet, state, tags, address in sorted(gateways, key=lambda g: g[0])]
 
 
 def _security_groups(ec2: Any, vpc_id: str, names: List[str]) -> Dict[str, str]:
@@ -826,6 +831,45 @@ def _published_security_groups(result: Dict[str, Any], args: Dict[str, Any], kno
     return out
 
 
+def _published_vpc(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # The VPC the network tier manages (its Name tag and CIDR block). A lookup by name alone takes the
+    # first VPC of that name; in a run that built the network, the tiers after it use the one it built.
+    vpc = result.get("vpc") or {}
+    if not vpc.get("id") or not vpc.get("name"):
+        return {}
+    return {"vpc": {"id": vpc["id"], "cidr_block": vpc.get("cidr_block"), "name": vpc["name"], "tags": dict(vpc.get("tags") or {})}}
+
+
+def _in_known_vpc(args: Dict[str, Any], known: Dict[str, Any]) -> bool:
+    """Whether the module's O(vpc_id) is the known stack's VPC: what it tells of that VPC is published, of another not."""
+    return bool(args.get("vpc_id")) and args["vpc_id"] == (known.get("vpc") or {}).get("id")
+
+
+def _published_subnets(result: Dict[str, Any], args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # the module answers every subnet of O(vpc_id) (vpc_subnets), as a lookup reads them
+    if "vpc_subnets" not in result or not _in_known_vpc(args, known):
+        return {}
+    return {"subnets": subnets_by_tier((s["id"], s["cidr_block"], s["availability_zone"], s.get("tags") or {})
+                                       for s in result["vpc_subnets"] if s.get("id"))}
+
+
+def _published_internet_gateway(result: Dict[str, Any], args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # the gateway attached to O(vpc_id): AWS attaches one per VPC, the one a lookup finds by its attachment
+    igw = result.get("gateway") or {}
+    if not igw.get("gateway_id") or igw.get("vpc_id") != args.get("vpc_id") or not _in_known_vpc(args, known):
+        return {}
+    return {"internet_gateway": {"id": igw["gateway_id"], "name": (igw.get("tags") or {}).get("Name")}}
+
+
+def _published_nat_gateways(result: Dict[str, Any], args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
+    # the module answers every live gateway of O(vpc_id) (vpc_nat_gateways), as a lookup reads them
+    if "vpc_nat_gateways" not in result or not _in_known_vpc(args, known):
+        return {}
+    return {"nat_gateways": nat_gateways((g["id"], g["subnet_id"], g["state"], g.get("tags") or {},
+                                          {"PublicIp": g.get("public_ip"), "AllocationId": g.get("allocation_id")})
+                                         for g in result["vpc_nat_gateways"] if g.get("id"))}
+
+
 def _published_listener_rules(result: Dict[str, Any], _args: Dict[str, Any], known: Dict[str, Any]) -> Dict[str, Any]:
     # every rule of the listener, the default one included (DescribeRules), by listener ARN
     if "all_rules" not in result or not result.get("listener_arn"):
@@ -840,7 +884,8 @@ PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repos
              "cloudwatchlogs_log_groups": _published_log_groups, "ecs_task_definition": _published_task_definition,
              "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard,
              "ec2_route_tables": _published_route_tables, "ec2_security_groups": _published_security_groups,
-             "elb_listener_rules": _published_listener_rules}
+             "elb_listener_rules": _published_listener_rules, "ec2_vpc": _published_vpc, "ec2_subnets": _published_subnets,
+             "ec2_internet_gateway": _published_internet_gateway, "ec2_nat_gateway": _published_nat_gateways}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

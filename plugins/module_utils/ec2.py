@@ -721,14 +721,14 @@ def address_is_free(address: Dict[str, Any], dead_enis: Iterable[str] = ()) -> b
 
 @EC2NetworkErrorHandler.list_error_handler("describe the NAT gateways of subnets {subnet_ids}", [])
 def describe_nat_gateways(client: Any, subnet_ids: Optional[List[str]] = None, nat_gateway_ids: Optional[List[str]] = None,
-                          states: Optional[List[str]] = None) -> List[Dict[str, Any]]:
-    """NAT gateways by subnet and/or id (server side), re-filtered client side.
+                          states: Optional[List[str]] = None, vpc_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    """NAT gateways by subnet, VPC and/or id (server side), re-filtered client side.
 
     moto ignores ``tag:`` filters and returns deleted gateways, so identity (Name tag, state)
     is always decided by the caller on the returned list.
     """
     params = {}
-    filters = _filters({"subnet-id": subnet_ids or [], "state": states or []})
+    filters = _filters({"subnet-id": subnet_ids or [], "state": states or [], "vpc-id": [vpc_id] if vpc_id else []})
     if filters:
         params["Filter"] = filters
     if nat_gateway_ids:
@@ -740,6 +740,8 @@ def describe_nat_gateways(client: Any, subnet_ids: Optional[List[str]] = None, n
         gateways = [g for g in gateways if g.get("State") in states]
     if nat_gateway_ids:
         gateways = [g for g in gateways if g.get("NatGatewayId") in nat_gateway_ids]
+    if vpc_id:
+        gateways = [g for g in gateways if g.get("VpcId") == vpc_id]
     return gateways
 
 

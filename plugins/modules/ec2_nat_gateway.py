@@ -66,6 +66,14 @@ options:
         description:
           - Extra tags for this gateway only, merged over O(tags).
         type: dict
+  vpc_id:
+    description:
+      - The VPC of the gateways' subnets. With O(state=present), the module then also reads every
+        NAT gateway of this VPC (beside its own read, in the same round trip) and answers the live
+        ones in RV(vpc_nat_gateways), which the lookups later in the run take instead of reading
+        them again.
+      - The gateways are still found by their subnets, whatever VPC those are in.
+    type: str
   state:
     description:
       - V(present) creates or updates the listed gateways; V(absent) deletes them.
@@ -185,6 +193,17 @@ nat_gateways:
       type: dict
       returned: always
       sample: {"Name": "web-nat-a", "Project": "web"}
+vpc_nat_gateways:
+  description:
+    - Every live (V(pending) or V(available)) NAT gateway of O(vpc_id) after the run, the listed ones
+      and any other, ordered by ID; the same keys as RV(nat_gateways).
+    - A gateway created by this call is as CreateNatGateway answered it (V(pending) without O(wait)).
+  returned: with O(vpc_id) and O(state=present), not in check mode
+  type: list
+  elements: dict
+  sample: [{"id": "nat-0123456789abcdef0", "name": "web-nat-a", "subnet_id": "subnet-0123456789abcdef0",
+            "vpc_id": "vpc-0123456789abcdef0", "state": "available", "allocation_id": "eipalloc-0123456789abcdef0",
+            "public_ip": "203.0.113.10", "tags": {"Name": "web-nat-a"}}]
 waited:
   description:
     - The waits AWS imposed that this call rode out, one line each (a resource just created not
@@ -295,20 +314,29 @@ def reconcile_eip_tags(client: Any, address: Dict[str, Any], nat_name: str, tags
 
 
 def outcome(ctx: base.Context, changed: bool, before: List[Dict[str, Any]], after: List[Dict[str, Any]],
-            warnings: List[str]) -> base.Outcome:
+            warnings: List[str], extra: Optional[Dict[str, Any]] = None) -> base.Outcome:
     """The ``Outcome`` of an ``ensure_*``; its ``warnings`` go to the operator now that it succeeded."""
     for warning in warnings:
         ctx.warn(warning)
-    return base.Outcome(changed, {"nat_gateways": after}, before={"nat_gateways": before}, after={"nat_gateways": after})
+    return base.Outcome(changed, dict(extra or {}, nat_gateways=after), before={"nat_gateways": before}, after={"nat_gateways": after})
+
+
+def vpc_gateways(vpc_id: str, found: List[Dict[str, Any]], after: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The live gateways of ``vpc_id`` after the run: ``found`` (read before any change) updated with
+    the listed gateways as they are now (``after``), by ID."""
+    by_id = {g["NatGatewayId"]: ec2.normalise_nat_gateway(g) for g in found if g.get("State") in ec2.NAT_LIVE_STATES}
+    by_id.update((g["id"], g) for g in after if g.get("id") and g.get("vpc_id") == vpc_id and g.get("state") in ec2.NAT_LIVE_STATES)
+    return [by_id[i] for i in sorted(by_id)]
 
 
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     nat_gateways, tags, purge_tags, check_mode = params["nat_gateways"], params["tags"], params["purge_tags"], ctx.check_mode
     warnings = []
-    subnet_ids = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways))
-    existing, addresses = base.concurrently([
+    subnet_ids, vpc_id = list(dict.fromkeys(g["subnet_id"] for g in nat_gateways)), params.get("vpc_id")
+    existing, addresses, in_vpc = base.concurrently([
         lambda: ec2.describe_nat_gateways(client, subnet_ids=subnet_ids),
         lambda: ec2.describe_addresses_by_name(client, [ec2.eip_name(g["name"]) for g in nat_gateways]),
+        lambda: ec2.describe_nat_gateways(client, vpc_id=vpc_id) if vpc_id and not check_mode else None,
     ])
     dead = DeadEnis(client, ec2.nat_enis([g for g in existing if g.get("State") in ec2.NAT_DEAD_STATES]))
     # Allocations held by live gateways (in these subnets) are never reused.
@@ -431,7 +459,8 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
             for g in ec2.describe_just_created_nat_gateways(client, ids, note=ctx.note)
         }
         after = [by_id[i] for i in ids]
-    return outcome(ctx, changed, before, after, warnings)
+    extra = {"vpc_nat_gateways": vpc_gateways(vpc_id, in_vpc, after)} if in_vpc is not None else None
+    return outcome(ctx, changed, before, after, warnings, extra)
 
 
 def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
@@ -512,6 +541,7 @@ def main() -> None:
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        vpc_id=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         release_eips=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),

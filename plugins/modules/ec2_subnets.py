@@ -160,6 +160,17 @@ subnets:
       type: dict
       returned: always
       sample: {"Name": "web-public-a", "Project": "web"}
+vpc_subnets:
+  description:
+    - Every subnet of O(vpc_id) after the run, the listed ones and any other, ordered by ID;
+      the same keys as RV(subnets). The module reads them all to find its own, and the lookups later
+      in the run take them from here instead of reading them again.
+  returned: with O(state=present), not in check mode
+  type: list
+  elements: dict
+  sample: [{"id": "subnet-0123456789abcdef0", "name": "web-public-a", "cidr_block": "10.0.0.0/24",
+            "availability_zone": "us-east-1a", "map_public_ip_on_launch": true,
+            "vpc_id": "vpc-0123456789abcdef0", "tags": {"Name": "web-public-a", "Tier": "public"}}]
 waited:
   description:
     - The waits AWS imposed that this call rode out, one line each (a resource just created not
@@ -213,6 +224,13 @@ def current_subnets(client: Any, vpc_id: str) -> Dict[str, Dict[str, Any]]:
     return {s["CidrBlock"]: ec2.normalise_subnet(s) for s in subnets}
 
 
+def vpc_subnets(current: Dict[str, Dict[str, Any]], result: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Every subnet of the VPC after the run: ``current`` (read before any change), the listed ones as ``result`` has them."""
+    by_cidr = dict(current)
+    by_cidr.update((s["cidr_block"], s) for s in result)
+    return sorted(by_cidr.values(), key=lambda s: s["id"] or "")
+
+
 def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:
     vpc_id, subnets = params["vpc_id"], params["subnets"]
     current = current_subnets(client, vpc_id)
@@ -224,9 +242,12 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
 
     changed = any(ec2.plan_changes(plan) for _subnet, plan in plans)
     before = {"subnets": [current[s["cidr"]] for s in subnets if s["cidr"] in current]}
-    if ctx.check_mode or not changed:
+    if ctx.check_mode:
         result = [plan["after"] for _subnet, plan in plans]
         return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
+    if not changed:
+        result = [plan["after"] for _subnet, plan in plans]
+        return base.Outcome(False, {"subnets": result, "vpc_subnets": vpc_subnets(current, result)}, before=before, after={"subnets": result})
 
     # The result is the plan's ``after`` with the ids AWS gave: CreateSubnet answers with the subnet,
     # and every call after it succeeded. No describe reads it back, since a describe right after a
@@ -244,7 +265,7 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
         if plan["map_public_ip_on_launch"] is not None:
             ec2.set_map_public_ip_on_launch(client, subnet_id, plan["map_public_ip_on_launch"])
         result.append(dict(plan["after"], id=subnet_id))
-    return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
+    return base.Outcome(changed, {"subnets": result, "vpc_subnets": vpc_subnets(current, result)}, before=before, after={"subnets": result})
 
 
 def ensure_absent(client: Any, params: Dict[str, Any], ctx: base.Context) -> base.Outcome:

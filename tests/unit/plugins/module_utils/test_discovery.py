@@ -494,6 +494,60 @@ def test_the_file_system_mount_targets_and_access_point_the_modules_return_are_w
     assert calls == [] and missing == [] and stack["access_point"] == found_ap
 
 
+def test_the_network_the_modules_return_is_what_a_lookup_reads_and_then_costs_no_call(moto_clients):
+    """The VPC, subnets, internet gateway and NAT gateways the network role's modules return, published
+    in the role's order, equal discovery's reads of the VPC by name, a subnet and a NAT gateway the
+    modules do not manage included; a lookup of the run then reads none of them."""
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
+    from ansible_collections.apranova.aws_stack.plugins.modules import ec2_internet_gateway, ec2_nat_gateway, ec2_subnets, ec2_vpc
+
+    client = moto_clients("ec2")
+    ctx = base.Context(check_mode=False, note=lambda _m: None, warn=lambda _m: None)
+
+    def run(module, params, known):
+        outcome = module.ensure_present(client, params, ctx)
+        name = "apranova.aws_stack." + module.__name__.rsplit(".", 1)[-1]
+        return outcome.result, discovery.after_module(known, name, dict(outcome.result, changed=outcome.changed), params)
+
+    def network(known):
+        result, known = run(ec2_vpc, ec2_vpc.validate(dict(
+            name="prod-vpc", cidr_block="10.0.0.0/16", dns_support=True, dns_hostnames=True, instance_tenancy=None,
+            tags={"Project": "p"}, purge_tags=True, state="present", wait=True, wait_timeout=30)), known)
+        vpc = result["vpc"]["id"]
+        subnets = ec2_subnets.validate([
+            {"name": "pub-%s" % z, "cidr": "10.0.%d.0/24" % i, "az": "us-east-1" + z, "map_public_ip_on_launch": True,
+             "tags": {"Tier": "public"}} for i, z in ((1, "b"), (2, "a"))
+        ] + [{"name": "priv-a", "cidr": "10.0.10.0/24", "az": "us-east-1a", "map_public_ip_on_launch": False, "tags": {"Tier": "private"}}])
+        result, known = run(ec2_subnets, {"vpc_id": vpc, "subnets": subnets, "tags": None, "purge_tags": True, "state": "present"}, known)
+        public = [s["id"] for s in result["subnets"] if s["tags"].get("Tier") == "public"]
+        _result, known = run(ec2_internet_gateway, ec2_internet_gateway.validate(
+            {"vpc_id": vpc, "tags": {"Name": "prod-igw"}, "purge_tags": True, "state": "present"}), known)
+        _result, known = run(ec2_nat_gateway, {"nat_gateways": [{"name": "prod-nat", "subnet_id": public[0], "allocation_id": None, "tags": None}],
+                                               "vpc_id": vpc, "tags": None, "purge_tags": True, "release_eips": True, "wait": False,
+                                               "wait_timeout": 30, "state": "present"}, known)
+        return vpc, known
+
+    vpc, known = network(None)
+    # a private subnet and a NAT gateway (in it) that the modules do not manage: a lookup finds them too
+    other = client.create_subnet(VpcId=vpc, CidrBlock="10.0.11.0/24", AvailabilityZone="us-east-1b", TagSpecifications=[
+        {"ResourceType": "subnet", "Tags": [{"Key": "Tier", "Value": "private"}, {"Key": "Name", "Value": "other"}]}])["Subnet"]["SubnetId"]
+    client.create_nat_gateway(SubnetId=other, AllocationId=client.allocate_address(Domain="vpc")["AllocationId"])
+    _vpc, known = network(None)
+
+    read = dict(discovery._network(client, vpc), vpc=discovery._vpc(client, "prod-vpc"))
+    assert {k: known[k] for k in read} == read
+    assert [s["name"] for s in read["subnets"]["private"]] == ["priv-a", "other"] and len(read["nat_gateways"]) == 2
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), {"vpc_name": "prod-vpc", "known": known})
+    assert calls == [] and missing == [] and stack["subnets"] == read["subnets"]
+    # what the modules tell of another VPC than the known one is not published
+    other_vpc = {"vpc": {"id": "vpc-other"}, "_run": discovery.run_marker()}
+    assert "subnets" not in discovery.after_module(other_vpc, "apranova.aws_stack.ec2_subnets",
+                                                   {"changed": False, "vpc_subnets": []}, {"vpc_id": vpc})
+    assert "subnets" in discovery.after_module(dict(other_vpc, vpc={"id": vpc}), "apranova.aws_stack.ec2_subnets",
+                                               {"changed": False, "vpc_subnets": []}, {"vpc_id": vpc})
+
+
 def test_combine_replaces_what_was_read_and_merges_named_parts():
     run = discovery.run_marker()
     out = discovery.combine({"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a"}, "db_instance": {"status": "creating"},

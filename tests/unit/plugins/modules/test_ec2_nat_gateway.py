@@ -319,3 +319,26 @@ def test_auth_failure_is_final_for_an_address_no_gateway_held(client, monkeypatc
     AWSAnswers(client, "ReleaseAddress", "AuthFailure", 1)
     with pytest.raises(AnsibleEC2Error, match="release Elastic IP"):
         ec2.release_address(client, allocation)
+
+
+def test_with_vpc_id_every_live_gateway_of_that_vpc_is_answered_and_no_other(client, subnet_id):
+    vpc_id = client.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["VpcId"]
+    other_subnet = client.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    theirs = client.create_nat_gateway(SubnetId=other_subnet, AllocationId=client.allocate_address(Domain="vpc")["AllocationId"])
+    other_vpc = client.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = client.create_subnet(VpcId=other_vpc, CidrBlock="10.1.0.0/24")["Subnet"]["SubnetId"]
+    client.create_nat_gateway(SubnetId=elsewhere, AllocationId=client.allocate_address(Domain="vpc")["AllocationId"])
+    gateways = [{"name": "nat-a", "subnet_id": subnet_id, "allocation_id": None, "tags": None}]
+    ctx = base.Context(check_mode=False, note=lambda _m: None, warn=lambda _m: None)
+
+    created = module.ensure_present(client, dict(params(gateways, wait=False), vpc_id=vpc_id), ctx).result
+    ours = created["nat_gateways"][0]["id"]
+    assert [g["id"] for g in created["vpc_nat_gateways"]] == sorted([ours, theirs["NatGateway"]["NatGatewayId"]])
+    again = module.ensure_present(client, dict(params(gateways, wait=False), vpc_id=vpc_id), ctx)
+    assert not again.changed and again.result["vpc_nat_gateways"] == sorted(
+        (ec2.normalise_nat_gateway(g) for g in client.describe_nat_gateways(Filter=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]),
+        key=lambda g: g["id"])
+    # without vpc_id (and in check mode) the VPC is not read
+    assert "vpc_nat_gateways" not in module.ensure_present(client, params(gateways, wait=False), ctx).result
+    check = base.Context(check_mode=True, note=lambda _m: None, warn=lambda _m: None)
+    assert "vpc_nat_gateways" not in module.ensure_present(client, dict(params(gateways, wait=False), vpc_id=vpc_id), check).result
