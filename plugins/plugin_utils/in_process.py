@@ -33,6 +33,7 @@ import json
 import os
 import pkgutil
 import sys
+import threading
 import traceback
 from collections.abc import Iterable
 from typing import Any
@@ -115,6 +116,8 @@ def _import_all(package: str) -> None:
         importlib.import_module(f"{package}.{info.name}")
 
 
+# boto3 and the modules' shared code: imported here, in the main thread, before any warming thread
+# (an import cut by a fork would leave the worker a half-made module)
 if HAS_BOTO3:
     _cache_botocore_data_files()
     try:  # the modules' shared code, imported once here rather than by every task
@@ -129,18 +132,51 @@ except ImportError:  # amazon.aws missing: no module of the collection can run, 
     discovery = None
 
 
+# Held while the warming thread changes this process's state (``_warm_in_thread``), and by every
+# fork of this process (os.register_at_fork): a worker is forked between two steps of the warming,
+# never in the middle of one, so it inherits no lock the thread held and no half-built object.
+_WARMING = threading.Lock()
+
+
+def _release_in_child() -> None:
+    # the child has no warming thread: the lock its parent held over the fork is free here
+    _WARMING.release()
+
+
 def _warm(services: Iterable[str]) -> None:
     """Make the shared boto3 session of the modules (module_utils/base.py ``shared_session``) and a
     client of each of ``services`` from it in this process: the service models, endpoint rules and
     the session's own set-up, inherited by every worker. The keys given here stay with these clients."""
     from ansible_collections.apranova.aws_stack.plugins.module_utils.base import shared_session
 
-    session = shared_session()
+    with _WARMING:
+        session = shared_session()
     for service in services:
-        try:
-            session.client(service, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
-        except Exception:  # pylint: disable=broad-except  # warming is best effort
-            pass
+        with _WARMING:
+            try:
+                session.client(service, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+            except Exception:  # pylint: disable=broad-except  # warming is best effort
+                pass
+
+
+def _warm_in_thread(services: Iterable[str]) -> threading.Thread:
+    """``_warm(services)`` and then ``_freeze_heap()`` in a thread of this process, started here.
+
+    The strategy loads this plugin when it first meets a task of the collection, run or skipped;
+    site.yml meets one before the inputs are checked (playbooks/preflight.yml), so the service
+    models are parsed while the checks run in workers, not after them on the way to the first AWS
+    call (0.4 s). Forks wait for the step of the warming under way (``_WARMING``); a worker forked
+    before the end makes the clients it still lacks itself. ansible-playbook forks its workers
+    while its results thread runs in any case.
+    """
+    def run() -> None:
+        _warm(services)
+        with _WARMING:
+            _freeze_heap()
+
+    thread = threading.Thread(target=run, name="apranova.aws_stack warming", daemon=True)
+    thread.start()
+    return thread
 
 
 def _warm_templating() -> None:
@@ -184,18 +220,22 @@ class InProcessModuleAction(ActionBase):
     WARM_SERVICES = ("cloudwatch", "ec2", "ecr", "ecs", "efs", "elasticache", "elbv2", "iam", "kms", "logs", "rds",
                      "resourcegroupstaggingapi", "secretsmanager", "sns", "sts")
     _warmed = set()
+    _fork_hold = False
+    _warming: threading.Thread | None = None
 
     @classmethod
     def warm(cls) -> None:
         todo = [s for s in cls.WARM_SERVICES if s not in InProcessModuleAction._warmed]
         if todo and HAS_BOTO3:
-            _warm(todo)
             InProcessModuleAction._warmed.update(todo)
-            try:
+            try:  # here, in the main thread: the plugin loaders are not for two threads at once
                 _warm_templating()
             except Exception:  # pylint: disable=broad-except  # warming is best effort
                 pass
-            _freeze_heap()
+            if not InProcessModuleAction._fork_hold:
+                os.register_at_fork(before=_WARMING.acquire, after_in_parent=_WARMING.release, after_in_child=_release_in_child)
+                InProcessModuleAction._fork_hold = True
+            InProcessModuleAction._warming = _warm_in_thread(todo)
 
     def _why_not_in_process(self, task_vars: dict[str, Any]) -> str | None:
         """None when the module can run in this process, else the reason it cannot."""

@@ -162,7 +162,39 @@ def test_the_warmed_heap_is_left_out_of_later_garbage_collections(monkeypatch):
     try:
         assert gc.get_freeze_count() == 0
         in_process.InProcessModuleAction.warm()
+        in_process.InProcessModuleAction._warming.join(30)
         assert gc.get_freeze_count() > 0
         assert in_process.InProcessModuleAction._warmed == set(in_process.InProcessModuleAction.WARM_SERVICES)
     finally:
         gc.unfreeze()
+
+
+def test_the_warming_runs_beside_this_thread_and_a_fork_waits_for_its_step_under_way(monkeypatch):
+    """warm() returns while the service models are made in a thread; a fork made meanwhile waits for
+    the step under way (it gets none of the thread's locks), and the child finds the lock free."""
+    import threading
+    import time
+    import warnings
+
+    step = threading.Event()
+    done = []
+
+    def slow_warm(services):
+        with in_process._WARMING:
+            step.set()
+            time.sleep(0.5)
+            done.append("step")
+
+    monkeypatch.setattr(in_process.InProcessModuleAction, "_warmed", set())
+    monkeypatch.setattr(in_process, "_warm", slow_warm)
+    monkeypatch.setattr(in_process, "_freeze_heap", lambda: None)
+    in_process.InProcessModuleAction.warm()
+    assert step.wait(10) and not done  # warm() has returned; the step is under way in the thread
+    with warnings.catch_warnings():  # Python's warning of a fork in a multi-threaded process: that is the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: the step had ended before the fork, and the lock is free here
+        os._exit(0 if done == ["step"] and in_process._WARMING.acquire(blocking=False) else 1)
+    assert done == ["step"]
+    assert os.waitpid(pid, 0)[1] == 0
+    in_process.InProcessModuleAction._warming.join(30)
