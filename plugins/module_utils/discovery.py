@@ -527,7 +527,8 @@ DETAIL_KEYS = ("route_tables", "security_group_details", "listener_rules", "task
 
 # The tiers whose modules change each key of a known stack (CHANGES_KNOWN, by the role that runs
 # each module); ``<tier>.<part>`` for a part of a tier that site.yml builds on a host of its own
-# (the data tier's cache and file system; its database is ``data``). In site.yml some tiers run on
+# (the data tier's cache and file system, its database being ``data``; the ECS tier's log groups and
+# cluster, which the tier builds itself when the run does not build them beside the other tiers). In site.yml some tiers run on
 # hosts of their own, side by side (playbooks/tiers.yml, __stack_tier_hosts of group_vars/all);
 # ``merge_hosts`` takes each key from the hosts of the tiers that change it.
 KEY_TIERS = {
@@ -539,8 +540,10 @@ KEY_TIERS = {
     "db_secret": ("data",), "db_instance": ("data",), "cache": ("data.cache",), "file_system": ("data.file_system",),
     "access_point": ("data.file_system",), "mount_targets": ("data.file_system",),
     "target_groups": ("alb",), "load_balancer": ("alb",), "listeners": ("alb",), "listener_rules": ("alb",),
-    "log_groups": ("ecs_services",), "iam_roles": ("ecs_services",), "cluster": ("ecs_services",),
-    "services": ("ecs_services",), "task_definitions": ("ecs_services",),
+    # the log groups and the cluster: built by the ECS tier, or by its part beside the other tiers
+    "log_groups": ("ecs_services", "ecs_services.cluster"), "iam_roles": ("ecs_services",),
+    "cluster": ("ecs_services", "ecs_services.cluster"), "services": ("ecs_services", "ecs_services.cluster"),
+    "task_definitions": ("ecs_services",),
     "topic": ("monitoring",), "alarms": ("monitoring",), "dashboards": ("monitoring",),
 }
 # Parts merged key by key when two hosts hold some of them (by name, or by id for the details).

@@ -645,6 +645,24 @@ def test_a_part_of_a_tier_on_a_host_of_its_own_owns_its_keys():
     assert merged["security_groups"] == {"prod-alb-sg": "sg-alb", "prod-nope-sg": "sg-nope", "prod-efs-sg": "sg-efs"}
 
 
+def test_the_ecs_tiers_log_groups_and_cluster_are_taken_from_the_host_that_built_them():
+    """site.yml may build the ECS tier's log groups and cluster on the registry's host: the ECS
+    tier's host takes the log groups published there, and a cluster changed there makes both hosts'
+    older copies of the cluster and its services stale."""
+    hosts = dict(TIER_HOSTS, **{"ecs_services.cluster": "tier_registry"})
+    groups = {"/ecs/web": {"arn": "arn:web:*", "retention_in_days": 30}}
+    registry = {"_run": RUN, "_stale": ["cluster", "services"], "log_groups": groups,
+                "repositories": {"prod/web": {"arn": "arn:repo"}}}
+    own = dict(NETWORK, _run=RUN, cluster=KNOWN["cluster"], services=KNOWN["services"])  # read before the change
+    merged = discovery.merge_hosts(own, "localhost", hosts, {"tier_registry": registry})
+    assert merged["log_groups"] == groups and merged["repositories"] == registry["repositories"]
+    # on a third host: the cluster changed on the registry's host, so a copy another host took before is not taken
+    other = {"_run": RUN, "cluster": {"name": "prod-cluster", "arn": "arn:old"}}
+    merged = discovery.merge_hosts(dict(NETWORK, _run=RUN), "tier_monitoring", dict(hosts, monitoring="tier_monitoring"),
+                                   {"tier_registry": registry, "localhost": dict(NETWORK, _run=RUN), "tier_alb": other})
+    assert "cluster" not in merged and "services" not in merged
+
+
 def test_a_module_that_may_change_anything_leaves_only_each_tiers_own_copies():
     own = dict(NETWORK, _run=RUN, db_instance=KNOWN["db_instance"])
     data = {"_run": RUN, "_stale": ["*"]}
