@@ -1,7 +1,8 @@
 """The tiers site.yml runs side by side (playbooks/tiers.yml), each on a host of its own.
 
 1. A tier that fails beside others stops the run once they are done: the tiers after them (the ECS
-   services, monitoring), the wait, the report and the summary do not run, and the run fails.
+   services, monitoring), the wait, the report and the summary do not run, and the run fails. The
+   ECS tier's log groups and cluster, built beside them, are there; its roles and services are not.
 2. The tier hosts take localhost's values of the stack's variables wherever the inventory sets
    them, host vars of localhost included: a stack named by host vars is built under that name.
 3. A --limit that leaves the tier hosts out fails before any change, naming them.
@@ -27,10 +28,15 @@ def test_a_tier_that_fails_beside_others_stops_the_run_after_them(aws):
     assert aws.client("rds").describe_db_instances()["DBInstances"] == [], run
     assert aws.client("elasticache").describe_replication_groups()["ReplicationGroups"] == [], run
     assert aws.client("efs").describe_file_systems()["FileSystems"] == [], run
-    # the tiers beside it finished theirs; nothing after them ran
+    # the tiers beside it finished theirs (the ECS tier's log groups and cluster among them); nothing after them ran
     assert aws.client("elbv2").describe_load_balancers()["LoadBalancers"], run
     assert aws.client("ecr").describe_repositories()["repositories"], run
-    assert aws.client("ecs").list_clusters()["clusterArns"] == [], run
+    ecs = aws.client("ecs")
+    assert [c.rsplit("/", 1)[-1] for c in ecs.list_clusters()["clusterArns"]] == ["production-cluster"], run
+    assert aws.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/")["logGroups"], run
+    assert ecs.list_services(cluster="production-cluster")["serviceArns"] == [], run
+    assert ecs.list_task_definitions()["taskDefinitionArns"] == [], run
+    assert not [r for r in aws.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("production-")], run
     assert aws.client("sns").list_topics()["Topics"] == [], run
     assert "ALB URL" not in run.out, run
 
