@@ -28,9 +28,11 @@ What it does:
 5. (unless --no-terraform) the Terraform peer (/work/shared/peers/terraform/main.tf, copied to a
    scratch directory; the hashicorp/aws provider from the filesystem mirror /opt/tf-plugins, no
    registry): on a fresh emulator of the same kind behind the same recording proxy (calls counted
-   alike, in bench/tf-calls.jsonl), `terraform apply` cold on a wiped emulator (--runs times) and
-   the no-op `terraform plan` at 0 ms and at each --latency-ms. Without terraform or the provider
-   it says so and leaves that column empty;
+   alike, in bench/tf-calls.jsonl), `terraform apply` cold on a wiped emulator (--runs times: the
+   first before our phases, the others after them) and the no-op `terraform plan` at 0 ms and at
+   each --latency-ms, each plan right after one of our no-op runs at that latency (ours, theirs,
+   ours, theirs ...), so that both sides of a ratio meet the same load on a shared machine. Without
+   terraform or the provider it says so and leaves that column empty;
 6. writes bench/results.json and prints a table, with ours / Terraform's medians and their ratio
    (issue 15's targets) per phase and latency.
 
@@ -259,6 +261,7 @@ class Bench:
         self.stack = Stack(self.out)
         self.runs: dict[str, list[dict]] = {}
         self.counter = Counter()
+        self.tf: dict | None = None  # the Terraform side, between terraform_prepare and terraform_finish
 
     def playbook(self, phase: str, playbook: str, *extra: str, endpoint: str | None = None,
                  env: dict | None = None, count_calls: bool = True) -> dict:
@@ -330,8 +333,9 @@ class Bench:
                 results["resources"] = count_resources(self.stack)
                 results["long_creates"] = long_create_order(cold)
                 if cold["rc"] == 0:
-                    for _ in range(n):
+                    for _ in range(n):  # each beside a plan of Terraform's (terraform_plan), in turn
                         self.site("noop")
+                        self.terraform_plan(0)
                     if full:
                         for _ in range(n):
                             self.site("check", "--check")
@@ -356,17 +360,21 @@ class Bench:
             url = self.stack.delayed_url(ms)
             for _ in range(n):
                 self.site(f"noop_lat{ms}", endpoint=url)
+                self.terraform_plan(ms)
             for _ in range(n):
                 self.site(f"tags_alb_lat{ms}", "--tags", "alb", endpoint=url)
 
     # ---- the Terraform peer
 
-    def terraform_side(self) -> dict:
+    def terraform_prepare(self) -> dict:
         """The same stack in Terraform (the peer's main.tf, copied to a scratch directory), on its
-        own fresh emulator of the same kind behind the same recording proxy: cold apply on a wiped
-        emulator (--runs times), then the no-op plan at 0 ms and at every --latency-ms."""
+        own fresh emulator of the same kind behind the same recording proxy, built by its first cold
+        apply: its no-op plans then run in turn with our no-op runs (``terraform_plan``), so that the
+        two sides of each ratio share the machine's conditions; ``terraform_finish`` makes the other
+        cold applies (--runs in all, each on a wiped emulator) and stops it all."""
         a = self.args
         info: dict = {"available": False, "dir": a.terraform_dir, "provider_mirror": a.tf_plugins}
+        self.tf = None
         tf = shutil.which(a.terraform) or (a.terraform if Path(a.terraform).is_file() else None)
         main_tf = Path(a.terraform_dir) / "main.tf"
         provider = Path(a.tf_plugins) / TF_PROVIDER
@@ -386,49 +394,70 @@ class Bench:
                                        f'    path    = "{Path(a.tf_plugins).resolve()}"\n'
                                        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n')
         env = terraform_env(work)
-        stack = None
-        try:
-            t0 = time.monotonic()
-            init = subprocess.run([tf, "init", "-no-color", "-input=false"], cwd=work, env=env,
-                                  capture_output=True, text=True, timeout=600)
-            info["init_s"] = round(time.monotonic() - t0, 2)
-            (self.out / "runs" / "tf_init.log").write_text(init.stdout + init.stderr)
-            if init.returncode:
-                info["reason"] = (f"terraform init failed (rc {init.returncode}, {self.out / 'runs' / 'tf_init.log'}): "
-                                  + (init.stderr.strip().splitlines() or ["?"])[-1])
-                print(f"bench: Terraform column skipped: {info['reason']}", flush=True)
-                return info
-            ver = subprocess.run([tf, "version", "-json"], cwd=work, env=env, capture_output=True, text=True, timeout=60)
-            try:
-                v = json.loads(ver.stdout)
-                info["versions"] = {"terraform": v.get("terraform_version"), **v.get("provider_selections", {})}
-            except ValueError:
-                info["versions"] = {"terraform": ver.stdout.strip()}
-            info["available"] = True
-            stack = Stack(self.out, "tf-calls.jsonl").start()
-            print(f"bench: Terraform {info['versions']}: moto {stack.moto_url}, proxy {stack.proxy_url}, "
-                  f"log {stack.calls_log}", flush=True)
-            n = a.runs
-            for i in range(n):
-                stack.reset()
-                for f in work.glob("terraform.tfstate*"):
-                    f.unlink()
-                cold = self.terraform(tf, "tf_cold", ["apply", "-auto-approve"], work, env, stack, stack.proxy_url)
-                if i == 0 and cold["rc"] == 0:
-                    info["resources"] = count_resources(stack)
-                    listed = subprocess.run([tf, "state", "list"], cwd=work, env=env, capture_output=True, text=True,
-                                            timeout=120).stdout.split()
-                    info["state_resources"] = len([r for r in listed if not r.startswith("data.")])
-                    for ms in [0, *a.latency_ms]:
-                        url = stack.delayed_url(ms)
-                        for _ in range(n):
-                            self.terraform(tf, f"tf_plan{latency_suffix(ms)}", ["plan", "-detailed-exitcode"],
-                                           work, env, stack, url)
-        finally:
-            if stack:
-                stack.stop()
+        t0 = time.monotonic()
+        init = subprocess.run([tf, "init", "-no-color", "-input=false"], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=600)
+        info["init_s"] = round(time.monotonic() - t0, 2)
+        (self.out / "runs" / "tf_init.log").write_text(init.stdout + init.stderr)
+        if init.returncode:
+            info["reason"] = (f"terraform init failed (rc {init.returncode}, {self.out / 'runs' / 'tf_init.log'}): "
+                              + (init.stderr.strip().splitlines() or ["?"])[-1])
+            print(f"bench: Terraform column skipped: {info['reason']}", flush=True)
             shutil.rmtree(work, ignore_errors=True)
+            return info
+        ver = subprocess.run([tf, "version", "-json"], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+        try:
+            v = json.loads(ver.stdout)
+            info["versions"] = {"terraform": v.get("terraform_version"), **v.get("provider_selections", {})}
+        except ValueError:
+            info["versions"] = {"terraform": ver.stdout.strip()}
+        info["available"] = True
+        stack = Stack(self.out, "tf-calls.jsonl").start()
+        self.tf = {"tf": tf, "work": work, "env": env, "stack": stack, "info": info, "built": False}
+        print(f"bench: Terraform {info['versions']}: moto {stack.moto_url}, proxy {stack.proxy_url}, "
+              f"log {stack.calls_log}", flush=True)
+        self.terraform_cold()
+        if self.tf["built"]:
+            info["resources"] = count_resources(stack)
+            listed = subprocess.run([tf, "state", "list"], cwd=work, env=env, capture_output=True, text=True,
+                                    timeout=120).stdout.split()
+            info["state_resources"] = len([r for r in listed if not r.startswith("data.")])
         return info
+
+    def terraform_cold(self) -> None:
+        """One cold ``terraform apply`` on a wiped emulator."""
+        t = self.tf
+        t["stack"].reset()
+        for f in t["work"].glob("terraform.tfstate*"):
+            f.unlink()
+        cold = self.terraform(t["tf"], "tf_cold", ["apply", "-auto-approve"], t["work"], t["env"], t["stack"], t["stack"].proxy_url)
+        t["built"] = cold["rc"] == 0
+
+    def terraform_plan(self, ms: int) -> None:
+        """One no-op ``terraform plan`` at ``ms`` added per call, when the Terraform stack is built."""
+        t = self.tf
+        if t and t["built"]:
+            self.terraform(t["tf"], f"tf_plan{latency_suffix(ms)}", ["plan", "-detailed-exitcode"], t["work"], t["env"],
+                           t["stack"], t["stack"].delayed_url(ms))
+
+    def terraform_finish(self) -> dict:
+        """The other cold applies (and the plans, when no no-op run of ours took them in turn); then the
+        Terraform side's emulator and scratch directory go."""
+        t = self.tf
+        if not t:
+            return {}
+        try:
+            # without our no-op runs (no main phases), the plans alone
+            for ms in [0, *self.args.latency_ms]:
+                for _ in range(self.args.runs if f"tf_plan{latency_suffix(ms)}" not in self.runs else 0):
+                    self.terraform_plan(ms)
+            for _ in range(self.args.runs - 1):
+                self.terraform_cold()
+        finally:
+            t["stack"].stop()
+            shutil.rmtree(t["work"], ignore_errors=True)
+            self.tf = None
+        return t["info"]
 
     def terraform(self, tf, phase, args, work, env, stack, url) -> dict:
         cmd = [tf, *args, "-no-color", "-input=false", "-var", f"endpoint={url}"]
@@ -998,20 +1027,25 @@ def main(argv=None):
            "versions": versions()}
     # A SIGTERM stops the emulators too (the finally clauses below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    stack = bench.stack.start()
-    print(f"bench: moto {stack.moto_url}, proxy {stack.proxy_url}, log {stack.calls_log}, load {res['loadavg_start']}, "
-          f"latency settings {args.latency_ms or 'none'} ms/call", flush=True)
     try:
-        if args.main:
-            res.update(bench.main_runs())
-        if args.profile:
-            res["profile"] = bench.profile()
-        if args.extras:
-            res["extras"] = bench.extras()
+        # Terraform's stack first: its no-op plans run in turn with ours (main_runs)
+        if args.terraform_peer:
+            res["terraform"] = bench.terraform_prepare()
+        stack = bench.stack.start()
+        print(f"bench: moto {stack.moto_url}, proxy {stack.proxy_url}, log {stack.calls_log}, load {res['loadavg_start']}, "
+              f"latency settings {args.latency_ms or 'none'} ms/call", flush=True)
+        try:
+            if args.main:
+                res.update(bench.main_runs())
+            if args.profile:
+                res["profile"] = bench.profile()
+            if args.extras:
+                res["extras"] = bench.extras()
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
-    if args.terraform_peer:
-        res["terraform"] = bench.terraform_side()
+        if args.terraform_peer:
+            res["terraform"] = dict(res.get("terraform") or {}, **bench.terraform_finish())
     res["loadavg_end"] = loadavg()
     res["phases"] = {phase: summarize(runs) for phase, runs in bench.runs.items()}
     res["comparison"] = comparison(res, args.latency_ms)
