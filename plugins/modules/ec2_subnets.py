@@ -242,12 +242,10 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
 
     changed = any(ec2.plan_changes(plan) for _subnet, plan in plans)
     before = {"subnets": [current[s["cidr"]] for s in subnets if s["cidr"] in current]}
-    if ctx.check_mode:
+    if ctx.check_mode or not changed:
         result = [plan["after"] for _subnet, plan in plans]
-        return base.Outcome(changed, {"subnets": result}, before=before, after={"subnets": result})
-    if not changed:
-        result = [plan["after"] for _subnet, plan in plans]
-        return base.Outcome(False, {"subnets": result, "vpc_subnets": vpc_subnets(current, result)}, before=before, after={"subnets": result})
+        read = {} if ctx.check_mode else {"vpc_subnets": vpc_subnets(current, result)}
+        return base.Outcome(changed, dict(read, subnets=result), before=before, after={"subnets": result})
 
     # The result is the plan's ``after`` with the ids AWS gave: CreateSubnet answers with the subnet,
     # and every call after it succeeded. No describe reads it back, since a describe right after a
