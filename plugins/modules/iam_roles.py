@@ -17,8 +17,10 @@ description:
     inline policy each cost 16 sequential calls in four tasks when nothing changes).
   - Reads with as few calls as IAM allows, side by side - for every role at once C(GetRole)
     (description, trust policy, tags, maximum session), C(ListRolePolicies) and
-    C(ListAttachedRolePolicies), then C(GetRolePolicy) for every inline policy. Two roles with one
-    inline policy each cost eight calls in two rounds; any number of roles takes two rounds.
+    C(ListAttachedRolePolicies), and C(GetRolePolicy) for every inline policy the task names; then,
+    only for a role with inline policies the task does not name, C(GetRolePolicy) for those. Two
+    roles with one inline policy each cost eight calls in one round; any number of roles takes one
+    round, or two.
   - Policy documents are compared after normalising both sides (IAM answers them URL-encoded; the
     order of statements and of values, a single value or a one-element list, and the default
     C(Version) make no difference), with amazon.aws's C(compare_policies).
@@ -275,12 +277,16 @@ DEFAULT_PATH = "/"
 DEFAULT_SESSION = 3600
 
 
-def read_roles(client: Any, names: List[str], profiles: bool = False) -> Dict[str, Optional[dict]]:
-    """The current state of each role by name (``None``: no such role), in two rounds of calls.
+def read_roles(client: Any, names: List[str], profiles: bool = False,
+               expected: Optional[Dict[str, List[str]]] = None) -> Dict[str, Optional[dict]]:
+    """The current state of each role by name (``None``: no such role), in one or two rounds of calls.
 
     First, for every role side by side: GetRole, ListRolePolicies, ListAttachedRolePolicies (and,
-    with ``profiles``, ListInstanceProfilesForRole); then GetRolePolicy for every inline policy,
-    side by side. Each found role is ``{"role": the returned dict, "profiles": [names]}``.
+    with ``profiles``, ListInstanceProfilesForRole), and GetRolePolicy for each inline policy
+    ``expected`` names for the role (the ones the task manages: IAM answers NoSuchEntity, read as
+    none, for a policy or role that does not exist). Then, only when the role has inline policies
+    that first round did not read, GetRolePolicy for those, side by side. Each found role is
+    ``{"role": the returned dict, "profiles": [names]}``.
     """
     per_role: List[Callable[[str], Any]] = [
         lambda n: iam.get_role(client, n),
@@ -289,8 +295,15 @@ def read_roles(client: Any, names: List[str], profiles: bool = False) -> Dict[st
     ]
     if profiles:
         per_role.append(lambda n: iam.list_instance_profiles_for_role(client, n))
-    answers = base.concurrently([(lambda f=f, n=n: f(n)) for n in names for f in per_role])
+    guessed = [(name, policy) for name in names for policy in (expected or {}).get(name) or []]
+    calls = [(lambda f=f, n=n: f(n)) for n in names for f in per_role]
+    calls += [(lambda n=n, p=p: iam.get_role_policy(client, n, p)) for n, p in guessed]
+    answers = base.concurrently(calls)
     width = len(per_role)
+    inline_docs: Dict[str, Dict[str, Any]] = {name: {} for name in names}
+    for (name, policy), document in zip(guessed, answers[len(names) * width:]):
+        if document is not None:
+            inline_docs[name][policy] = document
     found: Dict[str, Any] = {}
     for index, name in enumerate(names):
         raw, inline, managed = answers[index * width:index * width + 3]
@@ -299,15 +312,18 @@ def read_roles(client: Any, names: List[str], profiles: bool = False) -> Dict[st
             continue
         found[name] = {"raw": raw, "inline": inline or [], "managed": managed or [],
                        "profiles": (answers[index * width + 3] or []) if profiles else []}
-    pairs = [(name, policy) for name in names if found[name] for policy in found[name]["inline"]]
-    documents = base.concurrently([(lambda n=n, p=p: iam.get_role_policy(client, n, p)) for n, p in pairs])
-    inline_docs: Dict[str, Dict[str, Any]] = {name: {} for name in names}
+        # a document read before the listing counts only for a policy the listing has
+        inline_docs[name] = {p: d for p, d in inline_docs[name].items() if p in found[name]["inline"]}
+    pairs = [(name, policy) for name in names if found[name] for policy in found[name]["inline"]
+             if policy not in inline_docs[name]]
+    documents = base.concurrently([(lambda n=n, p=p: iam.get_role_policy(client, n, p)) for n, p in pairs]) if pairs else []
     for (name, policy), document in zip(pairs, documents):
         if document is not None:  # deleted between the two reads
             inline_docs[name][policy] = document
     return {
         name: None if state is None else {
-            "role": iam.public_role(state["raw"], inline_docs[name], state["managed"]),
+            "role": iam.public_role(state["raw"], {p: inline_docs[name][p] for p in state["inline"] if p in inline_docs[name]},
+                                    state["managed"]),
             "profiles": state["profiles"],
         }
         for name, state in found.items()
@@ -421,7 +437,8 @@ def ensure_present(client: Any, params: Dict[str, Any], ctx: base.Context) -> ba
     """
     specs, tags, purge_tags = params["roles"], params["tags"], params["purge_tags"]
     names = [spec["name"] for spec in specs]
-    current = read_roles(client, names)
+    # the inline policies the task manages are read in the first round with the roles
+    current = read_roles(client, names, expected={spec["name"]: sorted(spec["inline_policies"] or {}) for spec in specs})
     refusals = [p for p in (path_problem(spec, (current[spec["name"]] or {}).get("role")) for spec in specs) if p]
     if refusals:
         raise ValueError(" ".join(refusals))

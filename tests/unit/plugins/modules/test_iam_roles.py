@@ -121,7 +121,7 @@ def test_iam_documents_are_decoded_and_compared_by_meaning():
 # --- present -------------------------------------------------------------------------------------
 
 
-def test_create_then_a_rerun_reads_in_two_rounds_and_changes_nothing(client, monkeypatch):
+def test_create_then_a_rerun_reads_in_one_round_and_changes_nothing(client, monkeypatch):
     calls = Calls(client)
     outcome = mod.ensure_present(client, two_roles(), base.Context())
     assert outcome.changed and sorted(outcome.result["roles"]) == ["p-exec", "p-task"]
@@ -140,9 +140,26 @@ def test_create_then_a_rerun_reads_in_two_rounds_and_changes_nothing(client, mon
     again = mod.ensure_present(client, two_roles(), base.Context())
     assert not again.changed and again.after == {} and again.before == {}
     assert again.result["roles"] == outcome.result["roles"]
-    # GetRole, ListRolePolicies, ListAttachedRolePolicies for both roles side by side, then the two documents
-    assert batches == [6, 2]
+    # GetRole, ListRolePolicies, ListAttachedRolePolicies and the managed inline policy of both roles, side by side
+    assert batches == [8]
     assert sorted(calls.take()) == sorted(["GetRole", "ListRolePolicies", "ListAttachedRolePolicies"] * 2 + ["GetRolePolicy"] * 2)
+
+
+def test_an_inline_policy_the_task_does_not_manage_is_read_in_a_second_round(client, monkeypatch):
+    calls = Calls(client)
+    batches = []
+    real = base.concurrently
+    monkeypatch.setattr(base, "concurrently", lambda calls, **kw: batches.append(len(calls)) or real(calls, **kw))
+    mod.ensure_present(client, params(spec()), base.Context())
+    # the role did not exist: its managed policy was asked for with it, and IAM's NoSuchEntity read as none
+    assert batches == [4] and calls.take()[:4].count("GetRolePolicy") == 1
+    client.put_role_policy(RoleName="p-exec", PolicyName="extra", PolicyDocument=json.dumps(EFS))
+    calls.take()
+    batches.clear()
+    outcome = mod.ensure_present(client, params(spec(purge_inline_policies=False)), base.Context())
+    assert not outcome.changed and batches == [4, 1]
+    assert outcome.result["roles"]["p-exec"]["inline_policies"] == {"extra": EFS, "task-execution": LOGS}
+    assert calls.take().count("GetRolePolicy") == 2
 
 
 def test_check_mode_reports_what_it_would_create_and_calls_nothing_that_changes(client):
