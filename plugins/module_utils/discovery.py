@@ -412,9 +412,10 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
     None when the option must be read: ``known`` has not found it, names another resource, or holds
     it in a state that is still changing. A database or cache is taken only once available with its
     address, a file system only once available: until then AWS gives no address (or refuses mount
-    targets), so they are read again (docs/aws-behaviour.md). Likewise a NAT gateway and a load
-    balancer are taken only once available / active. The security groups of O(vpc_name)
-    are answered separately (``known_groups``).
+    targets), so they are read again (docs/aws-behaviour.md). A NAT gateway still pending and a
+    load balancer still provisioning are taken as they are: no tier needs them available, and the
+    end-of-run wait publishes the state it leaves them in, which is what the report takes. The
+    security groups of O(vpc_name) are answered separately (``known_groups``).
     """
     value = p[option]
     if option == "vpc_name":
@@ -422,8 +423,6 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
         keys = ("subnets", "internet_gateway", "nat_gateways")
         if not vpc or vpc.get("name") != value or not all(k in known for k in keys):
             return None
-        if any(n.get("state") != "available" for n in known["nat_gateways"] or []):
-            return None  # a NAT gateway still pending is read again, as it becomes available
         return dict({"vpc": vpc}, **{k: known[k] for k in keys})
     if option == "db_instance_identifier":
         db = known.get("db_instance")
@@ -446,7 +445,7 @@ def from_known(known: Dict[str, Any], option: str, p: Dict[str, Any]) -> Optiona
         return {"file_system": fs, "access_point": ap, "mount_targets": known["mount_targets"]}
     if option == "load_balancer_name":
         lb = known.get("load_balancer")
-        ok = lb and lb.get("name") == value and lb.get("state") == "active" and "listeners" in known
+        ok = lb and lb.get("name") == value and "listeners" in known
         return {"load_balancer": lb, "listeners": known["listeners"]} if ok else None
     if option == "cluster_name":
         cluster = known.get("cluster")
