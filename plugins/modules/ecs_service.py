@@ -382,11 +382,10 @@ def wait_for_inactive(client: Any, cluster: str, name: str, timeout: int) -> Non
                                 "run the task again later" % (name, cluster, timeout))
 
 
-# A rollout is polled 1 s after it starts, then at intervals growing by half (base.wait_for) up to
-# 15 s: a short rollout
-# (a service held at 0 tasks, a task definition that only changed its environment) is seen done
-# within about a second, a long one costs one describe per 15 s (boto3's services_stable waiter polls
-# every 15 s).
+# A rollout is polled every second, then at a fifth of the time waited (base.wait_for) up to 15 s: a
+# short rollout (a service held at 0 tasks, a task definition that only changed its environment) is
+# seen done within about a second, a long one costs one describe per 15 s (boto3's services_stable
+# waiter polls every 15 s).
 ROLLOUT_FIRST_DELAY = 1.0
 ROLLOUT_MAX_DELAY = 15.0
 

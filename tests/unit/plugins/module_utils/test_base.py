@@ -16,13 +16,20 @@ def _agents(client):
 
 
 def test_wait_for_polls_until_truthy_with_backoff_and_times_out():
-    slept, answers = [], iter([None, 0, None, "ready"])
-    assert base.wait_for(lambda: next(answers), timeout=60, sleep=slept.append, clock=lambda: 0.0) == "ready"
-    assert slept == [1.0, 1.5, 2.25]
     now = [0.0]
 
     def sleep(s):
+        slept.append(s)
         now[0] += s
+
+    slept, answers = [], iter([None] * 9 + ["ready"])
+    assert base.wait_for(lambda: next(answers), timeout=600, sleep=sleep, clock=lambda: now[0]) == "ready"
+    # every second for the first 5 s, then a fifth of the time waited so far
+    assert slept == pytest.approx([1.0] * 6 + [1.2, 1.44, 1.728])
+    slept, now[0] = [], 0.0
+    assert base.wait_for(lambda: None, timeout=420, sleep=sleep, clock=lambda: now[0]) is None
+    assert max(slept) == 15.0 and len(slept) + 1 == 44  # checks of a 7-minute wait, the last at its end
+    slept, now[0] = [], 0.0
 
     assert base.wait_for(lambda: None, timeout=10, delay=4, sleep=sleep, clock=lambda: now[0]) is None
     assert now[0] == 10.0
