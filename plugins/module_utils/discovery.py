@@ -533,7 +533,7 @@ DETAIL_KEYS = ("route_tables", "security_group_details", "listener_rules", "task
 KEY_TIERS = {
     "vpc": ("network",), "subnets": ("network",), "internet_gateway": ("network",), "nat_gateways": ("network",),
     "route_tables": ("network",),
-    # the data tier's file system part adds the NFS group to the VPC (roles/data/tasks/main.yml)
+    # the data tier's file system part adds the NFS group to the VPC (roles/data/tasks/build.yml)
     "security_groups": ("network", "data.file_system"), "security_group_details": ("network", "data.file_system"),
     "repositories": ("registry",),
     "db_secret": ("data",), "db_instance": ("data",), "cache": ("data.cache",), "file_system": ("data.file_system",),

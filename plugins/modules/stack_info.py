@@ -100,8 +100,8 @@ options:
       - The tier that asks, when what it asks for must exist (the lookup a tier makes before it builds).
       - What the other tiers build and is not found (everything in RV(missing) but what this tier
         builds itself, see RV(needed)) then fails the task with a message that names it and the
-        C(--tags) to run first; in check mode the task succeeds with RV(end_tier=true) instead, so the
-        tier can end for the run (a check of a stack not built yet).
+        C(--tags) to run first; in check mode the task succeeds with RV(end_tier=true) instead, and
+        warns with RV(msg), so the tier can end for the run (a check of a stack not built yet).
       - One of C(network), C(registry), C(data), C(alb), C(ecs_services), C(monitoring).
     type: str
     choices: [network, registry, data, alb, ecs_services, monitoring]
@@ -178,7 +178,7 @@ end_tier:
   type: bool
   sample: false
 msg:
-  description: With RV(end_tier=true), why the tier ends for this run.
+  description: With RV(end_tier=true), why the tier ends for this run (also given as a warning).
   returned: when RV(end_tier) is true
   type: str
   sample: "check mode: vpc production-vpc not built yet; the alb tier would be built after the network tier"
@@ -226,6 +226,7 @@ def read(client: discovery.Clients, module: Any) -> Dict[str, Any]:
         if needed and module.check_mode:
             result["msg"] = "check mode: %s not built yet; the %s tier would be built after the %s tier%s" % (
                 ", ".join(needed), tier, ", ".join(tiers), "s" if len(tiers) > 1 else "")
+            module.warn(result["msg"])  # the tier then ends with a meta task, which cannot say why
         elif needed:
             module.fail_json(
                 msg="%s tier: needs %s, which the %s tier%s build%s; run `ansible-playbook site.yml --tags %s` first" % (
