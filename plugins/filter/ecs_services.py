@@ -197,6 +197,52 @@ def ecs_services_log_groups(services: Sequence[Mapping[str, Any]], prefix: str, 
             for svc in services]
 
 
+def ecs_services_task_definitions(services: Sequence[Mapping[str, Any]], containers: Mapping[str, Any], volumes: Sequence[Any],
+                                  family_prefix: str, tags: Mapping[str, Any],
+                                  replace_previous: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The O(task_definitions) of ecs_task_definition for the services, one family per service in their order."""
+    services = _services("ecs_services_task_definitions", services, ("name", "cpu", "memory"))
+    if not isinstance(containers, Mapping) or not isinstance(tags, Mapping):
+        raise AnsibleFilterError("ecs_services_task_definitions: containers and tags must be dicts")
+    missing = [svc["name"] for svc in services if svc["name"] not in containers]
+    if missing:
+        raise AnsibleFilterError("ecs_services_task_definitions: no container definition for %s" % ", ".join(missing))
+    return [{"family": "%s-%s" % (family_prefix, svc["name"]), "cpu": str(svc["cpu"]), "memory": str(svc["memory"]),
+             "container_definitions": [containers[svc["name"]]],
+             "volumes": list(volumes) if svc.get("efs_mount_path") else [],
+             "tags": dict(tags, Service=svc["name"]), "replace_previous": svc["name"] in replace_previous}
+            for svc in services]
+
+
+def ecs_services_service_options(services: Sequence[Mapping[str, Any]], task_definitions: Sequence[Mapping[str, Any]],
+                                 held: Sequence[str], target_groups: Mapping[str, Any], name_prefix: str,
+                                 grace_period: Any, tags: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The O(services) of ecs_service for the services, in their order: each one's revision (from
+    ecs_task_definition's O(task_definitions) result, same order; the family when it has no ARN, in
+    check mode), its count (0 while held), its target group's load balancer and its tags."""
+    services = _services("ecs_services_service_options", services, ("name",))
+    if not is_sequence(task_definitions) or len(task_definitions) != len(services):
+        raise AnsibleFilterError("ecs_services_service_options: task_definitions must be the task_definitions result "
+                                 "of ecs_task_definition for the same services, in the same order")
+    out = []
+    for svc, registered in zip(services, task_definitions):
+        name = svc["name"]
+        arn = ((registered or {}).get("task_definition") or {}).get("task_definition_arn")
+        option = {"name": name, "task_definition": arn or "%s-%s" % (name_prefix, name),
+                  "desired_count": 0 if name in held else svc.get("desired_count", 1),
+                  "load_balancers": [], "tags": dict(tags, Service=name)}
+        if svc.get("target_group"):
+            group_name = "%s-%s-tg" % (name_prefix, svc["target_group"])
+            group = (target_groups or {}).get(group_name)
+            if not isinstance(group, Mapping) or not group.get("arn"):
+                raise AnsibleFilterError("ecs_services_service_options: target group %s (of service '%s') was not found;"
+                                         " run the alb tier first" % (group_name, name))
+            option["load_balancers"] = [{"target_group_arn": group["arn"], "container_name": name, "container_port": svc["port"]}]
+            option["health_check_grace_period_seconds"] = grace_period
+        out.append(option)
+    return out
+
+
 class FilterModule(object):
     def filters(self) -> dict[str, Any]:
         return {
@@ -204,4 +250,6 @@ class FilterModule(object):
             "ecs_services_image_tag": ecs_services_image_tag,
             "ecs_services_containers": ecs_services_containers,
             "ecs_services_log_groups": ecs_services_log_groups,
+            "ecs_services_task_definitions": ecs_services_task_definitions,
+            "ecs_services_service_options": ecs_services_service_options,
         }

@@ -414,6 +414,25 @@ class Outcome:
 Ensure = Callable[[Any, Dict[str, Any], Context], Outcome]
 
 
+def each_item(ensure: Ensure, client: Any, params: Dict[str, Any], items: str, key: str, ctx: Context) -> Outcome:
+    """``ensure`` for each element of ``params[items]`` (a list of dicts), side by side (``concurrently``).
+
+    For a module that manages one resource by its top-level options and a set of them by a list
+    option: each element is the module's parameters with the element's keys over the top-level
+    ones (an element's unset option takes the top-level value). The outcome: changed when any
+    changed; ``result[items]`` each element's result, in the list's order; the diff sides keyed by
+    each element's ``key`` (the resources' names). A failure of one element fails the whole (the
+    first failing element's exception, after all have ended); what the others changed stays made.
+    """
+    common = {k: v for k, v in params.items() if k != items}
+    each = [dict(common, **{k: v for k, v in element.items() if v is not None}) for element in params[items]]
+    outcomes = concurrently([lambda p=p: ensure(client, p, ctx) for p in each])
+    names = [p[key] for p in each]
+    return Outcome(any(o.changed for o in outcomes), {items: [o.result for o in outcomes]},
+                   before={n: o.before for n, o in zip(names, outcomes) if o.before},
+                   after={n: o.after for n, o in zip(names, outcomes) if o.after})
+
+
 def context_of(module: Any, waited: List[str]) -> Context:
     """The ``Context`` of an AnsibleAWSModule: its check mode, ``waited`` notes, warnings, no_log values."""
     def secret(value: str) -> None:

@@ -774,15 +774,22 @@ def _published_task_definition(result: Dict[str, Any], _args: Dict[str, Any], kn
     # report imports this module: its normaliser is imported when a module's result is published
     from ansible_collections.apranova.aws_stack.plugins.module_utils.report import normalise_task_definition
 
-    td = result.get("task_definition") or {}
-    if not td.get("task_definition_arn"):
+    # one family (O(family)), or one per element of O(task_definitions)
+    answers = result["task_definitions"] if "task_definitions" in result else [result]
+    published = {}
+    for answer in answers:
+        td = (answer or {}).get("task_definition") or {}
+        if not td.get("task_definition_arn"):
+            continue
+        described = {"taskDefinitionArn": td["task_definition_arn"], "family": td.get("family"), "revision": td.get("revision"),
+                     "cpu": td.get("cpu"), "memory": td.get("memory"), "runtimePlatform": td.get("runtime_platform"),
+                     "executionRoleArn": td.get("execution_role_arn"), "taskRoleArn": td.get("task_role_arn"),
+                     "containerDefinitions": td.get("container_definitions"), "volumes": td.get("volumes")}
+        published[td["task_definition_arn"]] = normalise_task_definition(described)
+    if not published:
         return {}
-    described = {"taskDefinitionArn": td["task_definition_arn"], "family": td.get("family"), "revision": td.get("revision"),
-                 "cpu": td.get("cpu"), "memory": td.get("memory"), "runtimePlatform": td.get("runtime_platform"),
-                 "executionRoleArn": td.get("execution_role_arn"), "taskRoleArn": td.get("task_role_arn"),
-                 "containerDefinitions": td.get("container_definitions"), "volumes": td.get("volumes")}
-    # by ARN, merged with the revisions published before (the role registers one family per loop item)
-    return {"task_definitions": dict(known.get("task_definitions") or {}, **{td["task_definition_arn"]: normalise_task_definition(described)})}
+    # by ARN, merged with the revisions published before (by another task of the run)
+    return {"task_definitions": dict(known.get("task_definitions") or {}, **published)}
 
 
 def _published_alarms(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:

@@ -40,8 +40,23 @@ options:
   name:
     description:
       - Name of the service.
+      - One of O(name) and O(services) is required.
     type: str
-    required: true
+  services:
+    description:
+      - Several services of the cluster in one task, each a dict of this module's options for one
+        service - O(name) (required), O(task_definition), O(desired_count), O(launch_type),
+        O(platform_version), O(network_configuration), O(load_balancers), O(deployment_configuration),
+        O(health_check_grace_period_seconds), O(enable_execute_command), O(propagate_tags),
+        O(force_new_deployment), O(tags) - checked as those options are. An option an element
+        leaves unset takes the value given at the top level of the task; O(cluster), O(state),
+        O(wait), O(wait_timeout) and O(purge_tags) are the task's.
+      - The services are read, changed and waited for side by side, so the task costs about one
+        service's round trips and the longest rollout (a loop of the module costs them one after
+        another).
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   cluster:
     description:
       - Name or ARN of the cluster the service runs in. The cluster must exist.
@@ -217,12 +232,27 @@ EXAMPLES = r"""
     name: backend
     cluster: apranova-prod
     state: absent
+
+- name: Both services of the stack in one task, read and changed side by side
+  apranova.aws_stack.ecs_service:
+    cluster: apranova-prod
+    services:
+      - name: frontend
+        task_definition: apranova-frontend
+        desired_count: 1
+      - name: backend
+        task_definition: apranova-backend
+        desired_count: 2
+    network_configuration:
+      subnets: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+      security_groups: [sg-0123456789abcdef0]
+  register: deployed  # deployed.services[1].service.desired_count
 """
 
 RETURN = r"""
 service:
   description: The service after the change (in check mode, as it would be). Empty when O(state=absent).
-  returned: always
+  returned: with O(name)
   type: dict
   contains:
     service_name:
@@ -321,11 +351,19 @@ service:
       returned: when the service exists
       type: dict
       sample: {"Project": "apranova"}
+services:
+  description:
+    - With O(services), what the module returns for one service (RV(service), RV(changed_attributes))
+      for each element, in the order of O(services). Those keys are then not returned at the top level.
+  returned: with O(services)
+  type: list
+  elements: dict
+  sample: [{"service": {"service_name": "backend", "desired_count": 2}, "changed_attributes": []}]
 changed_attributes:
   description:
     - Names of the options that differed and were (or would be) changed, plus V(tags) and
       V(force_new_deployment); V(created) or V(deleted) when the whole service was.
-  returned: always
+  returned: with O(name)
   type: list
   elements: str
   sample: [task_definition, desired_count]
@@ -353,6 +391,7 @@ diff:
 
 from typing import Any, Dict, Optional, Tuple
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
@@ -360,6 +399,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Con
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import each_item
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
@@ -615,9 +655,57 @@ def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
     return _outcome(True, before, {}, ["deleted"])
 
 
+def present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    if params.get("services") is not None:
+        return each_item(ensure_present, client, params, "services", "name", ctx)
+    return ensure_present(client, params, ctx)
+
+
+def absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    if params.get("services") is not None:
+        return each_item(ensure_absent, client, params, "services", "name", ctx)
+    return ensure_absent(client, params, ctx)
+
+
+def problems(p: Dict[str, Any], where: str = "") -> list:
+    """What is wrong with one service's options (``where`` names the element of services)."""
+    found = []
+    if p["desired_count"] is not None and p["desired_count"] < 0:
+        found.append("%sdesired_count must be 0 or more (got %d)" % (where, p["desired_count"]))
+    if p["network_configuration"] is not None and not p["network_configuration"]["subnets"]:
+        found.append("%snetwork_configuration.subnets must name at least one subnet" % where)
+    return found
+
+
+# The options of one service: O(services) elements are checked against them (without their defaults:
+# an element's unset option takes the task's value).
+PER_SERVICE = ("name", "task_definition", "desired_count", "launch_type", "platform_version", "network_configuration",
+               "load_balancers", "deployment_configuration", "health_check_grace_period_seconds",
+               "enable_execute_command", "propagate_tags", "force_new_deployment", "tags")
+
+
+def service_elements(elements: list, argument_spec: Dict[str, Any]) -> Tuple[list, list]:
+    """``(the elements checked and normalised, the problems)`` of O(services)."""
+    spec = {k: {o: v for o, v in argument_spec[k].items() if o not in ("default", "aliases")} for k in PER_SERVICE}
+    spec["name"]["required"] = True
+    checked, found = [], []
+    for i, element in enumerate(elements):
+        unknown = sorted(set(element) - set(PER_SERVICE))
+        if unknown:
+            found.append("services[%d]: %s not an option of one service (one of %s)" % (i, ", ".join(unknown), ", ".join(PER_SERVICE)))
+            continue
+        outcome = ArgumentSpecValidator(spec).validate(element)
+        found.extend("services[%d]: %s" % (i, m) for m in outcome.error_messages)
+        checked.append({k: v for k, v in outcome.validated_parameters.items() if k in element})
+    names = [e["name"] for e in checked if e.get("name")]
+    found.extend("services names service %s more than once" % n for n in sorted(set(names)) if names.count(n) > 1)
+    return checked, found
+
+
 def main() -> None:
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
+        services=dict(type="list", elements="dict"),
         cluster=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         task_definition=dict(type="str"),
@@ -663,16 +751,24 @@ def main() -> None:
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              mutually_exclusive=[("name", "services")], required_one_of=[("name", "services")])
     p = module.params
-    if p["desired_count"] is not None and p["desired_count"] < 0:
-        module.fail_json(msg="desired_count must be 0 or more (got %d)" % p["desired_count"])
-    if p["network_configuration"] is not None and not p["network_configuration"]["subnets"]:
-        module.fail_json(msg="network_configuration.subnets must name at least one subnet")
+    if p["services"] is None:
+        found = problems(p)
+    else:
+        elements, found = service_elements(p["services"], argument_spec)
+        p = dict(p, services=elements)
+        common = {k: v for k, v in p.items() if k != "services"}
+        found += [x for i, e in enumerate(elements)
+                  for x in problems(dict(common, **{k: v for k, v in e.items() if v is not None}),
+                                    "services[%d] (%s): " % (i, e.get("name")))]
+    if found:
+        module.fail_json(msg="; ".join(found))
 
     client = mark_waits(aws_client(module, "ecs"))
     try:
-        run_state(module, client, ensure_present, ensure_absent)
+        run_state(module, client, present, absent, params=p)
     except ecs.ECSRolloutError as e:  # with the latest service events and the service, which run_state does not add
         module.fail_json(msg=str(e), **e.details)
 

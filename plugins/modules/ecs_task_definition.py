@@ -30,8 +30,60 @@ options:
   family:
     description:
       - Name of the task definition family.
+      - One of O(family) and O(task_definitions) is required.
     type: str
-    required: true
+  task_definitions:
+    description:
+      - Several families in one task, each a dict of this module's options for one family
+        (O(family) required in each); an option an element leaves unset takes the value given at
+        the top level of the task (for example O(network_mode), O(tags), O(state)).
+      - The families are read and registered side by side, so the task costs about one family's
+        round trips (a loop of the module costs them one after another).
+      - Mutually exclusive with O(family).
+    type: list
+    elements: dict
+    suboptions:
+      family:
+        description: As O(family).
+        type: str
+        required: true
+      cpu:
+        description: As O(cpu).
+        type: str
+      memory:
+        description: As O(memory).
+        type: str
+      network_mode:
+        description: As O(network_mode).
+        type: str
+        choices: [awsvpc, bridge, host, none]
+      requires_compatibilities:
+        description: As O(requires_compatibilities).
+        type: list
+        elements: str
+      execution_role_arn:
+        description: As O(execution_role_arn).
+        type: str
+      task_role_arn:
+        description: As O(task_role_arn).
+        type: str
+      container_definitions:
+        description: As O(container_definitions).
+        type: list
+        elements: dict
+      volumes:
+        description: As O(volumes).
+        type: list
+        elements: dict
+      runtime_platform:
+        description: As O(runtime_platform).
+        type: dict
+      tags:
+        description: As O(tags).
+        type: dict
+      replace_previous:
+        description: As O(replace_previous).
+        type: bool
   state:
     description:
       - V(present) makes sure the latest C(ACTIVE) revision matches the definition, registering a new one if not.
@@ -78,7 +130,7 @@ options:
     description:
       - Container definitions in the AWS API shape (camelCase keys such as C(portMappings), C(logConfiguration),
         C(secrets) with C(valueFrom)), passed through as they are.
-      - Required with O(state=present).
+      - Required with O(state=present) (in each element of O(task_definitions), or at the top level).
     type: list
     elements: dict
   volumes:
@@ -138,6 +190,22 @@ EXAMPLES = r"""
       Project: apranova
   register: backend_td
 
+- name: Register the revisions of two services in one task
+  apranova.aws_stack.ecs_task_definition:
+    task_definitions:
+      - family: apranova-frontend
+        cpu: "256"
+        memory: "512"
+        container_definitions: [{name: frontend, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/frontend:2.0.1"}]
+      - family: apranova-backend
+        cpu: "512"
+        memory: "1024"
+        container_definitions: [{name: backend, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:1.4.2"}]
+    execution_role_arn: "{{ execution_role_arn }}"
+    tags:
+      Project: apranova
+  register: revisions  # revisions.task_definitions[1].task_definition.task_definition_arn
+
 - name: Deregister every revision of the family
   apranova.aws_stack.ecs_task_definition:
     family: apranova-backend
@@ -149,7 +217,7 @@ task_definition:
   description:
     - The latest C(ACTIVE) revision after the change (in check mode, the definition that would be registered,
       without ARN or revision). Empty when O(state=absent).
-  returned: always
+  returned: with O(family)
   type: dict
   contains:
     task_definition_arn:
@@ -227,9 +295,18 @@ task_definition:
       returned: when a revision exists
       type: dict
       sample: {"Project": "apranova"}
+task_definitions:
+  description:
+    - With O(task_definitions), what the module returns for one family (RV(task_definition),
+      RV(differences) or RV(deregistered)) for each element, in the order of O(task_definitions).
+      Those keys are then not returned at the top level.
+  returned: with O(task_definitions)
+  type: list
+  elements: dict
+  sample: [{"task_definition": {"family": "apranova-backend", "revision": 3}, "differences": []}]
 deregistered:
   description: ARNs of the revisions deregistered (or that would be, in check mode) with O(state=absent).
-  returned: when O(state=absent)
+  returned: with O(family) and O(state=absent)
   type: list
   elements: str
   sample: ["arn:aws:ecs:us-east-1:123456789012:task-definition/apranova-backend:1"]
@@ -237,7 +314,7 @@ differences:
   description:
     - Top-level fields (AWS names) in which the desired definition differed from the latest ACTIVE revision;
       V(family) alone when the family had no ACTIVE revision, V(tags) when only the tags changed.
-  returned: when O(state=present)
+  returned: with O(family) and O(state=present)
   type: list
   elements: str
   sample: [containerDefinitions]
@@ -271,6 +348,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import each_item
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
@@ -331,9 +409,53 @@ def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
     return Outcome(True, {"task_definition": {}, "deregistered": arns}, before=before, after={})
 
 
+def present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    if params.get("task_definitions") is not None:
+        return each_item(ensure_present, client, params, "task_definitions", "family", ctx)
+    return ensure_present(client, params, ctx)
+
+
+def absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+    if params.get("task_definitions") is not None:
+        return each_item(ensure_absent, client, params, "task_definitions", "family", ctx)
+    return ensure_absent(client, params, ctx)
+
+
+def problems(p: Dict[str, Any], where: str = "") -> list:
+    """What is wrong with one family's options (``where`` names the element of task_definitions)."""
+    found = []
+    if p["state"] == "present":
+        if not p.get("container_definitions"):
+            found.append("%scontainer_definitions is required with state=present" % where)
+        else:
+            nameless = [i for i, c in enumerate(p["container_definitions"]) if not c.get("name") or not c.get("image")]
+            if nameless:
+                found.append("%scontainer_definitions[%s] need both a name and an image (AWS camelCase keys)"
+                             % (where, ", ".join(str(i) for i in nameless)))
+        if "FARGATE" in p["requires_compatibilities"] and p["network_mode"] != "awsvpc":
+            found.append("%srequires_compatibilities includes FARGATE, which needs network_mode: awsvpc (got %s)"
+                         % (where, p["network_mode"]))
+    return found
+
+
 def main() -> None:
-    argument_spec = dict(
+    per_family = dict(
         family=dict(type="str", required=True),
+        cpu=dict(type="str"),
+        memory=dict(type="str"),
+        network_mode=dict(type="str", choices=["awsvpc", "bridge", "host", "none"]),
+        requires_compatibilities=dict(type="list", elements="str"),
+        execution_role_arn=dict(type="str"),
+        task_role_arn=dict(type="str"),
+        container_definitions=dict(type="list", elements="dict"),
+        volumes=dict(type="list", elements="dict"),
+        runtime_platform=dict(type="dict"),
+        tags=dict(type="dict"),
+        replace_previous=dict(type="bool"),
+    )
+    argument_spec = dict(
+        family=dict(type="str"),
+        task_definitions=dict(type="list", elements="dict", options=per_family),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         cpu=dict(type="str"),
         memory=dict(type="str"),
@@ -351,20 +473,24 @@ def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_if=[("state", "present", ["container_definitions"])],
+        mutually_exclusive=[("family", "task_definitions")],
+        required_one_of=[("family", "task_definitions")],
     )
     p = module.params
-    if p["state"] == "present":
-        nameless = [i for i, c in enumerate(p["container_definitions"]) if not c.get("name") or not c.get("image")]
-        if nameless:
-            module.fail_json(msg="container_definitions[%s] need both a name and an image (AWS camelCase keys)"
-                             % ", ".join(str(i) for i in nameless))
-        if "FARGATE" in p["requires_compatibilities"] and p["network_mode"] != "awsvpc":
-            module.fail_json(msg="requires_compatibilities includes FARGATE, which needs network_mode: awsvpc "
-                             "(got %s)" % p["network_mode"])
+    if p["task_definitions"] is None:
+        found = problems(p)
+    else:
+        common = {k: v for k, v in p.items() if k != "task_definitions"}
+        found = [x for i, element in enumerate(p["task_definitions"])
+                 for x in problems(dict(common, **{k: v for k, v in element.items() if v is not None}),
+                                   "task_definitions[%d] (%s): " % (i, element["family"]))]
+        families = [element["family"] for element in p["task_definitions"]]
+        found += ["task_definitions names family %s more than once" % f for f in sorted(set(families)) if families.count(f) > 1]
+    if found:
+        module.fail_json(msg="; ".join(found))
 
     client = aws_client(module, "ecs")
-    run_state(module, client, ensure_present, ensure_absent)
+    run_state(module, client, present, absent)
 
 
 if __name__ == "__main__":

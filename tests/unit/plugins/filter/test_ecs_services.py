@@ -387,6 +387,8 @@ def test_filter_names():
         "ecs_services_image_tag": ecs_services.ecs_services_image_tag,
         "ecs_services_containers": ecs_services.ecs_services_containers,
         "ecs_services_log_groups": ecs_services.ecs_services_log_groups,
+        "ecs_services_task_definitions": ecs_services.ecs_services_task_definitions,
+        "ecs_services_service_options": ecs_services.ecs_services_service_options,
     }
 
 
@@ -409,3 +411,43 @@ def test_log_groups_refuse_a_bad_input():
         ecs_services.ecs_services_log_groups([{"cpu": 256}], "/ecs", 30)
     with pytest.raises(AnsibleFilterError, match="ecs_services_log_groups: the prefix must be a non-empty string"):
         ecs_services.ecs_services_log_groups([{"name": "backend"}], "", 30)
+
+
+# --- ecs_services_task_definitions and ecs_services_service_options -------------------------------
+
+
+def test_task_definitions_are_one_family_per_service_with_the_volumes_only_where_mounted():
+    services = [{"name": "frontend", "cpu": 256, "memory": 512},
+                {"name": "backend", "cpu": 512, "memory": 1024, "efs_mount_path": "/data"}]
+    containers = {"frontend": {"name": "frontend", "image": "f:1"}, "backend": {"name": "backend", "image": "b:1"}}
+    volumes = [{"name": "workspaces"}]
+    out = ecs_services.ecs_services_task_definitions(services, containers, volumes, "prod", {"Project": "p"}, ["backend"])
+    assert out == [
+        {"family": "prod-frontend", "cpu": "256", "memory": "512", "container_definitions": [containers["frontend"]],
+         "volumes": [], "tags": {"Project": "p", "Service": "frontend"}, "replace_previous": False},
+        {"family": "prod-backend", "cpu": "512", "memory": "1024", "container_definitions": [containers["backend"]],
+         "volumes": volumes, "tags": {"Project": "p", "Service": "backend"}, "replace_previous": True},
+    ]
+    with pytest.raises(AnsibleFilterError, match="no container definition for backend"):
+        ecs_services.ecs_services_task_definitions(services, {"frontend": {}}, volumes, "prod", {})
+
+
+def test_service_options_take_each_revision_hold_and_target_group():
+    services = [{"name": "frontend", "target_group": "frontend", "port": 3000},
+                {"name": "backend", "target_group": "backend", "port": 8000, "desired_count": 2},
+                {"name": "worker"}]
+    registered = [{"task_definition": {"task_definition_arn": "arn:td/frontend:3"}},
+                  {"task_definition": {"family": "prod-backend"}},  # check mode: no ARN yet
+                  {"task_definition": {"task_definition_arn": "arn:td/worker:1"}}]
+    groups = {"prod-frontend-tg": {"arn": "arn:tg/f"}, "prod-backend-tg": {"arn": "arn:tg/b"}}
+    out = ecs_services.ecs_services_service_options(services, registered, ["backend"], groups, "prod", 60, {"Project": "p"})
+    assert out[0] == {"name": "frontend", "task_definition": "arn:td/frontend:3", "desired_count": 1,
+                      "load_balancers": [{"target_group_arn": "arn:tg/f", "container_name": "frontend", "container_port": 3000}],
+                      "health_check_grace_period_seconds": 60, "tags": {"Project": "p", "Service": "frontend"}}
+    assert (out[1]["task_definition"], out[1]["desired_count"]) == ("prod-backend", 0)
+    assert out[2] == {"name": "worker", "task_definition": "arn:td/worker:1", "desired_count": 1, "load_balancers": [],
+                      "tags": {"Project": "p", "Service": "worker"}}
+    with pytest.raises(AnsibleFilterError, match="target group prod-backend-tg .* run the alb tier first"):
+        ecs_services.ecs_services_service_options(services, registered, [], {"prod-frontend-tg": {"arn": "a"}}, "prod", 60, {})
+    with pytest.raises(AnsibleFilterError, match="same services, in the same order"):
+        ecs_services.ecs_services_service_options(services, registered[:2], [], groups, "prod", 60, {})

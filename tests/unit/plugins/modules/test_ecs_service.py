@@ -307,3 +307,35 @@ def test_list_services_reads_every_page_and_retries_a_throttled_one(stubbed):
     stub.add_response("list_services", {"serviceArns": ["arn:s1"], "nextToken": "t1"}, {"cluster": "c"})
     stub.add_response("list_services", {"serviceArns": ["arn:s2"]}, {"cluster": "c", "nextToken": "t1"})
     assert ecs.list_service_arns(client, "c") == ["arn:s1", "arn:s2"]
+
+
+def test_several_services_in_one_task_are_read_and_changed_side_by_side(env, monkeypatch):
+    """services: each element over the task's options; one concurrent round; results in order."""
+    client, desired = env
+    batches = []
+    real = base.concurrently
+    monkeypatch.setattr(base, "concurrently", lambda calls, **kw: batches.append(len(calls)) or real(calls, **kw))
+    common = dict(service_params(desired, tags={"P": "x"}), name=None)
+    elements = [{"name": "web"}, {"name": "api", "desired_count": 1, "tags": {"Service": "api"}}]
+    outcome = ecs_service.present(client, dict(common, services=elements), base.Context())
+    assert outcome.changed and batches[0] == 2
+    web, api = outcome.result["services"]
+    assert web["changed_attributes"] == api["changed_attributes"] == ["created"]
+    assert (web["service"]["desired_count"], api["service"]["desired_count"]) == (2, 1)
+    assert (web["service"]["tags"], api["service"]["tags"]) == ({"P": "x"}, {"Service": "api"})
+    assert sorted(outcome.after) == ["api", "web"]
+    again = ecs_service.present(client, dict(common, services=elements), base.Context())
+    assert not again.changed and [r["changed_attributes"] for r in again.result["services"]] == [[], []]
+
+
+def test_service_elements_are_checked_against_the_options_of_one_service():
+    spec = {"name": dict(type="str"), "desired_count": dict(type="int"), "launch_type": dict(type="str", default="FARGATE", choices=["FARGATE", "EC2"])}
+    spec.update({k: dict(type="raw") for k in ecs_service.PER_SERVICE if k not in spec})
+    checked, found = ecs_service.service_elements([{"name": "a", "desired_count": "3"}, {"name": "a", "launch_type": "EC2"}], spec)
+    # types are converted, and no default fills in what an element leaves to the task
+    assert checked == [{"name": "a", "desired_count": 3}, {"name": "a", "launch_type": "EC2"}]
+    assert found == ["services names service a more than once"]
+    _checked, found = ecs_service.service_elements([{"desired_count": 1}, {"name": "b", "cluster": "c"}, {"name": "d", "launch_type": "X"}], spec)
+    assert found[0].startswith("services[0]: missing required arguments: name")
+    assert found[1].startswith("services[1]: cluster not an option of one service")
+    assert found[2].startswith("services[2]: value of launch_type must be one of: FARGATE, EC2")

@@ -240,3 +240,38 @@ def test_list_task_definitions_reads_every_page_and_retries_a_throttled_one(monk
         client = RetryingBotoClientWrapper(raw, retry_decorator())
         assert ecs.list_task_definition_arns(client, "backend") == [arn % "backend:2", arn % "backend:10"]
         stub.assert_no_pending_responses()
+
+
+def test_several_families_in_one_task_are_read_side_by_side_and_take_the_tasks_values(client, monkeypatch):
+    """task_definitions: each element over the top-level options; one concurrent round for all families."""
+    common = dict(backend_params(), family=None, cpu=None, memory=None, container_definitions=None, volumes=None)
+    frontend = {"family": "frontend", "cpu": "256", "memory": "512", "tags": {"Service": "frontend"},
+                "container_definitions": [{"name": "frontend", "image": "frontend:1"}]}
+    backend = {"family": "backend", "cpu": "512", "memory": "1024", "container_definitions": backend_spec()["containerDefinitions"],
+               "volumes": backend_spec()["volumes"], "replace_previous": None}
+    params = dict(common, tags={"P": "x"}, task_definitions=[frontend, backend])
+    batches = []
+    real = base.concurrently
+    monkeypatch.setattr(base, "concurrently", lambda calls, **kw: batches.append(len(calls)) or real(calls, **kw))
+    outcome = ecs_task_definition.present(client, params, base.Context())
+    assert outcome.changed and batches == [2]
+    first, second = outcome.result["task_definitions"]
+    assert first["task_definition"]["family"] == "frontend" and first["task_definition"]["tags"] == {"Service": "frontend"}
+    assert first["task_definition"]["cpu"] == "256" and first["differences"] == ["family"]
+    # an element's unset option takes the task's: the backend's tags and network mode
+    assert second["task_definition"]["tags"] == {"P": "x"} and second["task_definition"]["network_mode"] == "awsvpc"
+    assert sorted(outcome.after) == ["backend", "frontend"] and outcome.before == {}
+    again = ecs_task_definition.present(client, params, base.Context())
+    assert not again.changed and [r["differences"] for r in again.result["task_definitions"]] == [[], []]
+    gone = ecs_task_definition.absent(client, dict(params, state="absent"), base.Context())
+    assert gone.changed and [len(r["deregistered"]) for r in gone.result["task_definitions"]] == [1, 1]
+
+
+def test_the_families_of_one_task_are_checked_each_and_named():
+    p = dict(backend_params(), family=None, task_definitions=None)
+    assert ecs_task_definition.problems(dict(p, container_definitions=None)) == [
+        "container_definitions is required with state=present"]
+    bad = dict(p, container_definitions=[{"name": "x"}], network_mode="bridge")
+    assert ecs_task_definition.problems(bad, "task_definitions[1] (x): ") == [
+        "task_definitions[1] (x): container_definitions[0] need both a name and an image (AWS camelCase keys)",
+        "task_definitions[1] (x): requires_compatibilities includes FARGATE, which needs network_mode: awsvpc (got bridge)"]
