@@ -414,23 +414,30 @@ class Outcome:
 Ensure = Callable[[Any, Dict[str, Any], Context], Outcome]
 
 
-def each_item(ensure: Ensure, client: Any, params: Dict[str, Any], items: str, key: str, ctx: Context) -> Outcome:
-    """``ensure`` for each element of ``params[items]`` (a list of dicts), side by side (``concurrently``).
+def item_params(params: Dict[str, Any], items: str, element: Dict[str, Any]) -> Dict[str, Any]:
+    """One element of the list option ``items`` as the module's parameters: the element's set keys
+    over the top-level ones (an element's unset option takes the top-level value)."""
+    return dict({k: v for k, v in params.items() if k != items}, **{k: v for k, v in element.items() if v is not None})
 
-    For a module that manages one resource by its top-level options and a set of them by a list
-    option: each element is the module's parameters with the element's keys over the top-level
-    ones (an element's unset option takes the top-level value). The outcome: changed when any
+
+def one_or_each(ensure: Ensure, items: str, key: str) -> Ensure:
+    """``ensure`` for a module that manages one resource by its top-level options, or a set of them
+    by the list option ``items`` (when given): then ``ensure`` runs for each element
+    (``item_params``), side by side (``concurrently``). The outcome of a set: changed when any
     changed; ``result[items]`` each element's result, in the list's order; the diff sides keyed by
     each element's ``key`` (the resources' names). A failure of one element fails the whole (the
     first failing element's exception, after all have ended); what the others changed stays made.
     """
-    common = {k: v for k, v in params.items() if k != items}
-    each = [dict(common, **{k: v for k, v in element.items() if v is not None}) for element in params[items]]
-    outcomes = concurrently([lambda p=p: ensure(client, p, ctx) for p in each])
-    names = [p[key] for p in each]
-    return Outcome(any(o.changed for o in outcomes), {items: [o.result for o in outcomes]},
-                   before={n: o.before for n, o in zip(names, outcomes) if o.before},
-                   after={n: o.after for n, o in zip(names, outcomes) if o.after})
+    def run(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
+        if params.get(items) is None:
+            return ensure(client, params, ctx)
+        each = [item_params(params, items, element) for element in params[items]]
+        outcomes = concurrently([lambda p=p: ensure(client, p, ctx) for p in each])
+        names = [p[key] for p in each]
+        return Outcome(any(o.changed for o in outcomes), {items: [o.result for o in outcomes]},
+                       before={n: o.before for n, o in zip(names, outcomes) if o.before},
+                       after={n: o.after for n, o in zip(names, outcomes) if o.after})
+    return run
 
 
 def context_of(module: Any, waited: List[str]) -> Context:

@@ -399,7 +399,8 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Con
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import each_item
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import item_params
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import one_or_each
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
@@ -655,18 +656,6 @@ def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
     return _outcome(True, before, {}, ["deleted"])
 
 
-def present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
-    if params.get("services") is not None:
-        return each_item(ensure_present, client, params, "services", "name", ctx)
-    return ensure_present(client, params, ctx)
-
-
-def absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
-    if params.get("services") is not None:
-        return each_item(ensure_absent, client, params, "services", "name", ctx)
-    return ensure_absent(client, params, ctx)
-
-
 def problems(p: Dict[str, Any], where: str = "") -> list:
     """What is wrong with one service's options (``where`` names the element of services)."""
     found = []
@@ -759,16 +748,15 @@ def main() -> None:
     else:
         elements, found = service_elements(p["services"], argument_spec)
         p = dict(p, services=elements)
-        common = {k: v for k, v in p.items() if k != "services"}
         found += [x for i, e in enumerate(elements)
-                  for x in problems(dict(common, **{k: v for k, v in e.items() if v is not None}),
-                                    "services[%d] (%s): " % (i, e.get("name")))]
+                  for x in problems(item_params(p, "services", e), "services[%d] (%s): " % (i, e.get("name")))]
     if found:
         module.fail_json(msg="; ".join(found))
 
     client = mark_waits(aws_client(module, "ecs"))
     try:
-        run_state(module, client, present, absent, params=p)
+        run_state(module, client, one_or_each(ensure_present, "services", "name"),
+                  one_or_each(ensure_absent, "services", "name"), params=p)
     except ecs.ECSRolloutError as e:  # with the latest service events and the service, which run_state does not add
         module.fail_json(msg=str(e), **e.details)
 

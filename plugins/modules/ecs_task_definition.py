@@ -348,7 +348,8 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import each_item
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import item_params
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import one_or_each
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import tag_changes
@@ -407,18 +408,6 @@ def ensure_absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
         for arn in arns:
             ecs.deregister_task_definition(client, arn)
     return Outcome(True, {"task_definition": {}, "deregistered": arns}, before=before, after={})
-
-
-def present(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
-    if params.get("task_definitions") is not None:
-        return each_item(ensure_present, client, params, "task_definitions", "family", ctx)
-    return ensure_present(client, params, ctx)
-
-
-def absent(client: Any, params: Dict[str, Any], ctx: Context) -> Outcome:
-    if params.get("task_definitions") is not None:
-        return each_item(ensure_absent, client, params, "task_definitions", "family", ctx)
-    return ensure_absent(client, params, ctx)
 
 
 def problems(p: Dict[str, Any], where: str = "") -> list:
@@ -480,9 +469,8 @@ def main() -> None:
     if p["task_definitions"] is None:
         found = problems(p)
     else:
-        common = {k: v for k, v in p.items() if k != "task_definitions"}
         found = [x for i, element in enumerate(p["task_definitions"])
-                 for x in problems(dict(common, **{k: v for k, v in element.items() if v is not None}),
+                 for x in problems(item_params(p, "task_definitions", element),
                                    "task_definitions[%d] (%s): " % (i, element["family"]))]
         families = [element["family"] for element in p["task_definitions"]]
         found += ["task_definitions names family %s more than once" % f for f in sorted(set(families)) if families.count(f) > 1]
@@ -490,7 +478,8 @@ def main() -> None:
         module.fail_json(msg="; ".join(found))
 
     client = aws_client(module, "ecs")
-    run_state(module, client, present, absent)
+    run_state(module, client, one_or_each(ensure_present, "task_definitions", "family"),
+              one_or_each(ensure_absent, "task_definitions", "family"))
 
 
 if __name__ == "__main__":

@@ -317,14 +317,14 @@ def test_several_services_in_one_task_are_read_and_changed_side_by_side(env, mon
     monkeypatch.setattr(base, "concurrently", lambda calls, **kw: batches.append(len(calls)) or real(calls, **kw))
     common = dict(service_params(desired, tags={"P": "x"}), name=None)
     elements = [{"name": "web"}, {"name": "api", "desired_count": 1, "tags": {"Service": "api"}}]
-    outcome = ecs_service.present(client, dict(common, services=elements), base.Context())
+    outcome = base.one_or_each(ecs_service.ensure_present, "services", "name")(client, dict(common, services=elements), base.Context())
     assert outcome.changed and batches[0] == 2
     web, api = outcome.result["services"]
     assert web["changed_attributes"] == api["changed_attributes"] == ["created"]
     assert (web["service"]["desired_count"], api["service"]["desired_count"]) == (2, 1)
     assert (web["service"]["tags"], api["service"]["tags"]) == ({"P": "x"}, {"Service": "api"})
     assert sorted(outcome.after) == ["api", "web"]
-    again = ecs_service.present(client, dict(common, services=elements), base.Context())
+    again = base.one_or_each(ecs_service.ensure_present, "services", "name")(client, dict(common, services=elements), base.Context())
     assert not again.changed and [r["changed_attributes"] for r in again.result["services"]] == [[], []]
 
 

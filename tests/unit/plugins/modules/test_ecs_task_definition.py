@@ -253,7 +253,7 @@ def test_several_families_in_one_task_are_read_side_by_side_and_take_the_tasks_v
     batches = []
     real = base.concurrently
     monkeypatch.setattr(base, "concurrently", lambda calls, **kw: batches.append(len(calls)) or real(calls, **kw))
-    outcome = ecs_task_definition.present(client, params, base.Context())
+    outcome = base.one_or_each(ecs_task_definition.ensure_present, "task_definitions", "family")(client, params, base.Context())
     assert outcome.changed and batches == [2]
     first, second = outcome.result["task_definitions"]
     assert first["task_definition"]["family"] == "frontend" and first["task_definition"]["tags"] == {"Service": "frontend"}
@@ -261,9 +261,9 @@ def test_several_families_in_one_task_are_read_side_by_side_and_take_the_tasks_v
     # an element's unset option takes the task's: the backend's tags and network mode
     assert second["task_definition"]["tags"] == {"P": "x"} and second["task_definition"]["network_mode"] == "awsvpc"
     assert sorted(outcome.after) == ["backend", "frontend"] and outcome.before == {}
-    again = ecs_task_definition.present(client, params, base.Context())
+    again = base.one_or_each(ecs_task_definition.ensure_present, "task_definitions", "family")(client, params, base.Context())
     assert not again.changed and [r["differences"] for r in again.result["task_definitions"]] == [[], []]
-    gone = ecs_task_definition.absent(client, dict(params, state="absent"), base.Context())
+    gone = base.one_or_each(ecs_task_definition.ensure_absent, "task_definitions", "family")(client, dict(params, state="absent"), base.Context())
     assert gone.changed and [len(r["deregistered"]) for r in gone.result["task_definitions"]] == [1, 1]
 
 
