@@ -34,6 +34,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -192,11 +193,13 @@ def _db_instance(rds: Any, identifier: str) -> Optional[dict]:
     return {
         "identifier": db["DBInstanceIdentifier"], "arn": db.get("DBInstanceArn"),
         "status": db.get("DBInstanceStatus"), "address": endpoint.get("Address"),
-        "port": endpoint.get("Port") or db.get("DbInstancePort"), "db_name": db.get("DBName"),
+        # none until RDS assigns it: an instance not available yet reports no endpoint and port 0
+        "port": endpoint.get("Port") or db.get("DbInstancePort") or None, "db_name": db.get("DBName"),
         "engine": db.get("Engine"), "engine_version": db.get("EngineVersion"),
         "instance_class": db.get("DBInstanceClass"), "allocated_storage": db.get("AllocatedStorage"),
-        "storage_encrypted": db.get("StorageEncrypted"), "multi_az": db.get("MultiAZ"),
-        "publicly_accessible": db.get("PubliclyAccessible"),
+        # false when an emulator leaves them out (moto: PubliclyAccessible), as rds_db_instance returns them
+        "storage_encrypted": bool(db.get("StorageEncrypted")), "multi_az": bool(db.get("MultiAZ")),
+        "publicly_accessible": bool(db.get("PubliclyAccessible")),
         # read by playbooks/teardown.yml to refuse before deleting anything
         "deletion_protection": bool(db.get("DeletionProtection")),
         "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
@@ -222,22 +225,17 @@ def _cache(ec: Any, group_id: str) -> Optional[dict]:
         return None
     if g.get("Status") == "deleting":
         return None
-    primary = {}
-    for ng in g.get("NodeGroups") or []:
-        primary = ng.get("PrimaryEndpoint") or primary
-    endpoint = g.get("ConfigurationEndpoint") or primary
+    endpoint = elasticache.connection_endpoint(g)  # the configuration endpoint, else the primary one
     return {
         "id": g["ReplicationGroupId"], "arn": g.get("ARN"), "status": g.get("Status"),
-        "address": endpoint.get("Address"), "port": endpoint.get("Port"),
-        "node_type": g.get("CacheNodeType"), "at_rest_encryption": g.get("AtRestEncryptionEnabled"),
-        "transit_encryption": g.get("TransitEncryptionEnabled"),
+        "address": endpoint["address"], "port": endpoint["port"],
+        "node_type": g.get("CacheNodeType"), "at_rest_encryption": bool(g.get("AtRestEncryptionEnabled")),
+        "transit_encryption": bool(g.get("TransitEncryptionEnabled")),
         # used by the architecture report (stack_report)
         "engine": g.get("Engine"), "member_clusters": list(g.get("MemberClusters") or []),
         "automatic_failover": g.get("AutomaticFailover"), "multi_az": g.get("MultiAZ"),
-        "auth_token_enabled": g.get("AuthTokenEnabled"),
-        "nodes": [{"cluster_id": m.get("CacheClusterId"), "availability_zone": m.get("PreferredAvailabilityZone"),
-                   "role": m.get("CurrentRole")}
-                  for ng in g.get("NodeGroups") or [] for m in ng.get("NodeGroupMembers") or []],
+        "auth_token_enabled": bool(g.get("AuthTokenEnabled")),
+        "nodes": elasticache.group_nodes(g),
     }
 
 
