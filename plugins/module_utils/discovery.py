@@ -704,6 +704,51 @@ def _published_secret(result: Dict[str, Any], _args: Dict[str, Any], _known: Dic
     return {"db_secret": {"arn": secret["arn"], "name": secret["name"], "scheduled_for_deletion": bool(secret.get("deleted_date"))}}
 
 
+def _published_db_instance(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # rds.normalise_db_instance's dict, never with a password; an instance being deleted is none, as a
+    # lookup reads it. One still creating is published: a lookup reads it again until it is available.
+    db = result.get("db_instance") or {}
+    if args.get("state") == "absent" or not db.get("db_instance_arn") or db.get("db_instance_status") == "deleting":
+        return {}
+    return {"db_instance": {
+        "identifier": db["db_instance_identifier"], "arn": db["db_instance_arn"], "status": db.get("db_instance_status"),
+        "address": (db.get("endpoint") or {}).get("address"), "port": db.get("port"), "db_name": db.get("db_name"),
+        "engine": db.get("engine"), "engine_version": db.get("engine_version"), "instance_class": db.get("db_instance_class"),
+        "allocated_storage": db.get("allocated_storage"), "storage_encrypted": bool(db.get("storage_encrypted")),
+        "multi_az": bool(db.get("multi_az")), "publicly_accessible": bool(db.get("publicly_accessible")),
+        "deletion_protection": bool(db.get("deletion_protection")),
+        # every group as RDS lists them (vpc_security_group_ids leaves out those being removed, sorted)
+        "security_group_ids": [g["vpc_security_group_id"] for g in db.get("vpc_security_groups") or []],
+        "subnet_group": db.get("db_subnet_group_name"), "storage_type": db.get("storage_type"),
+        "availability_zone": db.get("availability_zone"), "secondary_availability_zone": db.get("secondary_availability_zone"),
+    }}
+
+
+def _published_cache(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # elasticache.normalize_replication_group's dict; a group being deleted is none, as a lookup reads it
+    g = result.get("replication_group") or {}
+    if args.get("state") == "absent" or not g.get("arn") or g.get("status") == "deleting":
+        return {}
+    endpoint = g.get("endpoint") or {}
+    return {"cache": {
+        "id": g["replication_group_id"], "arn": g["arn"], "status": g.get("status"),
+        "address": endpoint.get("address"), "port": endpoint.get("port"), "node_type": g.get("cache_node_type"),
+        "at_rest_encryption": bool(g.get("at_rest_encryption_enabled")), "transit_encryption": bool(g.get("transit_encryption_enabled")),
+        "engine": g.get("engine"), "member_clusters": list(g.get("member_clusters") or []),
+        # AWS's status strings (enabled, enabling ...), as a lookup reads them, not the module's booleans
+        "automatic_failover": g.get("automatic_failover_status"), "multi_az": g.get("multi_az_status"),
+        "auth_token_enabled": bool(g.get("auth_token_enabled")), "nodes": [dict(n) for n in g.get("nodes") or []],
+    }}
+
+
+def _published_cluster(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # a lookup finds only an ACTIVE cluster (an INACTIVE one is deleted, a PROVISIONING one not ready)
+    cluster = result.get("cluster") or {}
+    if args.get("state") == "absent" or not cluster.get("cluster_arn") or cluster.get("status") != "ACTIVE":
+        return {}
+    return {"cluster": {"name": cluster["cluster_name"], "arn": cluster["cluster_arn"]}}
+
+
 def _published_target_groups(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     groups = {}
     for tg in result.get("target_groups") or []:
@@ -885,7 +930,9 @@ PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repos
              "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard,
              "ec2_route_tables": _published_route_tables, "ec2_security_groups": _published_security_groups,
              "elb_listener_rules": _published_listener_rules, "ec2_vpc": _published_vpc, "ec2_subnets": _published_subnets,
-             "ec2_internet_gateway": _published_internet_gateway, "ec2_nat_gateway": _published_nat_gateways}
+             "ec2_internet_gateway": _published_internet_gateway, "ec2_nat_gateway": _published_nat_gateways,
+             "rds_db_instance": _published_db_instance, "elasticache_replication_group": _published_cache,
+             "ecs_cluster": _published_cluster}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
