@@ -34,6 +34,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -192,11 +193,13 @@ def _db_instance(rds: Any, identifier: str) -> Optional[dict]:
     return {
         "identifier": db["DBInstanceIdentifier"], "arn": db.get("DBInstanceArn"),
         "status": db.get("DBInstanceStatus"), "address": endpoint.get("Address"),
-        "port": endpoint.get("Port") or db.get("DbInstancePort"), "db_name": db.get("DBName"),
+        # none until RDS assigns it: an instance not available yet reports no endpoint and port 0
+        "port": endpoint.get("Port") or db.get("DbInstancePort") or None, "db_name": db.get("DBName"),
         "engine": db.get("Engine"), "engine_version": db.get("EngineVersion"),
         "instance_class": db.get("DBInstanceClass"), "allocated_storage": db.get("AllocatedStorage"),
-        "storage_encrypted": db.get("StorageEncrypted"), "multi_az": db.get("MultiAZ"),
-        "publicly_accessible": db.get("PubliclyAccessible"),
+        # false when an emulator leaves them out (moto: PubliclyAccessible), as rds_db_instance returns them
+        "storage_encrypted": bool(db.get("StorageEncrypted")), "multi_az": bool(db.get("MultiAZ")),
+        "publicly_accessible": bool(db.get("PubliclyAccessible")),
         # read by playbooks/teardown.yml to refuse before deleting anything
         "deletion_protection": bool(db.get("DeletionProtection")),
         "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
@@ -222,22 +225,17 @@ def _cache(ec: Any, group_id: str) -> Optional[dict]:
         return None
     if g.get("Status") == "deleting":
         return None
-    primary = {}
-    for ng in g.get("NodeGroups") or []:
-        primary = ng.get("PrimaryEndpoint") or primary
-    endpoint = g.get("ConfigurationEndpoint") or primary
+    endpoint = elasticache.connection_endpoint(g)  # the configuration endpoint, else the primary one
     return {
         "id": g["ReplicationGroupId"], "arn": g.get("ARN"), "status": g.get("Status"),
-        "address": endpoint.get("Address"), "port": endpoint.get("Port"),
-        "node_type": g.get("CacheNodeType"), "at_rest_encryption": g.get("AtRestEncryptionEnabled"),
-        "transit_encryption": g.get("TransitEncryptionEnabled"),
+        "address": endpoint["address"], "port": endpoint["port"],
+        "node_type": g.get("CacheNodeType"), "at_rest_encryption": bool(g.get("AtRestEncryptionEnabled")),
+        "transit_encryption": bool(g.get("TransitEncryptionEnabled")),
         # used by the architecture report (stack_report)
         "engine": g.get("Engine"), "member_clusters": list(g.get("MemberClusters") or []),
         "automatic_failover": g.get("AutomaticFailover"), "multi_az": g.get("MultiAZ"),
-        "auth_token_enabled": g.get("AuthTokenEnabled"),
-        "nodes": [{"cluster_id": m.get("CacheClusterId"), "availability_zone": m.get("PreferredAvailabilityZone"),
-                   "role": m.get("CurrentRole")}
-                  for ng in g.get("NodeGroups") or [] for m in ng.get("NodeGroupMembers") or []],
+        "auth_token_enabled": bool(g.get("AuthTokenEnabled")),
+        "nodes": elasticache.group_nodes(g),
     }
 
 
@@ -706,6 +704,51 @@ def _published_secret(result: Dict[str, Any], _args: Dict[str, Any], _known: Dic
     return {"db_secret": {"arn": secret["arn"], "name": secret["name"], "scheduled_for_deletion": bool(secret.get("deleted_date"))}}
 
 
+def _published_db_instance(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # rds.normalise_db_instance's dict, never with a password; an instance being deleted is none, as a
+    # lookup reads it. One still creating is published: a lookup reads it again until it is available.
+    db = result.get("db_instance") or {}
+    if args.get("state") == "absent" or not db.get("db_instance_arn") or db.get("db_instance_status") == "deleting":
+        return {}
+    return {"db_instance": {
+        "identifier": db["db_instance_identifier"], "arn": db["db_instance_arn"], "status": db.get("db_instance_status"),
+        "address": (db.get("endpoint") or {}).get("address"), "port": db.get("port"), "db_name": db.get("db_name"),
+        "engine": db.get("engine"), "engine_version": db.get("engine_version"), "instance_class": db.get("db_instance_class"),
+        "allocated_storage": db.get("allocated_storage"), "storage_encrypted": bool(db.get("storage_encrypted")),
+        "multi_az": bool(db.get("multi_az")), "publicly_accessible": bool(db.get("publicly_accessible")),
+        "deletion_protection": bool(db.get("deletion_protection")),
+        # every group as RDS lists them (vpc_security_group_ids leaves out those being removed, sorted)
+        "security_group_ids": [g["vpc_security_group_id"] for g in db.get("vpc_security_groups") or []],
+        "subnet_group": db.get("db_subnet_group_name"), "storage_type": db.get("storage_type"),
+        "availability_zone": db.get("availability_zone"), "secondary_availability_zone": db.get("secondary_availability_zone"),
+    }}
+
+
+def _published_cache(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # elasticache.normalize_replication_group's dict; a group being deleted is none, as a lookup reads it
+    g = result.get("replication_group") or {}
+    if args.get("state") == "absent" or not g.get("arn") or g.get("status") == "deleting":
+        return {}
+    endpoint = g.get("endpoint") or {}
+    return {"cache": {
+        "id": g["replication_group_id"], "arn": g["arn"], "status": g.get("status"),
+        "address": endpoint.get("address"), "port": endpoint.get("port"), "node_type": g.get("cache_node_type"),
+        "at_rest_encryption": bool(g.get("at_rest_encryption_enabled")), "transit_encryption": bool(g.get("transit_encryption_enabled")),
+        "engine": g.get("engine"), "member_clusters": list(g.get("member_clusters") or []),
+        # AWS's status strings (enabled, enabling ...), as a lookup reads them, not the module's booleans
+        "automatic_failover": g.get("automatic_failover_status"), "multi_az": g.get("multi_az_status"),
+        "auth_token_enabled": bool(g.get("auth_token_enabled")), "nodes": [dict(n) for n in g.get("nodes") or []],
+    }}
+
+
+def _published_cluster(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
+    # a lookup finds only an ACTIVE cluster (an INACTIVE one is deleted, a PROVISIONING one not ready)
+    cluster = result.get("cluster") or {}
+    if args.get("state") == "absent" or not cluster.get("cluster_arn") or cluster.get("status") != "ACTIVE":
+        return {}
+    return {"cluster": {"name": cluster["cluster_name"], "arn": cluster["cluster_arn"]}}
+
+
 def _published_target_groups(result: Dict[str, Any], _args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
     groups = {}
     for tg in result.get("target_groups") or []:
@@ -894,7 +937,9 @@ PUBLISHES = {"iam_roles": _published_roles, "ecr_repositories": _published_repos
              "cloudwatch_metric_alarms": _published_alarms, "cloudwatch_dashboard": _published_dashboard,
              "ec2_route_tables": _published_route_tables, "ec2_security_groups": _published_security_groups,
              "elb_listener_rules": _published_listener_rules, "ec2_vpc": _published_vpc, "ec2_subnets": _published_subnets,
-             "ec2_internet_gateway": _published_internet_gateway, "ec2_nat_gateway": _published_nat_gateways}
+             "ec2_internet_gateway": _published_internet_gateway, "ec2_nat_gateway": _published_nat_gateways,
+             "rds_db_instance": _published_db_instance, "elasticache_replication_group": _published_cache,
+             "ecs_cluster": _published_cluster}
 
 
 def after_module(known: Dict[str, Any], module: str, result: Dict[str, Any], args: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -266,6 +266,24 @@ def _endpoint(value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     return {"address": value.get("Address"), "port": value.get("Port")}
 
 
+def connection_endpoint(group: Dict[str, Any]) -> Dict[str, Any]:
+    """Where clients connect to ``group`` (a DescribeReplicationGroups entry): its configuration
+    endpoint (cluster mode enabled), else the primary endpoint of its node group; ``address`` and
+    ``port`` are None while AWS reports none. What a lookup reads (``discovery``) and the module returns."""
+    primary = {}
+    for node_group in group.get("NodeGroups") or []:
+        primary = node_group.get("PrimaryEndpoint") or primary
+    endpoint = group.get("ConfigurationEndpoint") or primary
+    return {"address": endpoint.get("Address"), "port": endpoint.get("Port")}
+
+
+def group_nodes(group: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Every node of ``group``'s node groups: its cache cluster, Availability Zone and role (primary / replica)."""
+    return [{"cluster_id": m.get("CacheClusterId"), "availability_zone": m.get("PreferredAvailabilityZone"),
+             "role": m.get("CurrentRole")}
+            for node_group in group.get("NodeGroups") or [] for m in node_group.get("NodeGroupMembers") or []]
+
+
 def _enabled(value: Optional[str]) -> bool:
     """``enabled`` / ``enabling`` -> True, ``disabled`` / ``disabling`` / missing -> False."""
     return value in ("enabled", "enabling")
@@ -318,9 +336,13 @@ def normalize_replication_group(group: Optional[Dict[str, Any]], member: Optiona
         "port": port,
         "primary_endpoint": primary,
         "reader_endpoint": reader,
+        "endpoint": connection_endpoint(group),
         "member_clusters": list(group.get("MemberClusters") or []),
+        "nodes": group_nodes(group),
         "automatic_failover": _enabled(group.get("AutomaticFailover")),
+        "automatic_failover_status": group.get("AutomaticFailover"),
         "multi_az": _enabled(group.get("MultiAZ")),
+        "multi_az_status": group.get("MultiAZ"),
         "at_rest_encryption_enabled": bool(group.get("AtRestEncryptionEnabled")),
         "transit_encryption_enabled": bool(group.get("TransitEncryptionEnabled")),
         "auth_token_enabled": bool(group.get("AuthTokenEnabled")),
@@ -551,7 +573,14 @@ def apply_modify(current: Dict[str, Any], modify: Dict[str, Any]) -> Dict[str, A
         if key is None:
             continue
         after[key] = sorted(value) if isinstance(value, list) else value
+        if key in ("automatic_failover", "multi_az"):
+            after[key + "_status"] = _status(value)
     return after
+
+
+def _status(enabled: Optional[bool]) -> Optional[str]:
+    """The ``AutomaticFailover`` / ``MultiAZ`` status a group reaches once the setting ``enabled`` is applied."""
+    return None if enabled is None else ("enabled" if enabled else "disabled")
 
 
 def preview_new_group(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -567,9 +596,13 @@ def preview_new_group(params: Dict[str, Any]) -> Dict[str, Any]:
         "port": params["port"],
         "primary_endpoint": None,
         "reader_endpoint": None,
+        "endpoint": {"address": None, "port": None},
         "member_clusters": [],
+        "nodes": [],
         "automatic_failover": params["automatic_failover"],
+        "automatic_failover_status": _status(params["automatic_failover"]),
         "multi_az": params["multi_az"],
+        "multi_az_status": _status(params["multi_az"]),
         "at_rest_encryption_enabled": params["at_rest_encryption"],
         "transit_encryption_enabled": params["transit_encryption"],
         "auth_token_enabled": params.get("auth_token") is not None,

@@ -256,9 +256,14 @@ def normalise_db_instance(instance: Optional[Dict[str, Any]]) -> Dict[str, Any]:
             g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups") or []
             if g.get("Status", "active") not in ("removing", "inactive")
         ),
+        # every group as RDS lists them, with its status (the ids above leave out those being removed)
+        "vpc_security_groups": [{"vpc_security_group_id": g.get("VpcSecurityGroupId"), "status": g.get("Status")}
+                                for g in instance.get("VpcSecurityGroups") or []],
         "db_subnet_group_name": subnet_group.get("DBSubnetGroupName"),
         "publicly_accessible": instance.get("PubliclyAccessible", False),
         "multi_az": instance.get("MultiAZ", False),
+        "availability_zone": instance.get("AvailabilityZone"),
+        "secondary_availability_zone": instance.get("SecondaryAvailabilityZone"),
         "backup_retention_period": instance.get("BackupRetentionPeriod"),
         "preferred_backup_window": instance.get("PreferredBackupWindow"),
         "deletion_protection": instance.get("DeletionProtection", False),
@@ -450,7 +455,15 @@ def predicted_instance(params: Dict[str, Any], master_username: Optional[str], t
         master_username=master_username,
         endpoint={},
         vpc_security_group_ids=sorted(params.get("vpc_security_group_ids") or []),
+        vpc_security_groups=security_groups_reached(params.get("vpc_security_group_ids") or []),
+        availability_zone=None,  # RDS chooses it
+        secondary_availability_zone=None,
         pending_modified_values={},
         tags=dict(tags or {}),
     )
     return result
+
+
+def security_groups_reached(group_ids: Iterable[str]) -> List[Dict[str, Any]]:
+    """``vpc_security_groups`` once RDS has applied ``group_ids`` (what check mode reports)."""
+    return [{"vpc_security_group_id": g, "status": "active"} for g in sorted(group_ids)]

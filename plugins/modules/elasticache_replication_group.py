@@ -297,22 +297,78 @@ replication_group:
       returned: when the group exists
       type: dict
       sample: {"address": "replica.app-redis.abc123.use1.cache.amazonaws.com", "port": 6379}
+    endpoint:
+      description:
+        - Where clients connect, as the lookups of M(apranova.aws_stack.stack_info) read it - the
+          configuration endpoint of a group with cluster mode enabled, else the primary endpoint.
+        - C(address) and C(port) are null while AWS reports no endpoint (the group is C(creating)).
+      returned: when the group exists
+      type: dict
+      sample: {"address": "master.app-redis.abc123.use1.cache.amazonaws.com", "port": 6379}
+      contains:
+        address:
+          description: DNS name.
+          type: str
+          returned: always
+          sample: master.app-redis.abc123.use1.cache.amazonaws.com
+        port:
+          description: Port.
+          type: int
+          returned: always
+          sample: 6379
     member_clusters:
       description: IDs of the member cache clusters.
       returned: when the group exists
       type: list
       elements: str
       sample: ["app-redis-001", "app-redis-002"]
+    nodes:
+      description:
+        - The nodes of the group's node groups, as AWS lists them; empty while AWS lists none.
+      returned: when the group exists
+      type: list
+      elements: dict
+      sample: [{"cluster_id": "app-redis-001", "availability_zone": "us-east-1a", "role": "primary"}]
+      contains:
+        cluster_id:
+          description: The member cache cluster of the node.
+          type: str
+          returned: always
+          sample: app-redis-001
+        availability_zone:
+          description: Availability Zone of the node.
+          type: str
+          returned: always
+          sample: us-east-1a
+        role:
+          description: C(primary) or C(replica); null while AWS reports none.
+          type: str
+          returned: always
+          sample: primary
     automatic_failover:
       description: Whether automatic failover is enabled (or being enabled).
       returned: when the group exists
       type: bool
       sample: true
+    automatic_failover_status:
+      description:
+        - The group's C(AutomaticFailover) as AWS reports it - C(enabled), C(disabled), C(enabling) or C(disabling).
+        - In check mode, the status the change would reach.
+      returned: when the group exists
+      type: str
+      sample: enabled
     multi_az:
       description: Whether Multi-AZ is enabled.
       returned: when the group exists
       type: bool
       sample: true
+    multi_az_status:
+      description:
+        - The group's C(MultiAZ) as AWS reports it - C(enabled) or C(disabled).
+        - In check mode, the status the change would reach.
+      returned: when the group exists
+      type: str
+      sample: enabled
     at_rest_encryption_enabled:
       description: Whether data at rest is encrypted.
       returned: when the group exists

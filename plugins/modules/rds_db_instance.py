@@ -373,6 +373,26 @@ db_instance:
       type: list
       elements: str
       sample: [sg-0123456789abcdef0]
+    vpc_security_groups:
+      description:
+        - The instance's VPC security groups as RDS lists them (in its order), each with its status;
+          unlike RV(db_instance.vpc_security_group_ids) (sorted), a group being removed is listed too.
+        - In check mode, the groups the change would reach, each V(active).
+      returned: when the instance exists
+      type: list
+      elements: dict
+      sample: [{"vpc_security_group_id": "sg-0123456789abcdef0", "status": "active"}]
+      contains:
+        vpc_security_group_id:
+          description: Id of the group.
+          returned: always
+          type: str
+          sample: sg-0123456789abcdef0
+        status:
+          description: C(active), C(adding), C(removing) or C(inactive).
+          returned: always
+          type: str
+          sample: active
     db_subnet_group_name:
       description: DB subnet group of the instance.
       returned: when the instance exists
@@ -388,6 +408,16 @@ db_instance:
       returned: when the instance exists
       type: bool
       sample: false
+    availability_zone:
+      description: Availability Zone of the instance (of its primary with Multi-AZ); null until RDS has placed it.
+      returned: when the instance exists
+      type: str
+      sample: us-east-1a
+    secondary_availability_zone:
+      description: Availability Zone of the Multi-AZ standby; null without a standby.
+      returned: when the instance exists
+      type: str
+      sample: us-east-1b
     backup_retention_period:
       description: Days automated backups are kept.
       returned: when the instance exists
@@ -610,6 +640,7 @@ def _present(clients: Dict[str, Any], params: Dict[str, Any], ctx: base.Context)
         after.update(changes)
         if "vpc_security_group_ids" in changes:
             after["vpc_security_group_ids"] = sorted(changes["vpc_security_group_ids"])
+            after["vpc_security_groups"] = rds.security_groups_reached(changes["vpc_security_group_ids"])
         after["tags"] = merged_tags(before["tags"], params["tags"], params["purge_tags"])
         return True, before, after
 

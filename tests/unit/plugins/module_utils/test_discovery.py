@@ -561,6 +561,140 @@ def test_the_network_the_modules_return_is_what_a_lookup_reads_and_then_costs_no
                                                {"changed": False, "vpc_subnets": []}, {"vpc_id": vpc})
 
 
+def _data_and_cluster(moto_clients):
+    """The data tier's database and cache and the ECS tier's cluster, made by the modules' own
+    ``ensure_present`` on moto: ``(run, {module: (params, result)})``; ``run(module, params, check_mode)``
+    is ``(params, result)`` of one more call, its result with ``changed`` as the module returns it."""
+    from ansible_collections.apranova.aws_stack.plugins.module_utils import base
+    from ansible_collections.apranova.aws_stack.plugins.modules import ecs_cluster, elasticache_replication_group, rds_db_instance
+
+    ec2 = moto_clients("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # two groups given out of sorted order: a lookup lists them in RDS's order, the module's ids are sorted
+    groups = sorted((ec2.create_security_group(VpcId=vpc, GroupName=n, Description=n)["GroupId"] for n in ("a-sg", "b-sg")),
+                    reverse=True)
+    moto_clients("secretsmanager").create_secret(Name="db-secret", SecretString=json.dumps({"username": "app", "password": "Pw-0123456789"}))
+    db_params = dict(
+        db_instance_identifier="prod-db", engine="postgres", engine_version=None, db_instance_class="db.t3.micro",
+        allocated_storage=20, max_allocated_storage=None, storage_type="gp3", storage_encrypted=True, kms_key_id=None,
+        db_name="app", port=5432, master_username=None, master_user_password_secret="db-secret", db_subnet_group_name=None,
+        vpc_security_group_ids=groups, publicly_accessible=False, multi_az=None, backup_retention_period=None,
+        preferred_backup_window=None, deletion_protection=True, copy_tags_to_snapshot=True, auto_minor_version_upgrade=None,
+        apply_immediately=True, tags={"Project": "p"}, purge_tags=True, state="present", skip_final_snapshot=True,
+        final_snapshot_identifier=None, delete_automated_backups=False, disable_deletion_protection=True, wait=True,
+        wait_timeout=30, delete_subnet_group=False)
+    cache_params = dict(
+        replication_group_id="prod-redis", description="sessions", engine="redis", engine_version=None,
+        cache_node_type="cache.t3.micro", num_cache_clusters=2, automatic_failover=True, multi_az=True, port=6379,
+        cache_subnet_group_name=None, security_group_ids=None, at_rest_encryption=True, transit_encryption=True,
+        auth_token="x" * 20, kms_key_id=None, snapshot_retention_limit=None, apply_immediately=True,
+        final_snapshot_identifier=None, state="present", wait=True, wait_timeout=30, tags=None, purge_tags=True,
+        delete_subnet_group=False)
+    cluster_params = dict(name="prod-cluster", state="present", container_insights="enabled", capacity_providers=["FARGATE"],
+                          default_capacity_provider_strategy=None, force=True, tags=None, purge_tags=True)
+    clients = {"rds_db_instance": {s: moto_clients(s) for s in ("rds", "secretsmanager", "kms")},
+               "elasticache_replication_group": moto_clients("elasticache"), "ecs_cluster": moto_clients("ecs")}
+    modules = {"rds_db_instance": rds_db_instance, "elasticache_replication_group": elasticache_replication_group,
+               "ecs_cluster": ecs_cluster}
+
+    def run(name, params, check_mode=False):
+        ctx = base.Context(check_mode=check_mode)
+        ensure = modules[name].ensure_absent if params["state"] == "absent" else modules[name].ensure_present
+        outcome = ensure(clients[name], params, ctx)
+        return params, dict(outcome.result, changed=outcome.changed)
+
+    return run, {"rds_db_instance": run("rds_db_instance", db_params),
+                 "elasticache_replication_group": run("elasticache_replication_group", cache_params),
+                 "ecs_cluster": run("ecs_cluster", cluster_params)}
+
+
+DATA_AND_CLUSTER = {"db_instance_identifier": "prod-db", "cache_id": "prod-redis", "cluster_name": "prod-cluster"}
+
+
+def test_the_database_cache_and_cluster_the_modules_return_are_what_a_lookup_reads_and_then_cost_no_call(moto_clients):
+    """What rds_db_instance, elasticache_replication_group and ecs_cluster return, published, equals
+    discovery's reads; the ECS and monitoring tiers' lookups of the run then read none of them."""
+    _run, done = _data_and_cluster(moto_clients)
+    known = None
+    for name, (params, result) in done.items():
+        assert result["changed"]
+        known = discovery.after_module(known, "apranova.aws_stack." + name, result, params)
+    # moto answers a new instance and group available with their endpoints at once: nothing set by hand here
+    read = {"db_instance": discovery._db_instance(moto_clients("rds"), "prod-db"),
+            "cache": discovery._cache(moto_clients("elasticache"), "prod-redis"),
+            "cluster": discovery._cluster(moto_clients("ecs"), "prod-cluster")}
+    assert {k: known[k] for k in read} == read
+    assert read["db_instance"]["status"] == "available" and read["db_instance"]["address"]
+    assert read["cache"]["status"] == "available" and read["cache"]["address"] and read["cache"]["nodes"]
+    # RDS's order, not the module's sorted ids; AWS's status strings, not the module's booleans
+    db, cache = done["rds_db_instance"][1]["db_instance"], done["elasticache_replication_group"][1]["replication_group"]
+    assert read["db_instance"]["security_group_ids"] == done["rds_db_instance"][0]["vpc_security_group_ids"] != db["vpc_security_group_ids"]
+    assert (cache["automatic_failover"], read["cache"]["automatic_failover"]) == (True, "enabled")
+    assert read["cache"]["auth_token_enabled"] is True
+    # never a password: not in the module's result, not in the known stack
+    assert "Pw-0123456789" not in json.dumps(db) and "Pw-0123456789" not in json.dumps(known)
+    assert not any("password" in k for k in known["db_instance"])
+
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(recording(moto_clients, calls), dict(DATA_AND_CLUSTER, known=known))
+    assert calls == [] and missing == []
+    assert {k: stack[k] for k in read} == read
+
+
+def test_a_database_or_cache_still_creating_is_published_and_read_again(moto_clients):
+    """A lookup takes a database or cache only once available with its address (``from_known``): one
+    published while creating is read again. moto makes both available at once, so the module's
+    result is set back to what AWS answers while they are creating (no endpoint, port 0 / none)."""
+    _run, done = _data_and_cluster(moto_clients)
+    (db_params, db_result), (cache_params, cache_result) = done["rds_db_instance"], done["elasticache_replication_group"]
+    creating_db = dict(db_result, db_instance=dict(db_result["db_instance"], db_instance_status="creating", endpoint={}, port=None))
+    creating_cache = dict(cache_result, replication_group=dict(cache_result["replication_group"], status="creating",
+                                                                endpoint={"address": None, "port": None}, primary_endpoint=None))
+    known = discovery.after_module(None, "apranova.aws_stack.rds_db_instance", creating_db, db_params)
+    known = discovery.after_module(known, "apranova.aws_stack.elasticache_replication_group", creating_cache, cache_params)
+    assert (known["db_instance"]["status"], known["db_instance"]["address"]) == ("creating", None)
+    assert (known["cache"]["status"], known["cache"]["address"]) == ("creating", None)
+    calls = []
+    stack, missing, _unavailable = discovery.find_stack(
+        recording(moto_clients, calls), {"db_instance_identifier": "prod-db", "cache_id": "prod-redis", "known": known})
+    assert sorted(calls) == ["elasticache:DescribeReplicationGroups", "rds:DescribeDBInstances"] and missing == []
+    assert stack["db_instance"]["status"] == stack["cache"]["status"] == "available"  # moto's answer, not the known one
+
+
+def test_nothing_is_published_of_a_check_mode_result_a_deletion_or_a_resource_being_deleted(moto_clients):
+    run, done = _data_and_cluster(moto_clients)
+    names = ("rds_db_instance", "elasticache_replication_group", "ecs_cluster")
+    keys = {"rds_db_instance": "db_instance", "elasticache_replication_group": "cache", "ecs_cluster": "cluster"}
+    ids = {"rds_db_instance": "db_instance_identifier", "elasticache_replication_group": "replication_group_id",
+           "ecs_cluster": "name"}
+
+    def published(name, params, result):
+        return discovery.after_module({"_run": discovery.run_marker()}, "apranova.aws_stack." + name, result, params)
+
+    for name in names:
+        params, _result = done[name]
+        # check mode's would-be resource (no ARN yet)
+        params, result = run(name, dict(params, **{ids[name]: "new-one"}), check_mode=True)
+        assert result["changed"] and keys[name] not in published(name, params, result), name
+    # the resource as a deletion left it (RDS and ElastiCache: deleting), and the answer once it is gone
+    for name in names:
+        params, _result = done[name]
+        params, result = run(name, dict(params, state="absent"))
+        assert result["changed"] and keys[name] not in published(name, params, result), name
+        params, result = run(name, params)
+        assert not result["changed"] and keys[name] not in published(name, params, result), name
+    # a database or group being deleted, answered by state=present (the module fails then; a lookup reads none)
+    params, result = done["rds_db_instance"]
+    deleting = dict(result, db_instance=dict(result["db_instance"], db_instance_status="deleting"))
+    assert "db_instance" not in published("rds_db_instance", params, deleting)
+    params, result = done["elasticache_replication_group"]
+    deleting = dict(result, replication_group=dict(result["replication_group"], status="deleting"))
+    assert "cache" not in published("elasticache_replication_group", params, deleting)
+    # a cluster that is not ACTIVE is none to a lookup
+    params, result = done["ecs_cluster"]
+    assert "cluster" not in published("ecs_cluster", params, dict(result, cluster=dict(result["cluster"], status="INACTIVE")))
+
+
 def test_combine_replaces_what_was_read_and_merges_named_parts():
     run = discovery.run_marker()
     out = discovery.combine({"vpc": {"id": "vpc-1"}, "security_groups": {"a": "sg-a"}, "db_instance": {"status": "creating"},

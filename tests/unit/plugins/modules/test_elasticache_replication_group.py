@@ -89,9 +89,25 @@ def test_normalize_with_member():
     assert got["engine_version"] == "7.1.0"
     assert got["cache_subnet_group_name"] == "cache-subnets"
     assert got["security_group_ids"] == ["sg-1", "sg-2"]
-    assert got["automatic_failover"] is False
+    assert got["automatic_failover"] is False and got["automatic_failover_status"] == "disabled"
+    assert got["multi_az_status"] == "disabled"
+    assert got["endpoint"] == {"address": "master.rg1.x.use1.cache.amazonaws.com", "port": 6379}
+    assert got["nodes"] == []  # the group above lists no NodeGroupMembers
     assert got["at_rest_encryption_enabled"] is True
     assert got["tags"] == {"Name": "rg1"}
+
+
+def test_the_endpoint_clients_connect_to_and_the_nodes():
+    members = [{"CacheClusterId": "rg1-001", "PreferredAvailabilityZone": "us-east-1a", "CurrentRole": "primary"},
+               {"CacheClusterId": "rg1-002", "PreferredAvailabilityZone": "us-east-1b", "CurrentRole": "replica"}]
+    group = aws_group(NodeGroups=[dict(aws_group()["NodeGroups"][0], NodeGroupMembers=members)])
+    assert current(group=group)["nodes"] == [{"cluster_id": "rg1-001", "availability_zone": "us-east-1a", "role": "primary"},
+                                             {"cluster_id": "rg1-002", "availability_zone": "us-east-1b", "role": "replica"}]
+    # cluster mode enabled: the configuration endpoint
+    group = aws_group(ConfigurationEndpoint={"Address": "clustercfg.rg1.x.use1.cache.amazonaws.com", "Port": 6379})
+    assert current(group=group)["endpoint"] == {"address": "clustercfg.rg1.x.use1.cache.amazonaws.com", "port": 6379}
+    # creating: none yet
+    assert current(group=aws_group(Status="creating", NodeGroups=[]))["endpoint"] == {"address": None, "port": None}
 
 
 def test_normalize_without_member_uses_known_or_none():
@@ -267,6 +283,9 @@ def test_apply_modify():
     assert after["security_group_ids"] == ["sg-3", "sg-9"]
     assert after["engine"] == "valkey"
     assert "ApplyImmediately" not in after
+    after = ec.apply_modify(current(), {"AutomaticFailoverEnabled": True, "MultiAZEnabled": True})
+    assert (after["automatic_failover"], after["automatic_failover_status"]) == (True, "enabled")
+    assert (after["multi_az"], after["multi_az_status"]) == (True, "enabled")
 
 
 def test_preview_new_group():
@@ -275,6 +294,7 @@ def test_preview_new_group():
     assert got["auth_token_enabled"] is True
     assert got["security_group_ids"] == ["a", "b"]
     assert got["tags"] == {"a": "1"}
+    assert (got["endpoint"], got["nodes"], got["automatic_failover_status"]) == ({"address": None, "port": None}, [], "disabled")
     assert "x" * 16 not in repr(got)
 
 

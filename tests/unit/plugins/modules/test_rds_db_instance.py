@@ -65,6 +65,13 @@ def test_normalise_db_instance():
     assert n["endpoint"] == {"address": "db1.x.us-east-1.rds.amazonaws.com", "port": 5432}
     assert n["port"] == 5432
     assert n["vpc_security_group_ids"] == ["sg-1", "sg-2"]
+    # every group in RDS's order with its status, the one being removed included
+    assert n["vpc_security_groups"] == [{"vpc_security_group_id": "sg-2", "status": "active"},
+                                        {"vpc_security_group_id": "sg-1", "status": "active"},
+                                        {"vpc_security_group_id": "sg-old", "status": "removing"}]
+    assert (n["availability_zone"], n["secondary_availability_zone"]) == (None, None)
+    n = rds.normalise_db_instance(dict(RAW, AvailabilityZone="us-east-1a", SecondaryAvailabilityZone="us-east-1b"))
+    assert (n["availability_zone"], n["secondary_availability_zone"]) == ("us-east-1a", "us-east-1b")
     assert n["db_subnet_group_name"] == "grp"
     assert n["tags"] == {"a": "b"}
     assert n["pending_modified_values"] == {}
@@ -194,6 +201,8 @@ def test_create_params_hold_password_predicted_does_not():
     predicted = rds.predicted_instance(p, "admin", {"a": "b"})
     assert "s3cr3t-value" not in json.dumps(predicted)
     assert predicted["db_instance_identifier"] == "db1" and predicted["tags"] == {"a": "b"}
+    assert predicted["vpc_security_groups"] == [{"vpc_security_group_id": "sg-1", "status": "active"}]
+    assert predicted["availability_zone"] is None
 
 
 def test_default_final_snapshot_identifier():
