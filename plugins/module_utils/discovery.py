@@ -1023,8 +1023,10 @@ def find_stack(client: Clients, params: Dict[str, Any]) -> Tuple[dict, List[str]
         return found
 
     def cluster(ecs: Any, name: str, missing: List[str]) -> Optional[dict]:
-        # the services side by side with their cluster (by its name); kept only when the cluster is found
-        found, services = concurrently([lambda: _cluster(ecs, name),
+        # the services side by side with their cluster (by its name); kept only when the cluster is
+        # found. A cluster the run knows (services it does not know yet brought the lookup here) is not read again.
+        known_cluster = known.get("cluster") if (known.get("cluster") or {}).get("name") == name else None
+        found, services = concurrently([lambda: known_cluster or _cluster(ecs, name),
                                         lambda: _services(ecs, name, p["service_names"]) if p.get("service_names") else None])
         stack["cluster"] = found
         if found is not None and services is not None:

@@ -309,8 +309,9 @@ def test_what_the_run_already_found_costs_no_call(moto_clients):
     ({"vpc": None}, ["ec2:DescribeVpcs"]),
     ({"load_balancer": {"arn": "arn:lb", "name": "other-alb", "state": "active"}}, ["elbv2:DescribeLoadBalancers"]),
     ({"target_groups": {}}, ["elbv2:DescribeTargetGroups"]),
-    # the services are asked side by side with their cluster (moto holds neither here)
-    ({"services": {}}, ["ecs:DescribeClusters", "ecs:DescribeServices"]),
+    # services the run does not know are read, not their cluster, which it knows (moto holds neither here)
+    ({"services": {}}, ["ecs:DescribeServices"]),
+    # an unknown cluster is read side by side with its services
     ({"cluster": None}, ["ecs:DescribeClusters", "ecs:DescribeServices"]),
     # one call for both names; AWS refuses it as one is missing, then one call per name
     ({"repositories": {"repo-a": {}}}, ["ecr:DescribeRepositories"] * 3),
