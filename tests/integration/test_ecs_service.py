@@ -84,3 +84,30 @@ def test_ecs_service(aws):
     assert run.rc == 0, run
     svc = _service(ecs)
     assert svc is None or svc["status"] == "INACTIVE"
+
+
+def test_ecs_service_several_services_in_one_task(aws):
+    """Option services: a refused element fails before any change; two services made in one task, each
+    with its own options over the task's, unchanged on a rerun, then deleted in one task."""
+    ecs = aws.client("ecs")
+    extra = _prerequisites(aws)
+    run = run_playbook(aws, PLAYBOOK, inventory=INVENTORY, extra_vars=extra, tags="set")
+    assert run.rc == 0, run
+    found = {s["serviceName"]: s for s in ecs.describe_services(cluster=CLUSTER, services=["web", "worker"],
+                                                                include=["TAGS"])["services"]}
+    assert sorted(found) == ["web", "worker"] and all(s["status"] == "ACTIVE" for s in found.values())
+    assert (found["web"]["desiredCount"], found["worker"]["desiredCount"]) == (1, 2)
+    # an element's tags replace the task's; an element without tags takes the task's
+    assert {t["key"]: t["value"] for t in found["web"]["tags"]} == {"Service": "web"}
+    assert {t["key"]: t["value"] for t in found["worker"]["tags"]} == {"Project": "apranova"}
+    for svc in found.values():  # the task's network configuration, for both
+        vpc = svc["networkConfiguration"]["awsvpcConfiguration"]
+        assert sorted(vpc["subnets"]) == sorted(extra["subnet_ids"]) and vpc["securityGroups"] == [extra["security_group_id"]]
+        assert svc["taskDefinition"] == extra["td1_arn"]
+    # the refused element (worker at -1) made nothing before the task that made both
+    assert len(ecs.list_services(cluster=CLUSTER)["serviceArns"]) == 2
+
+    run = run_playbook(aws, PLAYBOOK, inventory=INVENTORY, extra_vars=extra, tags="set_delete")
+    assert run.rc == 0, run
+    left = ecs.describe_services(cluster=CLUSTER, services=["web", "worker"])["services"]
+    assert all(s["status"] == "INACTIVE" for s in left), left

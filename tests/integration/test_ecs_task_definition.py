@@ -66,3 +66,21 @@ def test_ecs_task_definition(aws):
     assert run.rc == 0, run
     assert _revisions(ecs, "ACTIVE") == []
     assert _revisions(ecs, "INACTIVE") == [1, 2]
+
+
+def test_ecs_task_definition_several_families_in_one_task(aws):
+    """Option task_definitions: two families registered in one task, each with its own options over
+    the task's (an element's tags replace the task's), no new revision on a rerun."""
+    ecs = aws.client("ecs")
+    extra = _prerequisites(aws)
+    run = run_playbook(aws, PLAYBOOK, inventory=INVENTORY, extra_vars=extra, tags="set")
+    assert run.rc == 0, run
+    web = ecs.describe_task_definition(taskDefinition="ecs-td-it-web", include=["TAGS"])
+    worker = ecs.describe_task_definition(taskDefinition="ecs-td-it-worker", include=["TAGS"])
+    assert (web["taskDefinition"]["revision"], worker["taskDefinition"]["revision"]) == (1, 1)
+    assert (web["taskDefinition"]["cpu"], worker["taskDefinition"]["cpu"]) == ("256", "512")
+    # the task's execution role and network mode for both
+    assert web["taskDefinition"]["executionRoleArn"] == worker["taskDefinition"]["executionRoleArn"] == extra["execution_role_arn"]
+    assert web["taskDefinition"]["networkMode"] == worker["taskDefinition"]["networkMode"] == "awsvpc"
+    assert {t["key"]: t["value"] for t in web["tags"]} == {"Service": "web"}
+    assert {t["key"]: t["value"] for t in worker["tags"]} == {"Project": "apranova"}
