@@ -719,7 +719,8 @@ def address_is_free(address: Dict[str, Any], dead_enis: Iterable[str] = ()) -> b
 # ---------------------------------------------------------------------------------------------
 
 
-@EC2NetworkErrorHandler.list_error_handler("describe the NAT gateways of subnets {subnet_ids}", [])
+@EC2NetworkErrorHandler.list_error_handler(
+    "describe the NAT gateways asked for (subnets: {subnet_ids}; VPC: {vpc_id}; ids: {nat_gateway_ids})", [])
 def describe_nat_gateways(client: Any, subnet_ids: Optional[List[str]] = None, nat_gateway_ids: Optional[List[str]] = None,
                           states: Optional[List[str]] = None, vpc_id: Optional[str] = None) -> List[Dict[str, Any]]:
     """NAT gateways by subnet, VPC and/or id (server side), re-filtered client side.

@@ -342,3 +342,18 @@ def test_with_vpc_id_every_live_gateway_of_that_vpc_is_answered_and_no_other(cli
     assert "vpc_nat_gateways" not in module.ensure_present(client, params(gateways, wait=False), ctx).result
     check = base.Context(check_mode=True, note=lambda _m: None, warn=lambda _m: None)
     assert "vpc_nat_gateways" not in module.ensure_present(client, dict(params(gateways, wait=False), vpc_id=vpc_id), check).result
+
+
+def test_a_refused_describe_names_what_was_asked_for(monkeypatch):
+    """The error of DescribeNatGateways names the subnets, the VPC or the ids asked for (the module
+    reads the VPC's gateways by vpc_id beside its own, by subnet)."""
+    from botocore.exceptions import ClientError
+
+    def refused(*_args, **_kwargs):
+        raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "not allowed"}}, "DescribeNatGateways")
+
+    monkeypatch.setattr(ec2, "_paginate", refused)
+    with pytest.raises(AnsibleEC2Error, match=r"subnets: None; VPC: vpc-1; ids: None"):
+        ec2.describe_nat_gateways(None, vpc_id="vpc-1")
+    with pytest.raises(AnsibleEC2Error, match=r"subnets: \['subnet-1'\]; VPC: None"):
+        ec2.describe_nat_gateways(None, subnet_ids=["subnet-1"])
