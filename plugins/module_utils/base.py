@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info, is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -418,6 +420,36 @@ def item_params(params: Dict[str, Any], items: str, element: Dict[str, Any]) -> 
     """One element of the list option ``items`` as the module's parameters: the element's set keys
     over the top-level ones (an element's unset option takes the top-level value)."""
     return dict({k: v for k, v in params.items() if k != items}, **{k: v for k, v in element.items() if v is not None})
+
+
+def list_elements(params: Dict[str, Any], items: str, key: str, what: str, argument_spec: Dict[str, Any],
+                  options: Sequence[str], problems: Callable[[Dict[str, Any], str], List[str]]) -> Tuple[list, List[str]]:
+    """``(the elements checked and normalised, what is wrong)`` of the list option ``items`` (one
+    ``what`` per element, named by its ``key``) of a module that manages one resource by its
+    top-level options or a set of them by ``items`` (``one_or_each``).
+
+    Each element is checked against the module's own ``options`` of one resource (types, choices,
+    ``key`` required), without their defaults and aliases: an element's unset option takes the
+    task's value (``item_params``). Then the module's ``problems(element_params, where)`` for each
+    element over the task's options, and a name given twice. Unknown keys are refused.
+    """
+    spec = {k: {o: v for o, v in argument_spec[k].items() if o not in ("default", "aliases")} for k in options}
+    spec[key]["required"] = True
+    checked, found = [], []
+    for i, element in enumerate(params[items]):
+        unknown = sorted(set(element) - set(options))
+        if unknown:
+            found.append("%s[%d]: %s not an option of one %s (one of %s)" % (items, i, ", ".join(unknown), what, ", ".join(options)))
+            continue
+        outcome = ArgumentSpecValidator(spec).validate(element)
+        found.extend("%s[%d]: %s" % (items, i, m) for m in outcome.error_messages)
+        checked.append({k: v for k, v in outcome.validated_parameters.items() if k in element})
+    names = [e[key] for e in checked if e.get(key)]
+    found.extend("%s names %s %s more than once" % (items, what, n) for n in sorted(set(names)) if names.count(n) > 1)
+    with_checked = dict(params, **{items: checked})
+    found.extend(x for i, e in enumerate(checked)
+                 for x in problems(item_params(with_checked, items, e), "%s[%d] (%s): " % (items, i, e.get(key))))
+    return checked, found
 
 
 def one_or_each(ensure: Ensure, items: str, key: str) -> Ensure:

@@ -391,7 +391,6 @@ diff:
 
 from typing import Any, Dict, Optional, Tuple
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
@@ -399,7 +398,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Con
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import item_params
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import list_elements
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import one_or_each
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import mark_waits
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
@@ -666,29 +665,10 @@ def problems(p: Dict[str, Any], where: str = "") -> list:
     return found
 
 
-# The options of one service: O(services) elements are checked against them (without their defaults:
-# an element's unset option takes the task's value).
+# The options of one service, which each element of O(services) takes (base.list_elements).
 PER_SERVICE = ("name", "task_definition", "desired_count", "launch_type", "platform_version", "network_configuration",
                "load_balancers", "deployment_configuration", "health_check_grace_period_seconds",
                "enable_execute_command", "propagate_tags", "force_new_deployment", "tags")
-
-
-def service_elements(elements: list, argument_spec: Dict[str, Any]) -> Tuple[list, list]:
-    """``(the elements checked and normalised, the problems)`` of O(services)."""
-    spec = {k: {o: v for o, v in argument_spec[k].items() if o not in ("default", "aliases")} for k in PER_SERVICE}
-    spec["name"]["required"] = True
-    checked, found = [], []
-    for i, element in enumerate(elements):
-        unknown = sorted(set(element) - set(PER_SERVICE))
-        if unknown:
-            found.append("services[%d]: %s not an option of one service (one of %s)" % (i, ", ".join(unknown), ", ".join(PER_SERVICE)))
-            continue
-        outcome = ArgumentSpecValidator(spec).validate(element)
-        found.extend("services[%d]: %s" % (i, m) for m in outcome.error_messages)
-        checked.append({k: v for k, v in outcome.validated_parameters.items() if k in element})
-    names = [e["name"] for e in checked if e.get("name")]
-    found.extend("services names service %s more than once" % n for n in sorted(set(names)) if names.count(n) > 1)
-    return checked, found
 
 
 def main() -> None:
@@ -746,10 +726,8 @@ def main() -> None:
     if p["services"] is None:
         found = problems(p)
     else:
-        elements, found = service_elements(p["services"], argument_spec)
+        elements, found = list_elements(p, "services", "name", "service", argument_spec, PER_SERVICE, problems)
         p = dict(p, services=elements)
-        found += [x for i, e in enumerate(elements)
-                  for x in problems(item_params(p, "services", e), "services[%d] (%s): " % (i, e.get("name")))]
     if found:
         module.fail_json(msg="; ".join(found))
 

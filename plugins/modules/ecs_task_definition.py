@@ -34,56 +34,17 @@ options:
     type: str
   task_definitions:
     description:
-      - Several families in one task, each a dict of this module's options for one family
-        (O(family) required in each); an option an element leaves unset takes the value given at
-        the top level of the task (for example O(network_mode), O(tags), O(state)).
+      - Several families in one task, each a dict of this module's options for one family -
+        O(family) (required), O(cpu), O(memory), O(network_mode), O(requires_compatibilities),
+        O(execution_role_arn), O(task_role_arn), O(container_definitions), O(volumes),
+        O(runtime_platform), O(tags), O(replace_previous) - checked as those options are. An option
+        an element leaves unset takes the value given at the top level of the task; O(state) and
+        O(purge_tags) are the task's.
       - The families are read and registered side by side, so the task costs about one family's
         round trips (a loop of the module costs them one after another).
       - Mutually exclusive with O(family).
     type: list
     elements: dict
-    suboptions:
-      family:
-        description: As O(family).
-        type: str
-        required: true
-      cpu:
-        description: As O(cpu).
-        type: str
-      memory:
-        description: As O(memory).
-        type: str
-      network_mode:
-        description: As O(network_mode).
-        type: str
-        choices: [awsvpc, bridge, host, none]
-      requires_compatibilities:
-        description: As O(requires_compatibilities).
-        type: list
-        elements: str
-      execution_role_arn:
-        description: As O(execution_role_arn).
-        type: str
-      task_role_arn:
-        description: As O(task_role_arn).
-        type: str
-      container_definitions:
-        description: As O(container_definitions).
-        type: list
-        elements: dict
-      volumes:
-        description: As O(volumes).
-        type: list
-        elements: dict
-      runtime_platform:
-        description: As O(runtime_platform).
-        type: dict
-      tags:
-        description: As O(tags).
-        type: dict
-      replace_previous:
-        description: As O(replace_previous).
-        type: bool
   state:
     description:
       - V(present) makes sure the latest C(ACTIVE) revision matches the definition, registering a new one if not.
@@ -348,7 +309,7 @@ from ansible_collections.apranova.aws_stack.plugins.module_utils import ecs
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Context
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import Outcome
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
-from ansible_collections.apranova.aws_stack.plugins.module_utils.base import item_params
+from ansible_collections.apranova.aws_stack.plugins.module_utils.base import list_elements
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import one_or_each
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import merged_tags
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import run_state
@@ -427,24 +388,15 @@ def problems(p: Dict[str, Any], where: str = "") -> list:
     return found
 
 
+# The options of one family, which each element of O(task_definitions) takes (base.list_elements).
+PER_FAMILY = ("family", "cpu", "memory", "network_mode", "requires_compatibilities", "execution_role_arn", "task_role_arn",
+              "container_definitions", "volumes", "runtime_platform", "tags", "replace_previous")
+
+
 def main() -> None:
-    per_family = dict(
-        family=dict(type="str", required=True),
-        cpu=dict(type="str"),
-        memory=dict(type="str"),
-        network_mode=dict(type="str", choices=["awsvpc", "bridge", "host", "none"]),
-        requires_compatibilities=dict(type="list", elements="str"),
-        execution_role_arn=dict(type="str"),
-        task_role_arn=dict(type="str"),
-        container_definitions=dict(type="list", elements="dict"),
-        volumes=dict(type="list", elements="dict"),
-        runtime_platform=dict(type="dict"),
-        tags=dict(type="dict"),
-        replace_previous=dict(type="bool"),
-    )
     argument_spec = dict(
         family=dict(type="str"),
-        task_definitions=dict(type="list", elements="dict", options=per_family),
+        task_definitions=dict(type="list", elements="dict"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         cpu=dict(type="str"),
         memory=dict(type="str"),
@@ -469,17 +421,14 @@ def main() -> None:
     if p["task_definitions"] is None:
         found = problems(p)
     else:
-        found = [x for i, element in enumerate(p["task_definitions"])
-                 for x in problems(item_params(p, "task_definitions", element),
-                                   "task_definitions[%d] (%s): " % (i, element["family"]))]
-        families = [element["family"] for element in p["task_definitions"]]
-        found += ["task_definitions names family %s more than once" % f for f in sorted(set(families)) if families.count(f) > 1]
+        elements, found = list_elements(p, "task_definitions", "family", "family", argument_spec, PER_FAMILY, problems)
+        p = dict(p, task_definitions=elements)
     if found:
         module.fail_json(msg="; ".join(found))
 
     client = aws_client(module, "ecs")
     run_state(module, client, one_or_each(ensure_present, "task_definitions", "family"),
-              one_or_each(ensure_absent, "task_definitions", "family"))
+              one_or_each(ensure_absent, "task_definitions", "family"), params=p)
 
 
 if __name__ == "__main__":

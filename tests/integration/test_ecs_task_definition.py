@@ -84,3 +84,5 @@ def test_ecs_task_definition_several_families_in_one_task(aws):
     assert web["taskDefinition"]["networkMode"] == worker["taskDefinition"]["networkMode"] == "awsvpc"
     assert {t["key"]: t["value"] for t in web["tags"]} == {"Service": "web"}
     assert {t["key"]: t["value"] for t in worker["tags"]} == {"Project": "apranova"}
+    # the refused families (asked for first) made nothing: revision 1 is the task's that made both
+    assert ecs.list_task_definitions(familyPrefix="ecs-td-it-web")["taskDefinitionArns"] == [web["taskDefinition"]["taskDefinitionArn"]]

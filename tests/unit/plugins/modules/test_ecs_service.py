@@ -331,11 +331,21 @@ def test_several_services_in_one_task_are_read_and_changed_side_by_side(env, mon
 def test_service_elements_are_checked_against_the_options_of_one_service():
     spec = {"name": dict(type="str"), "desired_count": dict(type="int"), "launch_type": dict(type="str", default="FARGATE", choices=["FARGATE", "EC2"])}
     spec.update({k: dict(type="raw") for k in ecs_service.PER_SERVICE if k not in spec})
-    checked, found = ecs_service.service_elements([{"name": "a", "desired_count": "3"}, {"name": "a", "launch_type": "EC2"}], spec)
+
+    def service_elements(elements):
+        return base.list_elements({"services": elements, "cluster": "c"}, "services", "name", "service", spec,
+                                  ecs_service.PER_SERVICE, lambda p, where: [])
+
+    checked, found = service_elements([{"name": "a", "desired_count": "3"}, {"name": "a", "launch_type": "EC2"}])
     # types are converted, and no default fills in what an element leaves to the task
     assert checked == [{"name": "a", "desired_count": 3}, {"name": "a", "launch_type": "EC2"}]
     assert found == ["services names service a more than once"]
-    _checked, found = ecs_service.service_elements([{"desired_count": 1}, {"name": "b", "cluster": "c"}, {"name": "d", "launch_type": "X"}], spec)
+    _checked, found = service_elements([{"desired_count": 1}, {"name": "b", "cluster": "c"}, {"name": "d", "launch_type": "X"}])
     assert found[0].startswith("services[0]: missing required arguments: name")
     assert found[1].startswith("services[1]: cluster not an option of one service")
     assert found[2].startswith("services[2]: value of launch_type must be one of: FARGATE, EC2")
+    # then the module's own checks of each element over the task's options, naming the element
+    _checked, found = base.list_elements(
+        {"services": [{"name": "a", "desired_count": -1}], "cluster": "c", "desired_count": None}, "services", "name", "service",
+        spec, ecs_service.PER_SERVICE, lambda p, where: ["%sdesired_count %d" % (where, p["desired_count"])] if p["desired_count"] < 0 else [])
+    assert found == ["services[0] (a): desired_count -1"]
