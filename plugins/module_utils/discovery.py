@@ -35,6 +35,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.apranova.aws_stack.plugins.module_utils import elasticache
+from ansible_collections.apranova.aws_stack.plugins.module_utils import rds
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import aws_client
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import concurrently
 from ansible_collections.apranova.aws_stack.plugins.module_utils.base import paginate
@@ -182,31 +183,35 @@ def _security_groups(ec2: Any, vpc_id: str, names: List[str]) -> Dict[str, str]:
     return {g["GroupName"]: g["GroupId"] for g in found if g["GroupName"] in names}
 
 
-def _db_instance(rds: Any, identifier: str) -> Optional[dict]:
+def _db_instance(client: Any, identifier: str) -> Optional[dict]:
     try:
-        db = rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
+        db = client.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
     except is_boto3_error_code("DBInstanceNotFound"):
         return None
     if db.get("DBInstanceStatus") == "deleting":
         return None
-    endpoint = db.get("Endpoint") or {}
+    return db_instance_found(rds.normalise_db_instance(db))
+
+
+def db_instance_found(db: Dict[str, Any]) -> dict:
+    """What a lookup holds of a DB instance, from ``rds.normalise_db_instance``'s dict (what
+    rds_db_instance returns, published as it is read). Never a password."""
     return {
-        "identifier": db["DBInstanceIdentifier"], "arn": db.get("DBInstanceArn"),
-        "status": db.get("DBInstanceStatus"), "address": endpoint.get("Address"),
-        # none until RDS assigns it: an instance not available yet reports no endpoint and port 0
-        "port": endpoint.get("Port") or db.get("DbInstancePort") or None, "db_name": db.get("DBName"),
-        "engine": db.get("Engine"), "engine_version": db.get("EngineVersion"),
-        "instance_class": db.get("DBInstanceClass"), "allocated_storage": db.get("AllocatedStorage"),
-        # false when an emulator leaves them out (moto: PubliclyAccessible), as rds_db_instance returns them
-        "storage_encrypted": bool(db.get("StorageEncrypted")), "multi_az": bool(db.get("MultiAZ")),
-        "publicly_accessible": bool(db.get("PubliclyAccessible")),
+        "identifier": db["db_instance_identifier"], "arn": db.get("db_instance_arn"), "status": db.get("db_instance_status"),
+        # none until RDS assigns them: an instance not available yet reports no endpoint and port 0
+        "address": (db.get("endpoint") or {}).get("address"), "port": db.get("port"), "db_name": db.get("db_name"),
+        "engine": db.get("engine"), "engine_version": db.get("engine_version"), "instance_class": db.get("db_instance_class"),
+        # false when an emulator leaves them out (moto: PubliclyAccessible)
+        "allocated_storage": db.get("allocated_storage"), "storage_encrypted": bool(db.get("storage_encrypted")),
+        "multi_az": bool(db.get("multi_az")), "publicly_accessible": bool(db.get("publicly_accessible")),
         # read by playbooks/teardown.yml to refuse before deleting anything
-        "deletion_protection": bool(db.get("DeletionProtection")),
-        "security_group_ids": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
-        "subnet_group": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+        "deletion_protection": bool(db.get("deletion_protection")),
+        # every group as RDS lists them (vpc_security_group_ids leaves out those being removed, sorted)
+        "security_group_ids": [g["vpc_security_group_id"] for g in db.get("vpc_security_groups") or []],
+        "subnet_group": db.get("db_subnet_group_name"),
         # used by the architecture report (stack_report)
-        "storage_type": db.get("StorageType"), "availability_zone": db.get("AvailabilityZone"),
-        "secondary_availability_zone": db.get("SecondaryAvailabilityZone"),
+        "storage_type": db.get("storage_type"),
+        "availability_zone": db.get("availability_zone"), "secondary_availability_zone": db.get("secondary_availability_zone"),
     }
 
 
@@ -225,17 +230,22 @@ def _cache(ec: Any, group_id: str) -> Optional[dict]:
         return None
     if g.get("Status") == "deleting":
         return None
-    endpoint = elasticache.connection_endpoint(g)  # the configuration endpoint, else the primary one
+    return cache_found(elasticache.normalize_replication_group(g))
+
+
+def cache_found(g: Dict[str, Any]) -> dict:
+    """What a lookup holds of a replication group, from ``elasticache.normalize_replication_group``'s
+    dict (what elasticache_replication_group returns, published as it is read)."""
+    endpoint = g.get("endpoint") or {}  # the configuration endpoint, else the primary one
     return {
-        "id": g["ReplicationGroupId"], "arn": g.get("ARN"), "status": g.get("Status"),
-        "address": endpoint["address"], "port": endpoint["port"],
-        "node_type": g.get("CacheNodeType"), "at_rest_encryption": bool(g.get("AtRestEncryptionEnabled")),
-        "transit_encryption": bool(g.get("TransitEncryptionEnabled")),
-        # used by the architecture report (stack_report)
-        "engine": g.get("Engine"), "member_clusters": list(g.get("MemberClusters") or []),
-        "automatic_failover": g.get("AutomaticFailover"), "multi_az": g.get("MultiAZ"),
-        "auth_token_enabled": bool(g.get("AuthTokenEnabled")),
-        "nodes": elasticache.group_nodes(g),
+        "id": g["replication_group_id"], "arn": g.get("arn"), "status": g.get("status"),
+        "address": endpoint.get("address"), "port": endpoint.get("port"), "node_type": g.get("cache_node_type"),
+        "at_rest_encryption": bool(g.get("at_rest_encryption_enabled")), "transit_encryption": bool(g.get("transit_encryption_enabled")),
+        # used by the architecture report (stack_report); AWS's status strings (enabled, enabling ...),
+        # not the module's booleans
+        "engine": g.get("engine"), "member_clusters": list(g.get("member_clusters") or []),
+        "automatic_failover": g.get("automatic_failover_status"), "multi_az": g.get("multi_az_status"),
+        "auth_token_enabled": bool(g.get("auth_token_enabled")), "nodes": [dict(n) for n in g.get("nodes") or []],
     }
 
 
@@ -705,40 +715,20 @@ def _published_secret(result: Dict[str, Any], _args: Dict[str, Any], _known: Dic
 
 
 def _published_db_instance(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
-    # rds.normalise_db_instance's dict, never with a password; an instance being deleted is none, as a
-    # lookup reads it. One still creating is published: a lookup reads it again until it is available.
+    # an instance being deleted is none, as a lookup reads it. One still creating is published: a
+    # lookup reads it again until it is available.
     db = result.get("db_instance") or {}
     if args.get("state") == "absent" or not db.get("db_instance_arn") or db.get("db_instance_status") == "deleting":
         return {}
-    return {"db_instance": {
-        "identifier": db["db_instance_identifier"], "arn": db["db_instance_arn"], "status": db.get("db_instance_status"),
-        "address": (db.get("endpoint") or {}).get("address"), "port": db.get("port"), "db_name": db.get("db_name"),
-        "engine": db.get("engine"), "engine_version": db.get("engine_version"), "instance_class": db.get("db_instance_class"),
-        "allocated_storage": db.get("allocated_storage"), "storage_encrypted": bool(db.get("storage_encrypted")),
-        "multi_az": bool(db.get("multi_az")), "publicly_accessible": bool(db.get("publicly_accessible")),
-        "deletion_protection": bool(db.get("deletion_protection")),
-        # every group as RDS lists them (vpc_security_group_ids leaves out those being removed, sorted)
-        "security_group_ids": [g["vpc_security_group_id"] for g in db.get("vpc_security_groups") or []],
-        "subnet_group": db.get("db_subnet_group_name"), "storage_type": db.get("storage_type"),
-        "availability_zone": db.get("availability_zone"), "secondary_availability_zone": db.get("secondary_availability_zone"),
-    }}
+    return {"db_instance": db_instance_found(db)}
 
 
 def _published_cache(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
-    # elasticache.normalize_replication_group's dict; a group being deleted is none, as a lookup reads it
+    # a group being deleted is none, as a lookup reads it
     g = result.get("replication_group") or {}
     if args.get("state") == "absent" or not g.get("arn") or g.get("status") == "deleting":
         return {}
-    endpoint = g.get("endpoint") or {}
-    return {"cache": {
-        "id": g["replication_group_id"], "arn": g["arn"], "status": g.get("status"),
-        "address": endpoint.get("address"), "port": endpoint.get("port"), "node_type": g.get("cache_node_type"),
-        "at_rest_encryption": bool(g.get("at_rest_encryption_enabled")), "transit_encryption": bool(g.get("transit_encryption_enabled")),
-        "engine": g.get("engine"), "member_clusters": list(g.get("member_clusters") or []),
-        # AWS's status strings (enabled, enabling ...), as a lookup reads them, not the module's booleans
-        "automatic_failover": g.get("automatic_failover_status"), "multi_az": g.get("multi_az_status"),
-        "auth_token_enabled": bool(g.get("auth_token_enabled")), "nodes": [dict(n) for n in g.get("nodes") or []],
-    }}
+    return {"cache": cache_found(g)}
 
 
 def _published_cluster(result: Dict[str, Any], args: Dict[str, Any], _known: Dict[str, Any]) -> Dict[str, Any]:
